@@ -1,0 +1,140 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Error is one problem in a plan file, located by line and column and by the path of the
+// field (tasks.chat.expect.output_tokens). Its message says what is wrong and what would be
+// valid.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Field  string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Line, e.Column)
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one plan, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unwrap lets errors.As find each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// AsErrors returns the located problems inside err, if err came from this package.
+func AsErrors(err error) (Errors, bool) {
+	var es Errors
+	if errors.As(err, &es) {
+		return es, true
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return Errors{e}, true
+	}
+	return nil, false
+}
+
+// collector gathers problems while a plan is decoded and validated.
+type collector struct {
+	file string
+	errs Errors
+}
+
+func (c *collector) add(p pos, field, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *collector) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(c.errs, func(i, j int) bool {
+		a, b := c.errs[i], c.errs[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	// The same problem reached twice (a shared default, say) is reported once.
+	out := c.errs[:0]
+	seen := map[string]bool{}
+	for _, e := range c.errs {
+		k := e.Error()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// suggest returns a "did you mean" hint for an unknown name, or the list of valid names.
+func suggest(name string, valid []string) string {
+	best, bestD := "", 1<<30
+	for _, v := range valid {
+		if d := levenshtein(strings.ToLower(name), v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if best != "" && bestD <= max(2, len(name)/3) {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "valid: " + strings.Join(valid, ", ")
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

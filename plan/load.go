@@ -1,0 +1,298 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gopkg.in/yaml.v3"
+)
+
+// LookupEnv reads an environment variable; tests and callers may replace it.
+type LookupEnv func(name string) (string, bool)
+
+// Options change how a plan is loaded.
+type Options struct {
+	Env LookupEnv // nil: os.LookupEnv
+}
+
+// Load reads, expands and validates the plan at path. Every problem is reported at once: the
+// error is an Errors value whose items name the file, line, column and field.
+func Load(path string, opts Options) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load plan: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse validates a plan held in memory; name is the file name used in errors, and relative
+// data paths are resolved against its directory.
+func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
+	if opts.Env == nil {
+		opts.Env = os.LookupEnv
+	}
+	defer func() {
+		// The YAML library is not ours; a panic there must still be a located error.
+		if r := recover(); r != nil {
+			p, err = nil, Errors{&Error{File: name, Msg: fmt.Sprintf("cannot read the file as YAML: %v", r)}}
+		}
+	}()
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errors{&Error{File: name, Line: 1, Column: 1, Msg: "the file is empty; a plan starts with version: 1"}}
+		}
+		return nil, Errors{yamlError(name, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Errors{&Error{File: name, Line: extra.Line, Column: extra.Column, Msg: "a plan is one YAML document; remove the second one (---)"}}
+	}
+	c := &collector{file: name}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	expandEnv(c, root, opts.Env)
+	p = &Plan{File: name, Dir: filepath.Dir(name)}
+	d := &decoder{c}
+	d.plan(root, p)
+	validate(c, p)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// yamlError turns a YAML syntax error ("yaml: line 3: ...") into a located Error.
+func yamlError(file string, err error) *Error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &Error{File: file, Msg: "invalid YAML: " + msg}
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		e.Line, e.Column = line, 1
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			e.Msg = "invalid YAML: " + rest
+		}
+	}
+	return e
+}
+
+var planKeys = []string{"version", "name", "seed", "target", "allowed_hosts", "headers", "pricing",
+	"budget", "rate_limit", "defaults", "wait", "data", "on_start", "tasks", "scenarios", "thresholds"}
+
+func (d *decoder) plan(n *yaml.Node, p *Plan) {
+	var tasks, scenarios, onStart, thresholds *yaml.Node
+	var defaults rawCost
+	hasVersion := false
+	if !d.fields(n, "", planKeys, func(key string, v *yaml.Node) {
+		switch key {
+		case "version":
+			hasVersion = true
+			if ver, ok := d.integer(v, key, 0); ok {
+				if ver != Version {
+					d.add(at(v), key, "version %d is not supported; this loadplan reads version: %d", ver, Version)
+				}
+				p.Version = int(ver)
+			}
+		case "name":
+			p.Name = d.str(v, key)
+		case "seed":
+			if s, ok := d.integer(v, key, 0); ok {
+				u := uint64(s)
+				p.Seed = &u
+			}
+		case "target":
+			p.Target = d.str(v, key)
+			d.checkTarget(v, key, p.Target)
+		case "allowed_hosts":
+			p.AllowedHosts = d.stringList(v, key)
+		case "headers":
+			p.Headers = d.headerList(v, key)
+		case "pricing":
+			d.fields(v, key, []string{"model"}, func(k string, v *yaml.Node) { p.Model = d.str(v, join(key, k)) })
+		case "budget":
+			p.Budget = d.money(v, key)
+		case "rate_limit":
+			d.fields(v, key, []string{"rpm", "tpm"}, func(k string, v *yaml.Node) {
+				n, _ := d.integer(v, join(key, k), 1)
+				if k == "rpm" {
+					p.RateLimit.RPM = n
+				} else {
+					p.RateLimit.TPM = n
+				}
+			})
+		case "defaults":
+			d.fields(v, key, []string{"usage", "price", "model", "timeout"}, func(k string, v *yaml.Node) {
+				if k == "timeout" {
+					p.Defaults.Timeout = d.duration(v, join(key, k))
+					return
+				}
+				d.costKey(&defaults, k, v, join(key, k))
+			})
+		case "wait":
+			p.Wait = d.wait(v, key)
+		case "data":
+			for _, e := range d.entries(v, key, "names to data files") {
+				f := &DataFile{Name: e.k.Value, Pos: at(e.k)}
+				f.Path = d.str(e.v, join(key, e.k.Value))
+				p.Data = append(p.Data, f)
+				if f.Path != "" {
+					d.loadData(f, p.Dir, e.v, join(key, f.Name))
+				}
+			}
+		case "on_start":
+			onStart = v
+		case "tasks":
+			tasks = v
+		case "scenarios":
+			scenarios = v
+		case "thresholds":
+			thresholds = v
+		}
+	}) {
+		return
+	}
+	if !hasVersion {
+		d.add(at(n), "version", "missing; a plan starts with version: %d", Version)
+	}
+	if defaults.set {
+		rule := d.resolveCost(&defaults, rawCost{}, p.Model, at(n), "defaults")
+		p.Defaults.Cost = &rule
+	}
+	if thresholds != nil {
+		p.Thresholds = d.thresholds(thresholds, "thresholds", "plan")
+	}
+	if onStart != nil {
+		on := resolve(onStart)
+		if on == nil || on.Kind != yaml.SequenceNode {
+			d.add(posOf(on), "on_start", "must be a list of steps")
+		} else {
+			for i, s := range on.Content {
+				path := fmt.Sprintf("on_start[%d]", i)
+				st := d.step(s, path, p, nil, defaults)
+				if st == nil {
+					continue
+				}
+				if st.Name == "" {
+					st.Name = fmt.Sprint(i)
+				}
+				st.Name = "on_start." + st.Name
+				p.OnStart = append(p.OnStart, st)
+			}
+		}
+	}
+	if tasks == nil {
+		d.add(at(n), "tasks", "missing; a plan needs at least one task")
+	} else {
+		for _, e := range d.entries(tasks, "tasks", "task names to tasks") {
+			if t := d.task(e, p, defaults); t != nil {
+				p.Tasks = append(p.Tasks, t)
+			}
+		}
+		if len(p.Tasks) == 0 && resolve(tasks).Kind == yaml.MappingNode {
+			d.add(at(tasks), "tasks", "empty; a plan needs at least one task")
+		}
+	}
+	if scenarios == nil {
+		d.add(at(n), "scenarios", "missing; a plan needs at least one scenario, e.g. smoke: {users: 10, duration: 30s}")
+	} else {
+		for _, e := range d.entries(scenarios, "scenarios", "scenario names to scenarios") {
+			if s := d.scenario(e, p); s != nil {
+				p.Scenarios = append(p.Scenarios, s)
+			}
+		}
+	}
+}
+
+func (d *decoder) checkTarget(n *yaml.Node, path, target string) {
+	if target == "" {
+		d.add(at(n), path, "empty; give a base URL (http://localhost:8002) or mock://")
+		return
+	}
+	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "mock://") {
+		d.add(at(n), path, "%q is not a base URL; valid: http://HOST[:PORT], https://HOST[:PORT], mock://, mock://?profile=NAME", target)
+	}
+}
+
+func (d *decoder) money(n *yaml.Node, path string) *decimal.Decimal {
+	s, ok := d.scalar(n, path, "an amount of USD")
+	if !ok {
+		return nil
+	}
+	m, err := ParseMoney(s)
+	if err != nil {
+		d.add(at(n), path, "%v", err)
+		return nil
+	}
+	return &m
+}
+
+func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
+	s, ok := d.scalar(n, path, "a duration such as 30s")
+	if !ok {
+		return 0
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		d.add(at(n), path, "%v", err)
+	}
+	return v
+}
+
+func (d *decoder) ratio(n *yaml.Node, path string) decimal.Decimal {
+	s, ok := d.scalar(n, path, "a share such as 70% or 0.7")
+	if !ok {
+		return decimal.Decimal{}
+	}
+	v, err := ParseRatio(s)
+	if err != nil {
+		d.add(at(n), path, "%v", err)
+	}
+	return v
+}
+
+func (d *decoder) wait(n *yaml.Node, path string) Wait {
+	w := Wait{Set: true}
+	count := 0
+	d.fields(n, path, []string{"constant", "between", "pacing"}, func(k string, v *yaml.Node) {
+		count++
+		p := join(path, k)
+		switch k {
+		case "constant":
+			w.Kind, w.Min = WaitConstant, d.duration(v, p)
+			w.Max = w.Min
+		case "pacing":
+			w.Kind, w.Min = WaitPacing, d.duration(v, p)
+			w.Max = w.Min
+			if w.Min == 0 {
+				d.add(at(v), p, "must be more than 0s; for no wait leave wait out")
+			}
+		case "between":
+			w.Kind = WaitBetween
+			v = resolve(v)
+			if v == nil || v.Kind != yaml.SequenceNode || len(v.Content) != 2 {
+				d.add(posOf(v), p, "must be two durations, [least, most], e.g. [1s, 3s]")
+				return
+			}
+			w.Min = d.duration(v.Content[0], p+"[0]")
+			w.Max = d.duration(v.Content[1], p+"[1]")
+			if w.Max < w.Min {
+				d.add(at(v), p, "the most (%s) is less than the least (%s)", FormatDuration(w.Max), FormatDuration(w.Min))
+			}
+		}
+	})
+	if count > 1 {
+		d.add(at(n), path, "give one of constant, between or pacing")
+	}
+	return w
+}

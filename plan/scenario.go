@@ -1,0 +1,217 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"gopkg.in/yaml.v3"
+)
+
+var scenarioKeys = []string{"users", "spawn_rate", "duration", "stages", "arrival_rate", "max_in_flight",
+	"wait", "budget", "thresholds"}
+
+func (d *decoder) scenario(e pair, p *Plan) *Scenario {
+	name := e.k.Value
+	path := "scenarios." + name
+	s := &Scenario{Name: name, Pos: at(e.k), Wait: p.Wait, Budget: p.Budget}
+	var own []Threshold
+	has := map[string]*yaml.Node{}
+	if !d.fields(e.v, path, scenarioKeys, func(k string, v *yaml.Node) {
+		kp := join(path, k)
+		has[k] = v
+		switch k {
+		case "users":
+			if u, ok := d.integer(v, kp, 1); ok {
+				s.Users = int(u)
+			}
+		case "spawn_rate":
+			s.SpawnRate = d.spawnRate(v, kp)
+		case "duration":
+			s.Duration = d.duration(v, kp)
+		case "stages":
+			s.Stages = d.stages(v, kp)
+		case "arrival_rate":
+			if str, ok := d.scalar(v, kp, "a rate such as 30/s"); ok {
+				r, err := ParseRate(str)
+				if err != nil {
+					d.add(at(v), kp, "%v", err)
+				} else if r.PerSecond == 0 {
+					d.add(at(v), kp, "must be more than 0, e.g. 30/s")
+				}
+				s.ArrivalRate = r
+			}
+		case "max_in_flight":
+			if m, ok := d.integer(v, kp, 1); ok {
+				s.MaxInFlight = int(m)
+			}
+		case "wait":
+			s.Wait = d.wait(v, kp)
+		case "budget":
+			s.Budget = d.money(v, kp)
+		case "thresholds":
+			own = d.thresholds(v, kp, "scenario")
+		}
+	}) {
+		return nil
+	}
+	s.Thresholds = mergeThresholds(p.Thresholds, own)
+	where := at(e.k)
+	switch {
+	case has["arrival_rate"] != nil:
+		for _, k := range []string{"users", "spawn_rate", "stages"} {
+			if has[k] != nil {
+				d.add(at(has[k]), join(path, k), "an open-model scenario (arrival_rate) has no %s; give users or arrival_rate, not both", k)
+			}
+		}
+		if has["duration"] == nil {
+			d.add(where, path+".duration", "missing; an arrival-rate scenario needs a duration, e.g. duration: 5m")
+		}
+		if has["wait"] != nil {
+			d.add(at(has["wait"]), path+".wait", "an arrival-rate scenario does not wait: the rate paces it")
+		}
+		if s.MaxInFlight == 0 {
+			s.MaxInFlight = 100
+		}
+	case has["stages"] != nil:
+		for _, k := range []string{"users", "spawn_rate", "duration", "max_in_flight"} {
+			if has[k] != nil {
+				d.add(at(has[k]), join(path, k), "a scenario with stages has no %s: each stage gives its duration and users", k)
+			}
+		}
+	case has["users"] != nil:
+		if has["duration"] == nil {
+			d.add(where, path+".duration", "missing; give how long it runs, e.g. duration: 10m")
+		}
+		if has["max_in_flight"] != nil {
+			d.add(at(has["max_in_flight"]), path+".max_in_flight", "only an arrival-rate scenario has max_in_flight; a closed one is bounded by its users")
+		}
+	default:
+		d.add(where, path, "has no load; give users: N (closed model), stages: [...], or arrival_rate: 30/s (open model)")
+	}
+	return s
+}
+
+func (d *decoder) spawnRate(n *yaml.Node, path string) float64 {
+	s, ok := d.scalar(n, path, "users started per second")
+	if !ok {
+		return 0
+	}
+	if strings.Contains(s, "/") {
+		r, err := ParseRate(s)
+		if err != nil {
+			d.add(at(n), path, "%v", err)
+		}
+		return r.PerSecond
+	}
+	v, ok := d.number(n, path)
+	if ok && v == 0 {
+		d.add(at(n), path, "must be more than 0 users per second; leave it out to start all users at once")
+	}
+	return v
+}
+
+func (d *decoder) stages(n *yaml.Node, path string) []Stage {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.add(posOf(n), path, "must be a list of {duration: 2m, users: 100}")
+		return nil
+	}
+	var out []Stage
+	for i, e := range n.Content {
+		sp := fmt.Sprintf("%s[%d]", path, i)
+		var st Stage
+		hasDur, hasUsers := false, false
+		d.fields(e, sp, []string{"duration", "users"}, func(k string, v *yaml.Node) {
+			if k == "duration" {
+				hasDur = true
+				st.Duration = d.duration(v, join(sp, k))
+			} else {
+				hasUsers = true
+				u, _ := d.integer(v, join(sp, k), 0)
+				st.Users = int(u)
+			}
+		})
+		if !hasDur || !hasUsers {
+			d.add(posOf(resolve(e)), sp, "a stage needs both duration and users")
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// mergeThresholds returns the plan's thresholds overridden, kind by kind, by a scenario's.
+func mergeThresholds(planTh, own []Threshold) []Threshold {
+	out := make([]Threshold, 0, len(planTh)+len(own))
+	for _, t := range planTh {
+		overridden := false
+		for _, o := range own {
+			overridden = overridden || o.Kind == t.Kind
+		}
+		if !overridden {
+			out = append(out, t)
+		}
+	}
+	return append(out, own...)
+}
+
+func (d *decoder) thresholds(n *yaml.Node, path, scope string) []Threshold {
+	valid := make([]string, len(ThresholdKinds))
+	for i, k := range ThresholdKinds {
+		valid[i] = string(k)
+	}
+	var out []Threshold
+	d.fields(n, path, valid, func(k string, v *yaml.Node) {
+		kp := join(path, k)
+		t := Threshold{Kind: ThresholdKind(k), Scope: scope, Pos: at(v)}
+		limit := resolve(v)
+		if limit != nil && limit.Kind == yaml.MappingNode {
+			limit = nil
+			d.fields(v, kp, []string{"limit", "abort_on_fail"}, func(lk string, lv *yaml.Node) {
+				if lk == "limit" {
+					limit = resolve(lv)
+				} else {
+					t.AbortOnFail = d.boolean(lv, join(kp, lk))
+				}
+			})
+			if limit == nil {
+				d.add(at(v), kp+".limit", "missing; the long form is {limit: 5s, abort_on_fail: true}")
+				return
+			}
+			kp += ".limit"
+		}
+		s, ok := d.scalar(limit, kp, "a limit")
+		if !ok {
+			return
+		}
+		t.Text = s
+		var err error
+		switch t.Kind {
+		case ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95:
+			t.Duration, err = ParseDuration(s)
+		case ThFailureRate, ThCacheHitRate:
+			var r decimal.Decimal
+			r, err = ParseRatio(s)
+			t.Ratio = r.InexactFloat64()
+		case ThRPS:
+			if strings.Contains(s, "/") {
+				var r Rate
+				r, err = ParseRate(s)
+				t.Ratio = r.PerSecond
+			} else if t.Ratio, err = strconv.ParseFloat(s, 64); err != nil || t.Ratio < 0 {
+				err = fmt.Errorf("%q is not a rate; write requests per second (30) or with a unit (30/s, 1800/min)", s)
+			} else {
+				t.Text = s + "/s"
+			}
+		case ThCostPerRequest, ThTotalCost:
+			t.Money, err = ParseMoney(s)
+		}
+		if err != nil {
+			d.add(at(limit), kp, "%v", err)
+			return
+		}
+		out = append(out, t)
+	})
+	return out
+}
