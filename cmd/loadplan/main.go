@@ -1,0 +1,12 @@
+// Command loadplan estimates what a load test of a paid API will cost, refuses to start past
+// a budget, runs it with a live cost meter that never spends more than the budget, and reports
+// the actual cost of each scenario beside latency, throughput and failures.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/report"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func newVersionCmd(streams *IO) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print loadplan's version and the date of its embedded prices",
+		Example: "  loadplan version",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := version
+			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+				v = info.Main.Version
+			}
+			c := pricing.Default()
+			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", v, c.AsOf, c.Source)
+			return nil
+		},
+	}
+}
+
+type validateOptions struct{ prices string }
+
+func newValidateCmd(streams *IO) *cobra.Command {
+	o := &validateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate PLAN",
+		Short: "Check a plan file: every problem at once, each with its line and column",
+		Long: `Check a plan file without sending anything: its syntax, units, templates, data files,
+captures, and that every request says how it is priced and every model has a price. Every
+problem is printed as FILE:LINE:COL: FIELD: what is wrong; what would be valid. Exit 2 when
+there is any.`,
+		Example: "  loadplan validate examples/ai-service.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := loadPlan(streams, args[0])
+			if err != nil {
+				return err
+			}
+			cat := pricing.Default()
+			if o.prices != "" {
+				if cat, err = pricing.Load(o.prices); err != nil {
+					return usageError("--prices: %v", err)
+				}
+			}
+			var errs plan.Errors
+			forEachStep(p, func(st *plan.Step) {
+				if st.Cost.Kind == plan.CostUsage {
+					if _, err := cat.Lookup(st.Cost.Model); err != nil {
+						errs = append(errs, &plan.Error{File: p.File, Line: st.Cost.Pos.Line, Column: st.Cost.Pos.Column, Field: st.Name, Msg: err.Error()})
+					}
+				}
+			})
+			if len(errs) > 0 {
+				return withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", p.File, len(errs), pluralWord(len(errs), "problem", "problems"), errs))
+			}
+			steps := 0
+			forEachStep(p, func(*plan.Step) { steps++ })
+			fmt.Fprintf(streams.Out, "%s: valid: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.prices, "prices", "", "price catalog to check the models against (default: the embedded catalog)")
+	return cmd
+}
+
+func forEachStep(p *plan.Plan, fn func(*plan.Step)) {
+	for _, st := range p.OnStart {
+		fn(st)
+	}
+	for _, t := range p.Tasks {
+		for _, st := range t.Steps {
+			fn(st)
+		}
+	}
+}
+
+type pricesOptions struct {
+	prices string
+	output string
+}
+
+func newPricesCmd(streams *IO) *cobra.Command {
+	o := &pricesOptions{}
+	cmd := &cobra.Command{
+		Use:   "prices [MODEL]",
+		Short: "Print the price catalog (USD per million tokens) and its date",
+		Example: `  loadplan prices
+  loadplan prices claude-sonnet-4-5-20250929
+  loadplan prices --prices model_prices_and_context_window.json gpt-4o`,
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, p := range pricing.Default().Prices {
+				names = append(names, p.Model)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cat := pricing.Default()
+			var err error
+			if o.prices != "" {
+				if cat, err = pricing.Load(o.prices); err != nil {
+					return usageError("--prices: %v", err)
+				}
+			}
+			prices := append([]pricing.Price(nil), cat.Prices...)
+			if len(args) == 1 {
+				p, err := cat.Lookup(args[0])
+				if err != nil {
+					return usageError("%v", err)
+				}
+				prices = []pricing.Price{p}
+			}
+			sort.SliceStable(prices, func(i, j int) bool { return prices[i].Provider < prices[j].Provider })
+			if o.output == "json" {
+				return report.WriteJSON(streams.Out, report.PricesJSON(cat, prices))
+			}
+			report.PricesTable(streams.Out, cat, prices)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.prices, "prices", "", "price catalog: loadplan YAML or LiteLLM JSON (default: the embedded catalog)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
+	return cmd
+}

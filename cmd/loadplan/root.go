@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/loadplan/loadplan/plan"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md; scripts depend on them).
+const (
+	exitOK          = 0
+	exitThresholds  = 1
+	exitUsage       = 2
+	exitGate        = 3
+	exitBudget      = 4
+	exitFailed      = 5
+	exitInterrupted = 130
+)
+
+// IO is where commands read and write; tests give their own buffers.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Signals, when not nil, delivers interrupts to the running command (tests send on it);
+	// nil: the process's SIGINT and SIGTERM.
+	Signals <-chan os.Signal
+	Env     plan.LookupEnv
+}
+
+// exitError carries an exit code out of a command. Its message, if any, goes to stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError is a bad flag or argument: exit 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// withCode wraps err with an exit code; a nil err with a code is a silent exit.
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// exitCode maps an error to the process exit code, in one place.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if _, ok := plan.AsErrors(err); ok {
+		return exitUsage
+	}
+	return exitUsage // cobra's own errors are about flags and arguments
+}
+
+// Main runs the CLI with args and returns the exit code.
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	return MainIO(args, &IO{In: in, Out: out, ErrOut: errOut})
+}
+
+// MainIO runs the CLI with the given IO.
+func MainIO(args []string, streams *IO) int {
+	if streams.Env == nil {
+		streams.Env = os.LookupEnv
+	}
+	ctx := context.Background()
+	root := newRootCmd(streams)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.err != nil {
+			fmt.Fprintf(streams.ErrOut, "loadplan: %v\n", err)
+		}
+	}
+	return exitCode(err)
+}
+
+func newRootCmd(streams *IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "loadplan",
+		Short: "Cost-aware load testing for paid APIs",
+		Long: `loadplan makes load tests of paid APIs safe: it estimates what a test will cost before it
+starts, refuses to start past a budget unless told to, runs the test with a live cost meter
+that never spends more than the budget, and reports the actual cost of each scenario beside
+latency, throughput and failures.`,
+		Example: `  loadplan estimate examples/ai-service.yaml --all
+  loadplan run examples/ai-service.yaml --scenario smoke --json out.json
+  loadplan estimate --users 50 --duration 10m --rate 3/min --price 0.003`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
+	})
+	root.AddCommand(newEstimateCmd(streams), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams))
+	for _, add := range extraCommands {
+		root.AddCommand(add(streams))
+	}
+	return root
+}
+
+// extraCommands are added by other files of this package (run, mock, report).
+var extraCommands []func(*IO) *cobra.Command
+
+// signalContext returns a context cancelled on the first interrupt, and a channel that
+// receives each interrupt (the first, and any later one) for commands that escalate.
+func signalContext(parent context.Context, streams *IO) (context.Context, <-chan os.Signal, func()) {
+	sigs := streams.Signals
+	var stopNotify func()
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		sigs = ch
+		stopNotify = func() { signal.Stop(ch) }
+	}
+	ctx, cancel := context.WithCancel(parent)
+	return ctx, sigs, func() {
+		cancel()
+		if stopNotify != nil {
+			stopNotify()
+		}
+	}
+}

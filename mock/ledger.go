@@ -1,0 +1,217 @@
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+)
+
+// LedgerSchema is the schema of the ledger's JSON (GET /_mock/ledger).
+const LedgerSchema = "loadplan.mockledger/v1"
+
+// Status keys of the ledger's requests that are not HTTP status codes.
+const (
+	StatusReset      = "reset" // the connection was reset before any output
+	StatusClientGone = "499"   // the client went away before the response was complete
+)
+
+// Ledger is the mock's ground truth: the requests it answered and what it billed. It is the
+// single place where both the ledger and the claude_api_* counters of /metrics come from (the
+// metrics collector reads the ledger), so the two always agree.
+type Ledger struct {
+	mu        sync.Mutex
+	requests  map[requestKey]int64
+	usage     pricing.Usage
+	cost      decimal.Decimal
+	cacheHits int64
+	byModel   map[string]*modelBill
+}
+
+type requestKey struct{ endpoint, status string }
+
+type modelBill struct {
+	usage pricing.Usage
+	cost  decimal.Decimal
+}
+
+func newLedger() *Ledger {
+	return &Ledger{requests: map[requestKey]int64{}, byModel: map[string]*modelBill{}}
+}
+
+// record counts one request and what it billed. The cost is computed by the caller, outside
+// the lock.
+func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost decimal.Decimal) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.requests[requestKey{endpoint, status}]++
+	if u.IsZero() {
+		return
+	}
+	l.usage = l.usage.Add(u)
+	l.cost = l.cost.Add(cost)
+	if u.CacheRead > 0 {
+		l.cacheHits++
+	}
+	b := l.byModel[model]
+	if b == nil {
+		b = &modelBill{}
+		l.byModel[model] = b
+	}
+	b.usage = b.usage.Add(u)
+	b.cost = b.cost.Add(cost)
+}
+
+// Reset zeroes the ledger.
+func (l *Ledger) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*l = Ledger{requests: map[requestKey]int64{}, byModel: map[string]*modelBill{}}
+}
+
+// Snapshot is the ledger at one instant; its JSON is the schema loadplan.mockledger/v1.
+type Snapshot struct {
+	Schema string `json:"schema"`
+	// Requests counts requests by endpoint and status ("200", "429", ..., StatusReset).
+	Requests map[string]map[string]int64 `json:"requests"`
+	// Tokens is what was billed, in the four canonical buckets.
+	Tokens pricing.Tokens `json:"tokens"`
+	// Cost is the billed cost in USD, a decimal string in JSON.
+	Cost    decimal.Decimal      `json:"cost"`
+	ByModel map[string]ModelBill `json:"by_model"`
+	// CacheHits counts billed requests that read the cache (cache_read > 0).
+	CacheHits int64 `json:"cache_hits"`
+	// Usage is Tokens with the cache writes split by lifetime.
+	Usage pricing.Usage `json:"-"`
+}
+
+// ModelBill is what was billed for one model.
+type ModelBill struct {
+	Tokens pricing.Tokens  `json:"tokens"`
+	Cost   decimal.Decimal `json:"cost"`
+	Usage  pricing.Usage   `json:"-"`
+}
+
+// Snapshot returns the ledger's totals.
+func (l *Ledger) Snapshot() Snapshot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := Snapshot{
+		Schema:    LedgerSchema,
+		Requests:  map[string]map[string]int64{},
+		Tokens:    l.usage.Tokens(),
+		Cost:      l.cost,
+		ByModel:   map[string]ModelBill{},
+		CacheHits: l.cacheHits,
+		Usage:     l.usage,
+	}
+	for k, n := range l.requests {
+		m := s.Requests[k.endpoint]
+		if m == nil {
+			m = map[string]int64{}
+			s.Requests[k.endpoint] = m
+		}
+		m[k.status] = n
+	}
+	for model, b := range l.byModel {
+		s.ByModel[model] = ModelBill{Tokens: b.usage.Tokens(), Cost: b.cost, Usage: b.usage}
+	}
+	return s
+}
+
+// FetchLedger reads the ledger of the mock at baseURL (GET /_mock/ledger). The Usage fields
+// stay zero: the JSON has the four buckets only.
+func FetchLedger(ctx context.Context, client *http.Client, baseURL string) (Snapshot, error) {
+	var s Snapshot
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(baseURL, "/")+PathLedger, nil)
+	if err != nil {
+		return s, fmt.Errorf("fetch mock ledger: %w", err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return s, fmt.Errorf("fetch mock ledger: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return s, fmt.Errorf("fetch mock ledger: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("fetch mock ledger: %s", resp.Status)
+	}
+	if err := json.Unmarshal(body, &s); err != nil {
+		return s, fmt.Errorf("fetch mock ledger: %w", err)
+	}
+	if s.Schema != LedgerSchema {
+		return s, fmt.Errorf("fetch mock ledger: schema %q, want %q", s.Schema, LedgerSchema)
+	}
+	return s, nil
+}
+
+// ledgerCollector exports the ledger as the claude_api_* counters of /metrics.
+type ledgerCollector struct {
+	l                             *Ledger
+	requests, tokens, cost, hits  *prometheus.Desc
+}
+
+func newLedgerCollector(l *Ledger) *ledgerCollector {
+	return &ledgerCollector{
+		l: l,
+		requests: prometheus.NewDesc("claude_api_requests_total",
+			"Requests answered, by endpoint and status.", []string{"endpoint", "status"}, nil),
+		tokens: prometheus.NewDesc("claude_api_tokens_total",
+			"Tokens billed, by canonical bucket.", []string{"type"}, nil),
+		cost: prometheus.NewDesc("claude_api_cost_usd_total",
+			"Cost billed, in USD.", nil, nil),
+		hits: prometheus.NewDesc("claude_api_cache_hits_total",
+			"Billed requests that read the prompt cache.", nil, nil),
+	}
+}
+
+func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.requests
+	ch <- c.tokens
+	ch <- c.cost
+	ch <- c.hits
+}
+
+func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
+	c.l.mu.Lock()
+	reqs := make(map[requestKey]int64, len(c.l.requests))
+	for k, n := range c.l.requests {
+		reqs[k] = n
+	}
+	u, cost, hits := c.l.usage, c.l.cost, c.l.cacheHits
+	c.l.mu.Unlock()
+	for k, n := range reqs {
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(n), k.endpoint, k.status)
+	}
+	t := u.Tokens()
+	for _, b := range []struct {
+		typ string
+		n   int64
+	}{{"input", t.Input}, {"output", t.Output}, {"cache_read", t.CacheRead}, {"cache_write", t.CacheWrite}} {
+		ch <- prometheus.MustNewConstMetric(c.tokens, prometheus.CounterValue, float64(b.n), b.typ)
+	}
+	ch <- prometheus.MustNewConstMetric(c.cost, prometheus.CounterValue, cost.InexactFloat64())
+	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(hits))
+}
+
+// statusKey is the ledger's key for an HTTP status code.
+func statusKey(code int) string {
+	switch code {
+	case http.StatusOK:
+		return "200"
+	case http.StatusTooManyRequests:
+		return "429"
+	}
+	return strconv.Itoa(code)
+}

@@ -1,0 +1,134 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/shopspring/decimal"
+)
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// EstimateTable writes an estimate as one table per scenario, with its budget line, warnings
+// and assumptions.
+func EstimateTable(w io.Writer, e *planner.Estimate) error {
+	for i := range e.Scenarios {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		writeScenarioEstimate(w, e, &e.Scenarios[i])
+	}
+	return nil
+}
+
+func writeScenarioEstimate(w io.Writer, e *planner.Estimate, s *planner.Scenario) {
+	load := ""
+	if s.Model == "open" {
+		load = fmt.Sprintf("open model, %s", s.ArrivalRate)
+	} else {
+		load = fmt.Sprintf("closed model, %d users", s.MaxUsers)
+	}
+	fmt.Fprintf(w, "Scenario %s: %s, %s (plan %s; prices as of %s)\n", s.Name, load, s.Duration, e.Plan, e.Catalog.AsOf)
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Task", "Share", "Requests", "Input", "Cache read", "Cache write", "Output", "Cost low", "Cost expected", "Cost worst"})
+	for _, task := range s.Tasks {
+		share := "-"
+		if task.Share > 0 {
+			share = fmt.Sprintf("%.1f%%", task.Share*100)
+		}
+		t.AppendRow(table.Row{task.Name, share, count(task.Requests.Expected), tokens(task.Tokens.Input), tokens(task.Tokens.CacheRead),
+			tokens(task.Tokens.CacheWrite), tokens(task.Tokens.Output), usd(task.Cost.Low), usd(task.Cost.Expected), usd(task.Cost.Worst)})
+	}
+	t.AppendFooter(table.Row{"Total", "", count(s.Requests.Expected), tokens(s.Tokens.Input), tokens(s.Tokens.CacheRead),
+		tokens(s.Tokens.CacheWrite), tokens(s.Tokens.Output), usd(s.Cost.Low), usd(s.Cost.Expected), usd(s.Cost.Worst)})
+	t.SetColumnConfigs(rightAligned(2, 10))
+	t.Render()
+	fmt.Fprintf(w, "Requests: %s low, %s expected, %s worst; %.2f requests/s expected at full load\n",
+		count(s.Requests.Low), count(s.Requests.Expected), count(s.Requests.Worst), s.ExpectedRPS)
+	fmt.Fprintln(w, BudgetLine(s))
+	for _, warn := range s.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	for _, a := range s.Assumptions {
+		fmt.Fprintf(w, "assumes: %s\n", a)
+	}
+}
+
+// BudgetLine says how the gated estimate compares with the budget.
+func BudgetLine(s *planner.Scenario) string {
+	if s.Budget == nil {
+		return "Budget: none set"
+	}
+	gated := s.Gated()
+	if gated == nil {
+		return fmt.Sprintf("Budget: %s; the %s cost is unknown, so the gate fails closed", pricing.FormatUSD(s.Budget.Limit), s.Gate)
+	}
+	if gated.LessThanOrEqual(s.Budget.Limit) {
+		pct := 0.0
+		if s.Budget.Limit.IsPositive() {
+			pct = gated.Div(s.Budget.Limit).InexactFloat64() * 100
+		}
+		return fmt.Sprintf("Budget: %s; %s estimate %s (%.0f%% of it): within budget", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pct)
+	}
+	return fmt.Sprintf("Budget: %s; %s estimate %s: OVER BUDGET by %s", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pricing.FormatUSD(gated.Sub(s.Budget.Limit)))
+}
+
+func rightAligned(from, to int) []table.ColumnConfig {
+	var cc []table.ColumnConfig
+	for i := from; i <= to; i++ {
+		cc = append(cc, table.ColumnConfig{Number: i, Align: text.AlignRight, AlignFooter: text.AlignRight, AlignHeader: text.AlignRight})
+	}
+	return cc
+}
+
+func usd(d *decimal.Decimal) string {
+	if d == nil {
+		return "unknown"
+	}
+	return pricing.FormatUSD(*d)
+}
+
+func count(x *float64) string {
+	if x == nil {
+		return "unbounded"
+	}
+	return groupThousands(*x)
+}
+
+func tokens(x float64) string { return groupThousands(x) }
+
+// groupThousands writes a count rounded to a whole number with thousands separators; counts
+// under 10 keep one decimal.
+func groupThousands(x float64) string {
+	if x != 0 && math.Abs(x) < 10 && x != math.Trunc(x) {
+		return fmt.Sprintf("%.1f", x)
+	}
+	s := fmt.Sprintf("%.0f", math.Round(x))
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
