@@ -1,0 +1,155 @@
+package executor
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/shopspring/decimal"
+)
+
+// SummarySchema is the JSON schema name of a run summary.
+const SummarySchema = "loadplan.run/v1"
+
+// StopReason says why a run ended (DESIGN.md).
+type StopReason string
+
+const (
+	StopCompleted       StopReason = "completed"
+	StopBudgetExhausted StopReason = "budget_exhausted"
+	StopOverrun         StopReason = "overrun"
+	StopInterrupted     StopReason = "interrupted"
+	StopThresholdAbort  StopReason = "threshold_abort"
+	StopError           StopReason = "error"
+)
+
+// Summary is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;
+// more may be added.
+type Summary struct {
+	Schema     string            `json:"schema"`
+	Plan       string            `json:"plan"`
+	Scenario   string            `json:"scenario"`
+	StartedAt  time.Time         `json:"started_at"`
+	EndedAt    time.Time         `json:"ended_at"`
+	StopReason StopReason        `json:"stop_reason"`
+	StopDetail string            `json:"stop_detail,omitempty"` // a human sentence: which threshold, which error
+	ExitCode   int               `json:"exit_code"`
+	Budget     *Budget           `json:"budget"`
+	Estimate   json.RawMessage   `json:"estimate"` // the scenario's planner estimate, as in loadplan.estimate/v1
+	Actual     Actual            `json:"actual"`
+	Tasks      []TaskStats       `json:"tasks"`
+	Failures   []Failure         `json:"failures"`
+	Timeline   []TimelinePoint   `json:"timeline"`
+	Thresholds []ThresholdResult `json:"thresholds"`
+	Pass       bool              `json:"pass"`
+
+	Partial   bool    `json:"partial"` // stopped before its planned end: thresholds judged on partial data
+	Target    string  `json:"target"`
+	Seed      uint64  `json:"seed"`
+	DurationS float64 `json:"duration_s"` // seconds from the first to the last request
+	Meter     *Meter  `json:"meter,omitempty"`
+}
+
+// Budget is a run's limit.
+type Budget struct {
+	Limit    decimal.Decimal `json:"limit"`
+	Currency string          `json:"currency"`
+}
+
+// Actual is what the run did and spent, over all requests.
+type Actual struct {
+	Requests         int64            `json:"requests"`
+	Failures         int64            `json:"failures"`
+	RPS              float64          `json:"rps"`
+	Cost             decimal.Decimal  `json:"cost"`
+	CostEstimated    decimal.Decimal  `json:"cost_estimated"` // the part charged without a usage report
+	Tokens           pricing.Tokens   `json:"tokens"`         // reported tokens only
+	CacheHitRate     float64          `json:"cache_hit_rate"`
+	LateStarts       int64            `json:"late_starts"`
+	EstimateErrorPct *float64         `json:"estimate_error_pct"` // (actual - expected) / expected × 100; nil without an estimate
+	RateLimited      int64            `json:"rate_limited"`       // 429 and 529 responses
+	Latency          Percentiles      `json:"latency_ms"`
+	TTFT             *Percentiles     `json:"ttft_ms,omitempty"`
+	CostPerRequest   *decimal.Decimal `json:"cost_per_request"`
+}
+
+// Percentiles of a latency distribution, in milliseconds.
+type Percentiles struct {
+	Min    float64 `json:"min"`
+	Avg    float64 `json:"avg"`
+	Max    float64 `json:"max"`
+	P50    float64 `json:"p50"`
+	P66    float64 `json:"p66"`
+	P75    float64 `json:"p75"`
+	P80    float64 `json:"p80"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P98    float64 `json:"p98"`
+	P99    float64 `json:"p99"`
+	P99_9  float64 `json:"p99_9"`
+	P99_99 float64 `json:"p99_99"`
+}
+
+// TaskStats are one request name's statistics (a task, TASK.STEP, or on_start.NAME).
+type TaskStats struct {
+	Name           string           `json:"name"`
+	Method         string           `json:"method"`
+	Requests       int64            `json:"requests"`
+	Failures       int64            `json:"failures"`
+	RPS            float64          `json:"rps"`
+	Latency        Percentiles      `json:"latency_ms"`
+	TTFT           *Percentiles     `json:"ttft_ms"` // nil for non-streamed requests
+	AvgContentSize float64          `json:"avg_content_size"`
+	Tokens         pricing.Tokens   `json:"tokens"`
+	Cost           decimal.Decimal  `json:"cost"`
+	CostEstimated  decimal.Decimal  `json:"cost_estimated"`
+	CostPerRequest *decimal.Decimal `json:"cost_per_request"` // nil with no requests
+	CostSource     string           `json:"cost_source"`      // anthropic | openai | json | headers | prometheus | flat | free
+	CacheHitRate   float64          `json:"cache_hit_rate"`
+	RateLimited    int64            `json:"rate_limited"`
+	// Histogram is the HDR latency histogram (microseconds), encoded with
+	// hdrhistogram-go's Encode (compressed V2 log format, base64), so that the summaries of
+	// several workers merge exactly. TTFTHistogram likewise.
+	Histogram     string `json:"histogram"`
+	TTFTHistogram string `json:"ttft_histogram,omitempty"`
+}
+
+// Failure is one kind of failure of one request name, as in Locust's failures table.
+type Failure struct {
+	Task        string `json:"task"`
+	Method      string `json:"method"`
+	Error       string `json:"error"`
+	Occurrences int64  `json:"occurrences"`
+}
+
+// TimelinePoint is one second of the run (t: seconds since the start).
+type TimelinePoint struct {
+	T        float64         `json:"t"`
+	Users    int             `json:"users"`
+	RPS      float64         `json:"rps"`
+	FPS      float64         `json:"fps"`
+	P50      float64         `json:"p50"` // ms, over that second's requests
+	P95      float64         `json:"p95"`
+	Spent    decimal.Decimal `json:"spent"`
+	Reserved decimal.Decimal `json:"reserved"`
+	InFlight int             `json:"in_flight"`
+}
+
+// ThresholdResult is one threshold's verdict; limit and actual in the plan's units.
+type ThresholdResult struct {
+	Name   string `json:"name"`
+	Scope  string `json:"scope"`
+	Limit  string `json:"limit"`
+	Actual string `json:"actual"`
+	Pass   bool   `json:"pass"`
+}
+
+// Meter is the cost meter's account of the run.
+type Meter struct {
+	Spent             decimal.Decimal `json:"spent"`
+	Reserved          decimal.Decimal `json:"reserved"` // left reserved at the end: 0 after a clean stop
+	LargestWorstCase  decimal.Decimal `json:"largest_worst_case"`
+	Overruns          int64           `json:"overruns"`
+	UnreportedCharged int64           `json:"unreported_charged"` // responses whose usage source yielded nothing: charged the reservation
+	BoundsHeld        bool            `json:"bounds_held"`        // no response reported more than its reservation
+}
