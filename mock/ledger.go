@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/loadplan/loadplan/pricing"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 )
 
@@ -25,8 +24,8 @@ const (
 )
 
 // Ledger is the mock's ground truth: the requests it answered and what it billed. It is the
-// single place where both the ledger and the claude_api_* counters of /metrics come from (the
-// metrics collector reads the ledger), so the two always agree.
+// single place where both the ledger and the claude_api_* counters of /metrics come from
+// (/metrics reads the ledger when it is scraped), so the two always agree.
 type Ledger struct {
 	mu        sync.Mutex
 	requests  map[requestKey]int64
@@ -154,55 +153,6 @@ func FetchLedger(ctx context.Context, client *http.Client, baseURL string) (Snap
 		return s, fmt.Errorf("fetch mock ledger: schema %q, want %q", s.Schema, LedgerSchema)
 	}
 	return s, nil
-}
-
-// ledgerCollector exports the ledger as the claude_api_* counters of /metrics.
-type ledgerCollector struct {
-	l                             *Ledger
-	requests, tokens, cost, hits  *prometheus.Desc
-}
-
-func newLedgerCollector(l *Ledger) *ledgerCollector {
-	return &ledgerCollector{
-		l: l,
-		requests: prometheus.NewDesc("claude_api_requests_total",
-			"Requests answered, by endpoint and status.", []string{"endpoint", "status"}, nil),
-		tokens: prometheus.NewDesc("claude_api_tokens_total",
-			"Tokens billed, by canonical bucket.", []string{"type"}, nil),
-		cost: prometheus.NewDesc("claude_api_cost_usd_total",
-			"Cost billed, in USD.", nil, nil),
-		hits: prometheus.NewDesc("claude_api_cache_hits_total",
-			"Billed requests that read the prompt cache.", nil, nil),
-	}
-}
-
-func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.requests
-	ch <- c.tokens
-	ch <- c.cost
-	ch <- c.hits
-}
-
-func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
-	c.l.mu.Lock()
-	reqs := make(map[requestKey]int64, len(c.l.requests))
-	for k, n := range c.l.requests {
-		reqs[k] = n
-	}
-	u, cost, hits := c.l.usage, c.l.cost, c.l.cacheHits
-	c.l.mu.Unlock()
-	for k, n := range reqs {
-		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(n), k.endpoint, k.status)
-	}
-	t := u.Tokens()
-	for _, b := range []struct {
-		typ string
-		n   int64
-	}{{"input", t.Input}, {"output", t.Output}, {"cache_read", t.CacheRead}, {"cache_write", t.CacheWrite}} {
-		ch <- prometheus.MustNewConstMetric(c.tokens, prometheus.CounterValue, float64(b.n), b.typ)
-	}
-	ch <- prometheus.MustNewConstMetric(c.cost, prometheus.CounterValue, cost.InexactFloat64())
-	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(hits))
 }
 
 // statusKey is the ledger's key for an HTTP status code.

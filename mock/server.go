@@ -19,9 +19,6 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/pricing"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ShutdownGrace is how long stopping a server waits for the requests in flight to finish
@@ -43,10 +40,8 @@ type Server struct {
 	users    atomic.Pointer[counters]
 	inFlight atomic.Int64
 
-	ledger   *Ledger
-	registry *prometheus.Registry
-	duration *prometheus.HistogramVec
-	mux      *http.ServeMux
+	ledger *Ledger
+	mux    *http.ServeMux
 
 	tlsCert *tls.Certificate
 	certPEM []byte
@@ -70,6 +65,7 @@ type endpoint struct {
 	faults Faults
 	tokens bool // bills tokens, counts against MaxInFlight and gets the config-wide faults
 	input  *tokenDist
+	hist   histogram
 }
 
 // New checks cfg and builds a server; it does not listen yet (see Start, Serve, ServeHTTP).
@@ -116,23 +112,6 @@ func New(cfg Config) (*Server, error) {
 		s.eps[p] = ep
 	}
 
-	s.registry = prometheus.NewRegistry()
-	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "claude_api_request_duration_seconds",
-		Help:    "Time to the last byte of each response, by endpoint.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 60},
-	}, []string{"endpoint"})
-	s.registry.MustRegister(
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(),
-		newLedgerCollector(s.ledger),
-		s.duration,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "claude_api_requests_in_flight",
-			Help: "Token requests being served.",
-		}, func() float64 { return float64(s.inFlight.Load()) }),
-	)
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathHealth, s.handleHealth)
 	mux.HandleFunc("POST "+PathSession, s.handleSession)
@@ -141,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux.HandleFunc("POST "+PathMessages, s.handleMessages)
 	mux.HandleFunc("POST "+PathCompletions, s.handleCompletions)
-	mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET "+PathMetrics, s.writeMetrics)
 	mux.HandleFunc("GET "+PathLedger, s.handleLedger)
 	mux.HandleFunc("POST "+PathReset, func(w http.ResponseWriter, _ *http.Request) {
 		s.Reset()
@@ -167,7 +146,9 @@ func (s *Server) Ledger() *Ledger { return s.ledger }
 // the same requests get the same answers again (POST /_mock/reset).
 func (s *Server) Reset() {
 	s.ledger.Reset()
-	s.duration.Reset()
+	for _, ep := range s.eps {
+		ep.hist.reset()
+	}
 	s.users.Store(&counters{})
 }
 
