@@ -15,6 +15,18 @@ import (
 // collects every problem instead of stopping at the first.
 type decoder struct {
 	*collector
+	// typos maps a mapping node to the known keys its unknown keys look like, so that a
+	// misspelt key is reported once, not again as the missing key it was meant to be.
+	typos map[*yaml.Node][]string
+}
+
+func (d *decoder) typoOf(n *yaml.Node, keys ...string) bool {
+	for _, t := range d.typos[resolve(n)] {
+		if contains(keys, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func at(n *yaml.Node) pos { return pos{Line: n.Line, Column: n.Column} }
@@ -53,6 +65,10 @@ func (d *decoder) fields(n *yaml.Node, path string, known []string, fn func(key 
 		}
 		seen[key] = true
 		if !contains(known, key) {
+			if d.typos == nil {
+				d.typos = map[*yaml.Node][]string{}
+			}
+			d.typos[n] = append(d.typos[n], closest(key, known)...)
 			d.add(at(k), join(path, key), "unknown field; %s", suggest(key, known))
 			return
 		}

@@ -107,16 +107,36 @@ func (c *collector) err() error {
 
 // suggest returns a "did you mean" hint for an unknown name, or the list of valid names.
 func suggest(name string, valid []string) string {
-	best, bestD := "", 1<<30
-	for _, v := range valid {
-		if d := levenshtein(strings.ToLower(name), v); d < bestD {
-			best, bestD = v, d
+	if best := closest(name, valid); len(best) > 0 {
+		q := make([]string, len(best))
+		for i, b := range best {
+			q[i] = fmt.Sprintf("%q", b)
 		}
-	}
-	if best != "" && bestD <= max(2, len(name)/3) {
-		return fmt.Sprintf("did you mean %q?", best)
+		if len(q) == 1 {
+			return "did you mean " + q[0] + "?"
+		}
+		return "did you mean " + strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1] + "?"
 	}
 	return "valid: " + strings.Join(valid, ", ")
+}
+
+// closest returns the valid names nearest to name, when they are near enough to be a typo.
+func closest(name string, valid []string) []string {
+	bestD := 1 << 30
+	var best []string
+	for _, v := range valid {
+		d := levenshtein(strings.ToLower(name), v)
+		switch {
+		case d < bestD:
+			best, bestD = []string{v}, d
+		case d == bestD:
+			best = append(best, v)
+		}
+	}
+	if bestD > max(2, len(name)/3) || len(best) > 4 {
+		return nil
+	}
+	return best
 }
 
 func levenshtein(a, b string) int {

@@ -63,7 +63,7 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	}
 	expandEnv(c, root, opts.Env)
 	p = &Plan{File: name, Dir: filepath.Dir(name)}
-	d := &decoder{c}
+	d := &decoder{collector: c}
 	d.plan(root, p)
 	validate(c, p)
 	if err := c.err(); err != nil {

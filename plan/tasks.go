@@ -258,12 +258,12 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 	}) {
 		return nil
 	}
-	if !hasRequest {
+	if !hasRequest && !d.typoOf(n, "request") {
 		d.add(st.Pos, path, "has no request; add request: {method: POST, path: /api/...}")
 		return nil
 	}
 	st.Cost = d.resolveCost(&own, outer, p.Model, st.Pos, path)
-	if st.Cost.Kind == CostUnset {
+	if st.Cost.Kind == CostUnset && !d.typoOf(n, costKeys...) {
 		d.add(st.Pos, path, "says nothing of its cost; add usage: anthropic|openai|{json|headers|prometheus: ...}, price: 0.003 or price: free (or defaults: {usage: ...}): an unknown cost is never zero")
 	}
 	if st.Expect.MaxOutputTokens == 0 {
@@ -272,7 +272,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 	if st.Expect.MaxInputTokens == 0 {
 		st.Expect.MaxInputTokens = 2 * st.Expect.InputTokens
 	}
-	if st.Cost.Kind == CostUsage && !st.Expect.HasTokens {
+	if st.Cost.Kind == CostUsage && !st.Expect.HasTokens && !d.typoOf(n, "expect") {
 		d.add(st.Pos, path+".expect", "priced by usage but expects no tokens; add expect: {input_tokens: N, output_tokens: N} so that its cost can be estimated")
 	}
 	return st
