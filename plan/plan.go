@@ -180,8 +180,8 @@ type UsageSource struct {
 // Expect is what a request is expected to use: the estimator's inputs and the meter's bounds.
 // Token counts are per request; zero means not given unless the Has flag says otherwise.
 type Expect struct {
-	InputTokens     int64   // all input tokens of the prompt, cached or not
-	CacheableTokens int64   // the cacheable prefix of the prompt
+	InputTokens     int64           // all input tokens of the prompt, cached or not
+	CacheableTokens int64           // the cacheable prefix of the prompt
 	CacheHitRate    decimal.Decimal // share of requests whose prefix is read from the cache
 	CacheWrite1h    decimal.Decimal // share of cache writes made at the 1-hour rate
 	OutputTokens    int64

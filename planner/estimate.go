@@ -111,11 +111,11 @@ type Scenario struct {
 
 // Task is the estimate of one task, or of the on_start steps (named on_start).
 type Task struct {
-	Name     string `json:"name"`
+	Name     string  `json:"name"`
 	Share    float64 `json:"share"`
-	Requests Counts `json:"requests"`
-	Tokens   Tokens `json:"tokens"`
-	Cost     Money  `json:"cost"`
+	Requests Counts  `json:"requests"`
+	Tokens   Tokens  `json:"tokens"`
+	Cost     Money   `json:"cost"`
 }
 
 // Gated is the cost the gate compares with the budget; nil when unknown.
@@ -160,11 +160,11 @@ func (e *Estimate) Over() []*Scenario {
 
 // stepCosts are one request's cost and tokens in the three cases.
 type stepCosts struct {
-	low, exp, worst       decimal.Decimal
-	worstKnown            bool
-	lowTok, expTok        Tokens
-	latLow, latExp        float64 // seconds: p95 (low case) and mean (expected)
-	latGiven              bool
+	low, exp, worst decimal.Decimal
+	worstKnown      bool
+	lowTok, expTok  Tokens
+	latLow, latExp  float64 // seconds: p95 (low case) and mean (expected)
+	latGiven        bool
 }
 
 // StepCost prices one request in the three cases of DESIGN.md ("Estimation").

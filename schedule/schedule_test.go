@@ -71,11 +71,11 @@ func TestUserSecondsAndActive(t *testing.T) {
 func TestArrivalsPace(t *testing.T) {
 	a := Arrivals{Rate: 2, Duration: 5 * s}
 	cases := []struct {
-		name     string
-		elapsed  time.Duration
-		sent     uint64
-		wait     time.Duration
-		stop     bool
+		name    string
+		elapsed time.Duration
+		sent    uint64
+		wait    time.Duration
+		stop    bool
 	}{
 		{"2/s, none sent, at 0: the first is due now", 0, 0, 0, false},
 		{"2/s, 1 sent, at 0: the second is due at 0.5 s", 0, 1, 500 * time.Millisecond, false},
