@@ -104,10 +104,11 @@ func Load(path string) (*Catalog, error) {
 }
 
 // Parse parses a price catalog named name (a file name, for errors and as the default Source)
-// from data. A JSON object whose keys are model ids is LiteLLM's price file; anything else,
-// including our format written as JSON, is read as loadplan's YAML format (doc.go). AsOf is left
-// empty when the data does not say it; Load fills it in. Every problem found is reported, each
-// with name:line:col for YAML, or the model and field for LiteLLM's JSON.
+// from data. A JSON object whose keys are model ids (no "models" list) is LiteLLM's price
+// file; anything else, including our format written as JSON, is read as loadplan's YAML format
+// (doc.go). AsOf is left empty when the data does not say it; Load fills it in. Every problem
+// found is reported, each with name:line:col for YAML, or the model and field (and the line of
+// the model) for LiteLLM's JSON.
 func Parse(name string, data []byte) (*Catalog, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a UTF-8 byte order mark
 	var c *Catalog
@@ -128,7 +129,7 @@ func Parse(name string, data []byte) (*Catalog, error) {
 }
 
 // isLiteLLM reports whether data looks like LiteLLM's price file: a JSON object (first byte
-// '{') that is not our own format written as JSON, i.e. has no top-level "models" key.
+// '{') that is not our own format written as JSON, i.e. has no top-level "models" list.
 // Invalid JSON that starts with '{' counts as LiteLLM's unless it parses as a YAML flow
 // mapping with a "models" key, so that a broken JSON file gets JSON's error message.
 func isLiteLLM(data []byte) bool {
@@ -141,8 +142,8 @@ func isLiteLLM(data []byte) bool {
 		if json.Unmarshal(trimmed, &top) != nil {
 			return true
 		}
-		_, ours := top["models"]
-		return !ours
+		models := bytes.TrimLeft(top["models"], " \t\r\n")
+		return len(models) == 0 || models[0] != '[' // ours has a list of models
 	}
 	var node yaml.Node
 	if yaml.Unmarshal(data, &node) != nil || len(node.Content) == 0 {
@@ -183,12 +184,16 @@ func (c *Catalog) Lookup(model string) (Price, error) {
 		}
 	}
 	best, bestLen := -1, 0
+	consider := func(i int, name string) {
+		if len(name) > bestLen && len(name) < len(model) && strings.HasPrefix(model, name) &&
+			snapshotSuffix.MatchString(model[len(name):]) {
+			best, bestLen = i, len(name)
+		}
+	}
 	for i, p := range c.Prices {
-		for _, name := range p.names() {
-			if len(name) > bestLen && len(name) < len(model) && strings.HasPrefix(model, name) &&
-				snapshotSuffix.MatchString(model[len(name):]) {
-				best, bestLen = i, len(name)
-			}
+		consider(i, p.Model)
+		for _, a := range p.Aliases {
+			consider(i, a)
 		}
 	}
 	if best >= 0 {

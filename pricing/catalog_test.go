@@ -336,3 +336,14 @@ func TestParseDetectsFormat(t *testing.T) {
 		})
 	}
 }
+
+func TestParseLiteLLMModelNamedModels(t *testing.T) {
+	// A LiteLLM entry that happens to be called "models" is still LiteLLM's format.
+	c, err := Parse("x.json", []byte(`{"models": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lookup("models"); err != nil {
+		t.Error(err)
+	}
+}

@@ -55,7 +55,7 @@
 // # LiteLLM's price file
 //
 // Load and Parse also read LiteLLM's model_prices_and_context_window.json, told apart by
-// content: a JSON object without a top-level "models" key. Each key is a model id; its prices are
+// content: a JSON object without a top-level "models" list. Each key is a model id; its prices are
 // USD per token and become per million tokens by a decimal shift of six places, from the JSON
 // number text ("3e-06" is exactly 3 per million). The fields read are input_cost_per_token,
 // output_cost_per_token, cache_read_input_token_cost, cache_creation_input_token_cost (the

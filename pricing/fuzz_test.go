@@ -86,9 +86,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzParseMoney checks that ParseMoney never panics, never accepts a negative amount and
+// FuzzMoney checks that ParseMoney never panics, never accepts a negative amount and
 // that what it accepts prints.
-func FuzzParseMoney(f *testing.F) {
+func FuzzMoney(f *testing.F) {
 	for _, s := range []string{"5", "$5", "5.00", "0.003", "3e-06", "-5", "NaN", "1e-999999", "\u22125", "$.5E+3"} {
 		f.Add(s)
 	}
