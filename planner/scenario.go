@@ -65,9 +65,6 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 		stepsPerIter += tm.share * float64(len(t.Steps))
 		tasks = append(tasks, tm)
 	}
-	if len(noLatency) > 0 {
-		out.Assumptions = append(out.Assumptions, fmt.Sprintf("no expect.latency for %s: its latency is taken as 0 (more requests, not fewer)", strings.Join(noLatency, ", ")))
-	}
 
 	// Iterations (one task each) in the three cases, and user starts (each runs on_start).
 	var itLow, itExp float64
@@ -107,6 +104,9 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 				out.Warnings = append(out.Warnings, fmt.Sprintf("the mean task latency %.2fs is longer than the pacing %s: users cannot keep the pace and will send fewer requests than estimated", latExp, seconds(w.Min)))
 			}
 		} else {
+			if len(noLatency) > 0 {
+				out.Assumptions = append(out.Assumptions, fmt.Sprintf("no expect.latency for %s: its latency is taken as 0 (more requests, not fewer)", strings.Join(noLatency, ", ")))
+			}
 			us := shape.UserSeconds()
 			expPeriod := w.Mean().Seconds() + latExp
 			lowPeriod := w.Mean().Seconds() + latLow
