@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/meter"
+	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/report"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newRunCmd)
+}
+
+// runOptions are the flags of loadplan run.
+type runOptions struct {
+	load            loadFlags
+	plan            string
+	scenario        string
+	host            string
+	allowOverBudget bool
+	noBudget        bool
+	seed            uint64
+	seedSet         bool
+	stopTimeout     time.Duration
+	jsonFile        string
+	csvPrefix       string
+	htmlFile        string
+	historyFile     string
+	quiet           bool
+	profile         string
+	tls             executor.TLSOptions
+}
+
+func newRunCmd(streams *IO) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run PLAN [--scenario S]",
+		Short: "Run a scenario with a live cost meter that stops at the budget",
+		Long: `Run one scenario of a plan: estimate it first and refuse to start when the estimate is over
+the budget (exit 3, unless --allow-over-budget), then send the load with a live cost meter that
+reserves every request's worst case before sending it and stops the run at the budget.
+
+A mock:// target (or --host mock://) runs the embedded mock service in-process.
+
+Ctrl-C stops gracefully: no new requests, those in flight get --stop-timeout; a second Ctrl-C
+aborts them. The summary is written either way.
+
+Exit codes: 0 thresholds passed, 1 thresholds failed (or threshold_abort), 2 bad plan or flags
+(or a capped run with no worst case, or no budget without --no-budget), 3 refused by the budget
+gate, 4 stopped by the budget (budget_exhausted, overrun), 5 could not run (target unreachable,
+output not writable), 130 interrupted.`,
+		Example: `  loadplan run examples/ai-service.yaml --scenario smoke --json out.json
+  loadplan run examples/ai-service.yaml --scenario normal --budget 0.50 --allow-over-budget
+  loadplan run plan.yaml --scenario peak --host https://staging.internal --users 100 --run-time 2m
+  loadplan run plan.yaml --scenario smoke --no-budget --quiet`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.plan = args[0]
+			o.seedSet = cmd.Flags().Changed("seed")
+			return runRun(cmd.Context(), streams, o)
+		},
+	}
+	fs := cmd.Flags()
+	o.load.register(fs)
+	fs.StringVarP(&o.scenario, "scenario", "s", "", "the scenario to run (may be left out when the plan has one)")
+	fs.StringVar(&o.host, "host", "", "base URL of the target, overriding the plan's (checked against allowed_hosts; mock:// allowed)")
+	fs.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "start even when the estimate is over the budget (the live cap still holds)")
+	fs.BoolVar(&o.noBudget, "no-budget", false, "run without a budget: no cap, the meter still accounts")
+	fs.Uint64Var(&o.seed, "seed", 0, "random seed for task choice and data rows (default: the plan's seed, else random)")
+	fs.DurationVar(&o.stopTimeout, "stop-timeout", executor.DefaultStopTimeout, "how long requests in flight may finish after the run stops")
+	fs.StringVar(&o.jsonFile, "json", "", "write the summary (loadplan.run/v1) to FILE")
+	fs.StringVar(&o.csvPrefix, "csv", "", "write Locust-compatible CSV files PREFIX_stats.csv, ... and PREFIX_cost.csv")
+	fs.StringVar(&o.htmlFile, "html", "", "write an HTML report to FILE")
+	fs.StringVar(&o.historyFile, "history", "", "append one loadplan.history/v1 line to FILE")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no live view and no tables: one line at the end")
+	fs.StringVar(&o.profile, "profile", "default", "mock profile for a mock:// target without ?profile=")
+	fs.StringVar(&o.tls.CAFile, "ca-file", "", "PEM file of CA certificates to trust (besides the system's)")
+	fs.StringVar(&o.tls.CertFile, "cert", "", "client certificate (PEM) for mutual TLS")
+	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
+	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
+	return cmd
+}
+
+// runRun is loadplan run: checks (exit 2), the gate (exit 3), the run, its reports and the
+// exit code of its outcome.
+func runRun(parent context.Context, streams *IO, o *runOptions) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	p, err := loadPlan(streams, o.plan)
+	if err != nil {
+		return err
+	}
+	scs, err := pickScenarios(p, o.scenario, false)
+	if err != nil {
+		return err
+	}
+	ov, err := o.load.overrides()
+	if err != nil {
+		return err
+	}
+	sc, err := ov.Apply(scs[0])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if o.stopTimeout < 0 {
+		return usageError("--stop-timeout %s: give a positive duration", o.stopTimeout)
+	}
+	cat, err := o.load.catalog()
+	if err != nil {
+		return err
+	}
+	flagBudget, err := o.load.budgetOverride()
+	if err != nil {
+		return err
+	}
+	budget := sc.Budget
+	switch {
+	case o.noBudget && flagBudget != nil:
+		return usageError("give --budget or --no-budget, not both")
+	case o.noBudget && o.allowOverBudget:
+		return usageError("--allow-over-budget is for a run with a budget; --no-budget has none")
+	case o.noBudget:
+		budget = nil
+	case flagBudget != nil:
+		budget = flagBudget
+	case budget == nil:
+		return usageError("scenario %s has no budget: give --budget X, add budget: to the plan or the scenario, or run uncapped with --no-budget", sc.Name)
+	}
+
+	est, err := planner.EstimateScenario(p, sc, cat, planner.Options{Gate: planner.GateExpected, Budget: budget})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
+		return withCode(exitGate, gateMessage([]*planner.Scenario{est}))
+	}
+	bounds, err := stepBounds(p, cat, budget != nil)
+	if err != nil {
+		return err
+	}
+	target := p.Target
+	if o.host != "" {
+		target = o.host
+	}
+	if err := executor.CheckHost(p, target); err != nil {
+		return usageError("--host: %v", err)
+	}
+	seed := o.seed
+	if !o.seedSet {
+		if p.Seed != nil {
+			seed = *p.Seed
+		} else {
+			seed = uint64(time.Now().UnixNano())
+		}
+	}
+	if o.jsonFile != "" {
+		// Refuse before anything is sent when the summary could not be written.
+		f, err := os.OpenFile(o.jsonFile, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("--json: %w", err))
+		}
+		f.Close()
+	}
+	estJSON, err := json.Marshal(est)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+
+	ctx, sigs, cleanup := signalContext(parent, streams)
+	defer cleanup()
+	runCtx, interrupt := context.WithCancel(ctx)
+	defer interrupt()
+	if u, ok := mockURL(target); ok {
+		stop, base, err := startMock(runCtx, u, o.profile, p, seed, cat)
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		defer stop()
+		target = base
+	}
+	abort := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-runCtx.Done():
+			return
+		}
+		if !o.quiet {
+			fmt.Fprintln(streams.ErrOut, "\nstopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
+		}
+		interrupt()
+		select {
+		case <-sigs:
+			close(abort)
+		case <-ctx.Done():
+		}
+	}()
+
+	live := newLiveView(streams, o.quiet, sc, p.Name)
+	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
+		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: live.update,
+		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
+	if !o.quiet {
+		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
+	}
+	sum, err := executor.Run(runCtx, cfg)
+	if err != nil {
+		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
+	}
+	live.finish()
+	sum.ExitCode = runExitCode(sum)
+	var outErr error
+	if o.jsonFile != "" {
+		outErr = writeSummaryJSON(o.jsonFile, sum)
+	}
+	if outErr == nil {
+		outErr = writeExtraReports(o, sum)
+	}
+	if outErr != nil && sum.ExitCode != exitInterrupted {
+		sum.ExitCode = exitFailed
+	}
+	if o.quiet {
+		fmt.Fprintln(streams.Out, report.RunLine(sum))
+	} else {
+		_ = report.RunSummary(streams.Out, sum)
+	}
+	switch {
+	case outErr != nil:
+		return withCode(sum.ExitCode, outErr)
+	case sum.StopReason == executor.StopError:
+		return withCode(sum.ExitCode, errors.New(sum.StopDetail))
+	case sum.ExitCode != exitOK:
+		return withCode(sum.ExitCode, nil)
+	}
+	return nil
+}
+
+// runExitCode is the exit code of a finished run; when several apply: 130, then 5, then 4,
+// then 1 (DESIGN.md).
+func runExitCode(s *executor.Summary) int {
+	switch s.StopReason {
+	case executor.StopInterrupted:
+		return exitInterrupted
+	case executor.StopError:
+		return exitFailed
+	case executor.StopBudgetExhausted, executor.StopOverrun:
+		return exitBudget
+	case executor.StopThresholdAbort:
+		return exitThresholds
+	}
+	if !s.Pass {
+		return exitThresholds
+	}
+	return exitOK
+}
+
+// stepBounds computes every step's worst case with the planner. A capped run refuses a
+// priced step without one, naming it and the field to add.
+func stepBounds(p *plan.Plan, cat *pricing.Catalog, capped bool) (map[*plan.Step]executor.Bound, error) {
+	bounds := map[*plan.Step]executor.Bound{}
+	steps := append([]*plan.Step(nil), p.OnStart...)
+	for _, t := range p.Tasks {
+		steps = append(steps, t.Steps...)
+	}
+	for _, st := range steps {
+		_, _, worst, err := planner.StepCost(st, cat)
+		if err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		b := executor.Bound{Cost: worst}
+		if u, ok := planner.WorstUsage(st); ok && st.Cost.Kind == plan.CostUsage {
+			b.Usage = &u
+		}
+		if worst == nil && capped {
+			return nil, usageError("%s has no worst case, so a capped run cannot bound its cost: add max_tokens to its request body or expect.max_output_tokens (or run uncapped with --no-budget)", st.Name)
+		}
+		bounds[st] = b
+	}
+	return bounds, nil
+}
+
+func mockURL(target string) (*url.URL, bool) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "mock" {
+		return nil, false
+	}
+	return u, true
+}
+
+// startMock starts the embedded mock for a mock:// target, with the plan's model and the
+// run's seed, for the length of the run.
+func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, seed uint64, cat *pricing.Catalog) (func(), string, error) {
+	if name := u.Query().Get("profile"); name != "" {
+		profile = name
+	}
+	cfg, err := mock.Profile(profile)
+	if err != nil {
+		return nil, "", usageError("mock profile: %v", err)
+	}
+	cfg.Seed, cfg.Model, cfg.Prices = seed, p.Model, cat
+	base, stop, err := mock.Start(ctx, cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("start the mock: %w", err)
+	}
+	return stop, base, nil
+}
+
+func writeSummaryJSON(path string, s *executor.Summary) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	if err := report.WriteJSON(f, s); err != nil {
+		f.Close()
+		return fmt.Errorf("--json %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--json %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeExtraReports writes the --csv, --html and --history outputs. (Wired later through the
+// report package's writers.)
+func writeExtraReports(o *runOptions, s *executor.Summary) error {
+	_, _ = o, s
+	return nil
+}

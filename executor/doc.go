@@ -1,0 +1,20 @@
+// Package executor runs one scenario of a plan against a target: the closed model (users
+// started by the scenario's shape, each running on_start once and then task iterations with
+// their waits) and the open model (task iterations started at an arrival rate on a pool of at
+// most max_in_flight virtual users), HTTP and server-sent events, checks, captures, retries,
+// the cost meter (every attempt reserves its worst case, then settles what it cost) and
+// statistics in constant memory (HDR histograms per request name). It never prints: the
+// caller gets Progress about once a second and a Summary at the end.
+//
+//	sum, err := executor.Run(ctx, executor.Config{
+//		Plan: p, Scenario: s, Target: "http://127.0.0.1:8002", Catalog: cat,
+//		Ledger: meter.New(&budget), Bounds: bounds, Seed: 42,
+//		OnProgress: func(p executor.Progress) { /* live view */ },
+//	})
+//
+// A run has two contexts. The stop context ends when no new work may start: the end of the
+// duration, the caller's ctx (interrupted), the budget, an aborting threshold or an
+// unreachable target, each a cause from which the stop reason comes. The abort context ends
+// the work in flight: StopTimeout after the stop, a second interrupt (Config.Abort), or an
+// overrun. Requests already reserved and sent are let finish and are counted.
+package executor

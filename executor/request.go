@@ -1,0 +1,587 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/loadplan/loadplan/internal/jsonpath"
+	"github.com/loadplan/loadplan/internal/sse"
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/usage"
+)
+
+// Defaults of the HTTP layer.
+const (
+	// DefaultTimeout bounds a request when neither the request nor the plan's defaults set
+	// one.
+	DefaultTimeout = 60 * time.Second
+	// MaxBodyBytes bounds a non-streamed response body that is read for checks, captures or
+	// usage; a larger one is a failure.
+	MaxBodyBytes = 16 << 20
+	// maxRetryAfter caps the wait a Retry-After header may ask for.
+	maxRetryAfter = 30 * time.Second
+	// defaultBackoff is the first wait between two attempts without Retry-After; it doubles
+	// with each attempt.
+	defaultBackoff = 500 * time.Millisecond
+)
+
+// step is a plan step compiled for sending: templates parsed, paths compiled, its statistics
+// row and its cost rule resolved.
+type step struct {
+	p        *plan.Step
+	stat     *stat
+	method   string
+	url      *tmpl // the full URL: the target's base and the path, or the step's absolute URL
+	query    []kv
+	headers  []kv
+	json     *jsonNode
+	body     *tmpl
+	stream   bool
+	timeout  time.Duration
+	captures []capture
+	checks   []jsonCheck
+	status   []int // the statuses that succeed; nil: any 2xx
+	contains []byte
+	retryOn  []int
+	cost     *pricer
+	needJSON bool  // the body is decoded (captures, JSON checks, usage from the body)
+	tpm      int64 // tokens taken from the tokens-per-minute limiter before sending
+}
+
+type kv struct {
+	name string
+	val  *tmpl
+}
+
+type capture struct {
+	name string
+	path *jsonpath.Path
+}
+
+type jsonCheck struct {
+	expr   string
+	path   *jsonpath.Path
+	op     string
+	equals string
+}
+
+// compileStep prepares one plan step.
+func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
+	p := r.cfg.Plan
+	req := ps.Request
+	s := &step{p: ps, method: req.Method, stream: req.Stream, timeout: req.Timeout,
+		status: ps.Check.Status, retryOn: ps.Retry.On}
+	if s.timeout == 0 {
+		s.timeout = p.Defaults.Timeout
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	path := req.Path
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		path = strings.TrimRight(r.cfg.Target, "/") + path
+	} else {
+		lit, _, templated := strings.Cut(path, "{{")
+		if templated && !strings.Contains(lit[strings.Index(lit, "://")+3:], "/") {
+			return nil, fmt.Errorf("%s: url %q: write the host out; a templated host cannot be checked against allowed_hosts", ps.Name, req.Path)
+		}
+		u, err := url.Parse(lit)
+		if err != nil {
+			return nil, fmt.Errorf("%s: url %q: %w", ps.Name, req.Path, err)
+		}
+		if err := CheckHost(p, u.Scheme+"://"+u.Host); err != nil {
+			return nil, fmt.Errorf("%s: %w", ps.Name, err)
+		}
+	}
+	var err error
+	if s.url, err = compileTemplate(path, p.Data); err != nil {
+		return nil, fmt.Errorf("%s: path: %w", ps.Name, err)
+	}
+	for _, q := range req.Query {
+		t, err := compileTemplate(q.Value, p.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: query %s: %w", ps.Name, q.Name, err)
+		}
+		s.query = append(s.query, kv{q.Name, t})
+	}
+	for _, hs := range [][]plan.Header{p.Headers, req.Headers} {
+		for _, h := range hs {
+			t, err := compileTemplate(h.Value, p.Data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: header %s: %w", ps.Name, h.Name, err)
+			}
+			s.headers = append(s.headers, kv{http.CanonicalHeaderKey(h.Name), t})
+		}
+	}
+	if req.JSON != nil {
+		if s.json, err = compileJSON(req.JSON, p.Data); err != nil {
+			return nil, fmt.Errorf("%s: json: %w", ps.Name, err)
+		}
+	} else if req.Body != "" {
+		if s.body, err = compileTemplate(req.Body, p.Data); err != nil {
+			return nil, fmt.Errorf("%s: body: %w", ps.Name, err)
+		}
+	}
+	for _, c := range ps.Capture {
+		path, err := jsonpath.Compile(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: capture %s: %w", ps.Name, c.Name, err)
+		}
+		s.captures = append(s.captures, capture{c.Name, path})
+	}
+	for _, c := range ps.Check.JSON {
+		path, err := jsonpath.Compile(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: check %s: %w", ps.Name, c.Path, err)
+		}
+		s.checks = append(s.checks, jsonCheck{expr: c.Path, path: path, op: c.Op, equals: c.Equals})
+	}
+	if ps.Check.Contains != "" {
+		s.contains = []byte(ps.Check.Contains)
+	}
+	if s.cost, err = r.compileCost(ps); err != nil {
+		return nil, err
+	}
+	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || s.cost.bodyUsage()
+	s.tpm = ps.Expect.InputTokens + ps.Expect.OutputTokens
+	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
+	return s, nil
+}
+
+// CheckHost refuses a target whose host is neither loopback, the plan's own target host nor
+// one of its allowed_hosts.
+func CheckHost(p *plan.Plan, target string) error {
+	if strings.HasPrefix(target, "mock://") {
+		return nil
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%q is not a base URL; valid: http://HOST[:PORT], https://HOST[:PORT], mock://", target)
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if pu, err := url.Parse(p.Target); err == nil && pu.Hostname() != "" && strings.EqualFold(pu.Hostname(), host) {
+		return nil
+	}
+	for _, h := range p.AllowedHosts {
+		if strings.EqualFold(h, host) || strings.EqualFold(h, u.Host) {
+			return nil
+		}
+	}
+	allowed := append([]string{"loopback"}, p.AllowedHosts...)
+	return fmt.Errorf("host %s is not allowed by the plan; allowed: %s (add it to allowed_hosts)", host, strings.Join(allowed, ", "))
+}
+
+// prepared is one request rendered from its step: sent once per attempt.
+type prepared struct {
+	url    string
+	header http.Header
+	body   []byte
+}
+
+func (r *runner) prepare(s *step, rc *renderCtx) prepared {
+	var pr prepared
+	buf := s.url.appendTo(make([]byte, 0, 128), rc)
+	for i, q := range s.query {
+		if i == 0 {
+			buf = append(buf, '?')
+		} else {
+			buf = append(buf, '&')
+		}
+		buf = append(buf, url.QueryEscape(q.name)...)
+		buf = append(buf, '=')
+		buf = append(buf, url.QueryEscape(q.val.render(rc))...)
+	}
+	pr.url = string(buf)
+	pr.header = make(http.Header, len(s.headers)+3)
+	for _, h := range s.headers {
+		pr.header[h.name] = []string{h.val.render(rc)}
+	}
+	pr.header["X-Loadplan-User"] = []string{rc.u.idText}
+	if pr.header.Get("User-Agent") == "" {
+		pr.header["User-Agent"] = []string{userAgent}
+	}
+	switch {
+	case s.json != nil:
+		pr.body = s.json.encode(make([]byte, 0, 256), rc)
+		if pr.header.Get("Content-Type") == "" {
+			pr.header["Content-Type"] = []string{"application/json"}
+		}
+	case s.body != nil:
+		pr.body = s.body.appendTo(nil, rc)
+	}
+	if s.stream && pr.header.Get("Accept") == "" {
+		pr.header["Accept"] = []string{"text/event-stream"}
+	}
+	return pr
+}
+
+const userAgent = "loadplan"
+
+// outcome is what one attempt gave.
+type outcome struct {
+	res        result
+	status     int
+	body       any  // the decoded JSON body; nil when not decoded
+	responded  bool // a response (status line) arrived
+	sent       bool // the request may have reached the server (not refused before it)
+	refused    bool // the connection could not be opened (refused, no such host)
+	errClass   string
+	retryAfter time.Duration
+	// usage as read from the response
+	report    usage.Report
+	reportErr error
+	streamed  bool
+	complete  bool // the response was read to its end (a stream: its final event)
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// send makes one attempt of a prepared request and reads its response.
+func (r *runner) send(s *step, pr *prepared) (o outcome) {
+	ctx, cancel := context.WithTimeout(r.abortCtx, s.timeout)
+	defer cancel()
+	var body io.Reader
+	if pr.body != nil {
+		body = bytes.NewReader(pr.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, pr.url, body)
+	if err != nil {
+		o.res.failure = "invalid request: " + err.Error()
+		return o
+	}
+	req.Header = pr.header
+	start := time.Now()
+	resp, err := r.client.Do(req)
+	if err != nil {
+		o.res.latency = time.Since(start)
+		o.res.failure, o.refused = r.classify(ctx, err)
+		o.sent = !o.refused
+		return o
+	}
+	o.sent, o.responded, o.status = true, true, resp.StatusCode
+	r.anyResponse.Store(true)
+	defer resp.Body.Close()
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		o.retryAfter = parseRetryAfter(ra, time.Now())
+	}
+	if s.cost.ukind == usage.KindHeaders {
+		o.report, o.reportErr = usage.FromHeaders(resp.Header, s.cost.headerSpec)
+	}
+	ok := s.statusOK(resp.StatusCode)
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == "text/event-stream" {
+		r.readStream(ctx, s, resp, start, &o)
+	} else {
+		r.readBody(ctx, s, resp, ok, &o)
+	}
+	o.res.latency = time.Since(start)
+	switch {
+	case o.res.failure != "":
+	case !ok:
+		o.res.failure = statusFailure(resp.StatusCode, s.status)
+	}
+	o.res.rateLimited = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == 529
+	return o
+}
+
+func (s *step) statusOK(code int) bool {
+	if len(s.status) == 0 {
+		return code >= 200 && code < 300
+	}
+	return slices.Contains(s.status, code)
+}
+
+func statusFailure(code int, want []int) string {
+	switch code {
+	case http.StatusTooManyRequests:
+		return "HTTP 429 (rate limited)"
+	case 529:
+		return "HTTP 529 (overloaded)"
+	}
+	if len(want) > 0 && code >= 200 && code < 300 {
+		ws := make([]string, len(want))
+		for i, w := range want {
+			ws[i] = strconv.Itoa(w)
+		}
+		return fmt.Sprintf("HTTP %d (expected %s)", code, strings.Join(ws, ", "))
+	}
+	return "HTTP " + strconv.Itoa(code)
+}
+
+// readBody reads a non-streamed body once, decodes it if anything needs it, and runs the
+// checks, the body usage source and (the caller) the captures on it.
+func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok bool, o *outcome) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			bufPool.Put(buf)
+		}
+	}()
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	o.res.size = n
+	if err != nil {
+		o.res.failure, _ = r.classify(ctx, err)
+		return
+	}
+	if n > MaxBodyBytes {
+		o.res.failure = fmt.Sprintf("response body over %d MiB", MaxBodyBytes>>20)
+		return
+	}
+	o.complete = true
+	b := buf.Bytes()
+	if s.needJSON && n > 0 {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err == nil {
+			o.body = v
+		} else if ok {
+			o.res.failure = "invalid JSON"
+		}
+	}
+	if o.body != nil {
+		switch s.cost.ukind {
+		case usage.KindAnthropic:
+			o.report, o.reportErr = usage.AnthropicValue(o.body)
+		case usage.KindOpenAI:
+			o.report, o.reportErr = usage.OpenAIValue(o.body)
+		case usage.KindJSON:
+			o.report, o.reportErr = usage.FromJSON(o.body, s.cost.jsonSpec)
+		}
+	}
+	if !ok || o.res.failure != "" {
+		return
+	}
+	if s.needJSON && o.body == nil && len(s.checks) > 0 {
+		o.res.failure = "invalid JSON"
+		return
+	}
+	for _, c := range s.checks {
+		if msg := c.run(o.body); msg != "" {
+			o.res.failure = "check failed: " + msg
+			return
+		}
+	}
+	if s.contains != nil && !bytes.Contains(b, s.contains) {
+		o.res.failure = fmt.Sprintf("check failed: body does not contain %q", s.contains)
+	}
+}
+
+// readStream reads a server-sent-event stream as it arrives, with the usage parser of the
+// step's source; the time to first token ends at its first content event (at the first event
+// when the step's usage source does not parse streams).
+func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, start time.Time, o *outcome) {
+	o.streamed = true
+	var parser usage.Stream
+	if s.cost.ukind.Streams() {
+		parser, _ = usage.NewStream(s.cost.ukind)
+	}
+	dec := sse.NewDecoder(resp.Body)
+	for dec.Next() {
+		if parser == nil {
+			if o.res.ttft == 0 {
+				o.res.ttft = max(time.Since(start), time.Microsecond)
+			}
+			continue
+		}
+		if err := parser.Add(dec.Event()); err != nil && o.reportErr == nil {
+			o.reportErr = err
+		}
+		if o.res.ttft == 0 && parser.FirstContent() {
+			o.res.ttft = max(time.Since(start), time.Microsecond)
+		}
+	}
+	o.res.size = dec.BytesRead()
+	readErr := dec.Err()
+	if parser != nil {
+		o.report = parser.Report()
+		o.complete = o.report.Complete && parser.Err() == nil
+	} else {
+		o.complete = readErr == nil
+	}
+	if !s.statusOK(resp.StatusCode) {
+		return
+	}
+	var se *usage.StreamError
+	switch {
+	case parser != nil && errors.As(parser.Err(), &se):
+		o.res.failure = "stream error: " + se.Type
+	case parser != nil && parser.Err() != nil:
+		o.res.failure = "stream error"
+	case readErr != nil && ctx.Err() != nil:
+		o.res.failure, _ = r.classify(ctx, readErr)
+	case !o.complete:
+		o.res.failure = "stream cut"
+	}
+}
+
+// run checks one JSON path; it returns "" when the check passes, else what failed.
+func (c *jsonCheck) run(body any) string {
+	v, ok := c.path.Get(body)
+	switch c.op {
+	case "exists":
+		if !ok {
+			return c.expr + " missing"
+		}
+	case "absent":
+		if ok {
+			return c.expr + " present"
+		}
+	default:
+		if !ok {
+			return c.expr + " missing"
+		}
+		if got := valueText(v); got != c.equals {
+			return fmt.Sprintf("%s is %s, expected %s", c.expr, shorten(got, 40), c.equals)
+		}
+	}
+	return ""
+}
+
+// valueText is the text of a decoded JSON value as a plan would write it: strings bare,
+// numbers as written, true/false/null, other values as JSON.
+func valueText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "null"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// classify names a transport error as the failures table shows it. refused is true when the
+// request cannot have reached the server.
+func (r *runner) classify(ctx context.Context, err error) (msg string, refused bool) {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case r.abortCtx.Err() != nil:
+		return "aborted", false
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout", false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", true
+	case errors.As(err, &dnsErr):
+		return "no such host: " + dnsErr.Name, true
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return "TLS: " + unwrapURLError(err), true
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.EPIPE):
+		return "connection reset", false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout", false
+	}
+	msg = unwrapURLError(err)
+	if strings.Contains(msg, "stream error") || strings.Contains(msg, "RST_STREAM") || strings.Contains(msg, "connection reset") {
+		return "connection reset", false
+	}
+	return msg, false
+}
+
+func unwrapURLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// parseRetryAfter reads a Retry-After header (seconds or an HTTP date), capped.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		d = time.Duration(secs * float64(time.Second))
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// newClient builds the shared HTTP client of a run: one tuned transport for every user.
+func newClient(cfg *Config, concurrency int) (*http.Client, error) {
+	if cfg.Client != nil {
+		return cfg.Client, nil
+	}
+	tc := &tls.Config{InsecureSkipVerify: cfg.TLS.Insecure} //nolint:gosec // only when asked for
+	if cfg.TLS.CAFile != "" {
+		pem, err := os.ReadFile(cfg.TLS.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", cfg.TLS.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.TLS.CertFile != "" || cfg.TLS.KeyFile != "" {
+		if cfg.TLS.CertFile == "" || cfg.TLS.KeyFile == "" {
+			return nil, fmt.Errorf("a client certificate needs both the certificate and the key file")
+		}
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       tc,
+		MaxIdleConns:          0, // no limit across hosts
+		MaxIdleConnsPerHost:   max(concurrency+16, 64),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        32 << 10,
+		WriteBufferSize:       16 << 10,
+	}
+	return &http.Client{Transport: tr}, nil
+}

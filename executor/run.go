@@ -1,0 +1,575 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadplan/loadplan/meter"
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/schedule"
+	"github.com/shopspring/decimal"
+)
+
+// DefaultStopTimeout is how long requests in flight may finish after a run stops starting
+// new ones, before they are aborted.
+const DefaultStopTimeout = 30 * time.Second
+
+// controlInterval is how often the closed model compares the users running with the shape.
+const controlInterval = 20 * time.Millisecond
+
+// lateTolerance is how late an open-model arrival may start before it counts as late.
+const lateTolerance = 10 * time.Millisecond
+
+// Config is everything a run needs. Plan, Scenario, Target, Catalog and Ledger are required.
+type Config struct {
+	Plan     *plan.Plan
+	Scenario *plan.Scenario // as overridden by the command line
+	Target   string         // the resolved base URL: http://HOST[:PORT][/prefix] or https://
+	Catalog  *pricing.Catalog
+	// Ledger meters the run: every attempt reserves its step's worst case first. A run
+	// without a budget gets an unlimited ledger, which still accounts.
+	Ledger meter.Ledger
+	// Bounds are the steps' worst cases (the caller computes them with the planner). A
+	// priced-by-usage step missing here has no worst case: a capped ledger refuses to run it.
+	Bounds map[*plan.Step]Bound
+	Seed   uint64
+	// StopTimeout is how long requests in flight may finish once the run stops starting new
+	// ones (0: DefaultStopTimeout).
+	StopTimeout time.Duration
+	// Abort, when it delivers or is closed, aborts the requests in flight at once (a second
+	// interrupt). Cancelling the ctx given to Run stops the run gracefully (interrupted).
+	Abort <-chan struct{}
+	// OnProgress is called about once a second from one goroutine.
+	OnProgress func(Progress)
+	TLS        TLSOptions
+	// Client replaces the HTTP client (tests); nil: a tuned client built from TLS.
+	Client *http.Client
+	// Estimate is the scenario's estimate (loadplan.estimate/v1's scenario object), embedded
+	// in the summary; ExpectedCost is its expected cost, for estimate_error_pct.
+	Estimate     json.RawMessage
+	ExpectedCost *decimal.Decimal
+}
+
+// TLSOptions configure HTTPS: a CA bundle to trust, a client certificate, and skipping
+// verification (only when asked for).
+type TLSOptions struct {
+	CAFile, CertFile, KeyFile string
+	Insecure                  bool
+}
+
+// stopCause is why a run stops starting new work: the cause of its stop context.
+type stopCause struct {
+	reason StopReason
+	detail string
+}
+
+func (c *stopCause) Error() string { return string(c.reason) + ": " + c.detail }
+
+// task is a plan task compiled.
+type task struct {
+	name   string
+	weight int
+	steps  []*step
+}
+
+// user is one virtual user: its number, random source and captured values. Only its own
+// goroutine touches it.
+type user struct {
+	id     int
+	idText string
+	rand   *rand.Rand
+	vars   map[string]string
+	stop   chan struct{} // closed when the closed model retires this user
+	timer  *time.Timer
+}
+
+type runner struct {
+	cfg     Config
+	sc      *plan.Scenario
+	client  *http.Client
+	ledger  meter.Ledger
+	capped  bool
+	onStart []*step
+	tasks   []*task
+	weights []int // cumulative
+	stats   *stats
+	agg     *aggregator
+	proms   map[string]*promMeter
+	rpm     *bucket
+	tpm     *bucket
+
+	seq         atomic.Uint64
+	inFlight    atomic.Int64
+	users       atomic.Int64 // closed model: users running; open model: virtual users busy
+	lateStarts  atomic.Int64
+	anyResponse atomic.Bool
+
+	stopCtx  context.Context // ends when no new work may start
+	stopFn   context.CancelCauseFunc
+	abortCtx context.Context // ends when work in flight is abandoned
+	abortFn  context.CancelCauseFunc
+
+	start     time.Time
+	lastTick  time.Time
+	timeline  []TimelinePoint
+	lastTotal int64 // requests at the last abort-threshold check
+}
+
+// Run runs the scenario and returns its summary. A failed request is data, not an error; the
+// error is for a configuration that cannot run at all (nothing was sent). A target that
+// cannot be reached at the start ends the run with stop reason error. Cancelling ctx stops
+// the run gracefully: it is then interrupted.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx), nil
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	switch {
+	case cfg.Plan == nil || cfg.Scenario == nil:
+		return nil, errors.New("executor: no plan or scenario")
+	case cfg.Target == "":
+		return nil, errors.New("executor: no target")
+	case cfg.Catalog == nil:
+		return nil, errors.New("executor: no price catalog")
+	case cfg.Ledger == nil:
+		return nil, errors.New("executor: no ledger")
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = DefaultStopTimeout
+	}
+	sc := cfg.Scenario
+	if sc.Open() && sc.MaxInFlight <= 0 {
+		return nil, fmt.Errorf("scenario %s: an open model needs max_in_flight", sc.Name)
+	}
+	if !sc.Open() && sc.TotalDuration() <= 0 {
+		return nil, fmt.Errorf("scenario %s has no duration", sc.Name)
+	}
+	r := &runner{cfg: cfg, sc: sc, ledger: cfg.Ledger, capped: cfg.Ledger.Snapshot().Budget != nil,
+		proms: map[string]*promMeter{}, stats: &stats{failures: map[failureKey]int64{}}}
+	concurrency := sc.MaxInFlight
+	if !sc.Open() {
+		concurrency = sc.MaxUsers()
+	}
+	var err error
+	if r.client, err = newClient(&cfg, concurrency); err != nil {
+		return nil, err
+	}
+	for _, ps := range cfg.Plan.OnStart {
+		s, err := r.compileStep(ps, "on_start")
+		if err != nil {
+			return nil, err
+		}
+		r.onStart = append(r.onStart, s)
+		r.stats.rows = append(r.stats.rows, s.stat)
+	}
+	sum := 0
+	for _, pt := range cfg.Plan.Tasks {
+		t := &task{name: pt.Name, weight: pt.Weight}
+		for _, ps := range pt.Steps {
+			s, err := r.compileStep(ps, pt.Name)
+			if err != nil {
+				return nil, err
+			}
+			t.steps = append(t.steps, s)
+			r.stats.rows = append(r.stats.rows, s.stat)
+		}
+		if pt.Weight <= 0 {
+			continue
+		}
+		sum += pt.Weight
+		r.tasks = append(r.tasks, t)
+		r.weights = append(r.weights, sum)
+	}
+	if sum == 0 {
+		return nil, errors.New("the task weights add up to 0")
+	}
+	r.agg = newAggregator(r.stats)
+	if rl := cfg.Plan.RateLimit; rl.RPM > 0 {
+		r.rpm = newBucket(float64(rl.RPM)/60, max(float64(rl.RPM)/60, 1))
+	}
+	if rl := cfg.Plan.RateLimit; rl.TPM > 0 {
+		r.tpm = newBucket(float64(rl.TPM)/60, max(float64(rl.TPM)/60, 1))
+	}
+	return r, nil
+}
+
+func (r *runner) stop(c *stopCause)  { r.stopFn(c) }
+func (r *runner) abort(c *stopCause) { r.abortFn(c) }
+
+func (r *runner) run(ctx context.Context) *Summary {
+	base := context.WithoutCancel(ctx)
+	r.stopCtx, r.stopFn = context.WithCancelCause(base)
+	r.abortCtx, r.abortFn = context.WithCancelCause(base)
+	defer r.abortFn(nil)
+	startWall := time.Now()
+	r.start, r.lastTick = startWall, startWall
+
+	for _, m := range r.proms {
+		bctx, cancel := context.WithTimeout(r.stopCtx, 10*time.Second)
+		err := m.scraper.Baseline(bctx)
+		cancel()
+		if err != nil {
+			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("cannot read the usage counters at %s: %v", m.scraper.URL(), err)})
+			return r.summary(startWall, time.Now())
+		}
+	}
+
+	done := make(chan struct{})
+	unwatch := context.AfterFunc(ctx, func() {
+		r.stop(&stopCause{reason: StopInterrupted, detail: "interrupted: stopped starting new requests"})
+	})
+	defer unwatch()
+	endTimer := time.AfterFunc(r.sc.TotalDuration(), func() {
+		r.stop(&stopCause{reason: StopCompleted, detail: "the scenario ran its full duration"})
+	})
+	defer endTimer.Stop()
+	go r.escalate(done)
+
+	var bg sync.WaitGroup
+	bgCtx, bgStop := context.WithCancel(base)
+	bg.Add(2)
+	go func() { defer bg.Done(); r.tickLoop(bgCtx) }()
+	go func() { defer bg.Done(); r.promLoop(bgCtx) }()
+
+	var wg sync.WaitGroup
+	if r.sc.Open() {
+		r.runOpen(&wg)
+	} else {
+		r.runClosed(&wg)
+	}
+	wg.Wait()
+	end := time.Now()
+	close(done)
+	bgStop()
+	bg.Wait()
+	if len(r.proms) > 0 {
+		// Let the counters of the last requests be exported, then settle everything left.
+		time.Sleep(min(time.Second, time.Until(end.Add(time.Second))))
+		for _, m := range r.proms {
+			sctx, cancel := context.WithTimeout(base, 5*time.Second)
+			m.scrape(sctx, r, true)
+			cancel()
+		}
+	}
+	return r.summary(startWall, end)
+}
+
+// escalate aborts the work in flight after the stop timeout, or at once on Abort.
+func (r *runner) escalate(done <-chan struct{}) {
+	abortNow := func() {
+		c := &stopCause{reason: StopInterrupted, detail: "interrupted twice: requests in flight aborted"}
+		r.stop(c)
+		r.abort(c)
+	}
+	select {
+	case <-done:
+		return
+	case <-r.cfg.Abort:
+		abortNow()
+		return
+	case <-r.stopCtx.Done():
+	}
+	t := time.NewTimer(r.cfg.StopTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-r.cfg.Abort:
+		abortNow()
+	case <-t.C:
+		r.abort(&stopCause{reason: StopCompleted, detail: "stop timeout: requests in flight aborted"})
+	}
+}
+
+// runClosed starts and retires users as the scenario's shape says, until the run stops.
+func (r *runner) runClosed(wg *sync.WaitGroup) {
+	shape := r.shape()
+	var active []*user
+	starts := map[int]uint64{}
+	t := time.NewTicker(controlInterval)
+	defer t.Stop()
+	for {
+		want := shape.UsersAt(time.Since(r.start))
+		for len(active) < want {
+			k := len(active) + 1
+			u := r.newUser(k, starts[k])
+			starts[k]++
+			active = append(active, u)
+			wg.Add(1)
+			go r.closedUser(wg, u)
+		}
+		for len(active) > want {
+			// The most recently started users stop first, at their next iteration boundary.
+			u := active[len(active)-1]
+			close(u.stop)
+			active = active[:len(active)-1]
+		}
+		r.users.Store(int64(len(active)))
+		select {
+		case <-r.stopCtx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *runner) shape() schedule.Shape {
+	if len(r.sc.Stages) > 0 {
+		st := make([]schedule.Stage, len(r.sc.Stages))
+		for i, g := range r.sc.Stages {
+			st[i] = schedule.Stage{Duration: g.Duration, Users: g.Users}
+		}
+		return schedule.Stages(st)
+	}
+	return schedule.Spawn(r.sc.Users, r.sc.SpawnRate, r.sc.Duration)
+}
+
+func (r *runner) newUser(id int, start uint64) *user {
+	return &user{id: id, idText: strconv.Itoa(id), vars: map[string]string{}, stop: make(chan struct{}),
+		rand: rand.New(rand.NewPCG(r.cfg.Seed+uint64(id), start))}
+}
+
+// closedUser runs on_start once, then task iterations with their waits, until it is retired
+// or the run stops.
+func (r *runner) closedUser(wg *sync.WaitGroup, u *user) {
+	defer wg.Done()
+	began := time.Now()
+	r.runSteps(u, r.onStart)
+	w := r.sc.Wait
+	next := began
+	for {
+		select {
+		case <-u.stop:
+			return
+		case <-r.stopCtx.Done():
+			return
+		default:
+		}
+		t := r.pickTask(u)
+		r.runSteps(u, t.steps)
+		var d time.Duration
+		switch w.Kind {
+		case plan.WaitConstant:
+			d = w.Min
+		case plan.WaitBetween:
+			d = w.Min + time.Duration(u.rand.Int64N(int64(w.Max-w.Min)+1))
+		case plan.WaitPacing:
+			// An iteration starts at the user's start and every period after; one that ran
+			// over its period is followed at once by the next.
+			next = next.Add(w.Min)
+			if d = time.Until(next); d < 0 {
+				next, d = time.Now(), 0
+			}
+		}
+		if d > 0 && !r.sleep(u, d) {
+			return
+		}
+	}
+}
+
+// sleep waits d unless the run stops or the user is retired; false if it was cut short.
+func (r *runner) sleep(u *user, d time.Duration) bool {
+	if u.timer == nil {
+		u.timer = time.NewTimer(d)
+	} else {
+		u.timer.Reset(d)
+	}
+	select {
+	case <-u.timer.C:
+		return true
+	case <-u.stop:
+	case <-r.stopCtx.Done():
+	}
+	u.timer.Stop()
+	return false
+}
+
+// sleepCtx waits d unless ctx ends first; false if it did.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *runner) pickTask(u *user) *task {
+	n := u.rand.IntN(r.weights[len(r.weights)-1])
+	i, _ := slices.BinarySearch(r.weights, n+1)
+	return r.tasks[i]
+}
+
+// runOpen starts task iterations at the arrival rate on a pool of at most max_in_flight
+// virtual users. An arrival that cannot start on time (no free user, or the pacer behind)
+// is started as soon as it can and counted late: no silent coordinated omission.
+func (r *runner) runOpen(wg *sync.WaitGroup) {
+	arr := schedule.Arrivals{Rate: r.sc.ArrivalRate.PerSecond, Duration: r.sc.Duration}
+	work := make(chan struct{})
+	vus := 0
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for n := uint64(0); ; n++ {
+		wait, end := arr.Pace(time.Since(r.start), n)
+		if end {
+			return
+		}
+		if wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-r.stopCtx.Done():
+				return
+			}
+		}
+		late := false
+		select {
+		case work <- struct{}{}:
+		case <-r.stopCtx.Done():
+			return
+		default:
+			if vus < r.sc.MaxInFlight {
+				vus++
+				wg.Add(1)
+				go r.openUser(wg, vus, work)
+			} else {
+				late = true
+				select {
+				case work <- struct{}{}:
+				case <-r.stopCtx.Done():
+					return
+				}
+			}
+		}
+		if late || time.Since(r.start.Add(arr.Due(n))) > lateTolerance {
+			r.lateStarts.Add(1)
+		}
+	}
+}
+
+// openUser is one virtual user of the open model: on_start on first use, then one task
+// iteration per arrival handed to it.
+func (r *runner) openUser(wg *sync.WaitGroup, id int, work <-chan struct{}) {
+	defer wg.Done()
+	u := r.newUser(id, 0)
+	r.users.Add(1)
+	r.runSteps(u, r.onStart)
+	r.runSteps(u, r.pickTask(u).steps)
+	r.users.Add(-1)
+	for {
+		select {
+		case <-work:
+			r.users.Add(1)
+			r.runSteps(u, r.pickTask(u).steps)
+			r.users.Add(-1)
+		case <-r.stopCtx.Done():
+			return
+		}
+	}
+}
+
+// runSteps runs steps in order, passing captured values; a failed step ends the sequence.
+func (r *runner) runSteps(u *user, steps []*step) {
+	for _, s := range steps {
+		if !r.runStep(u, s) {
+			return
+		}
+	}
+}
+
+// runStep sends one step, with its retries: each attempt reserves, is sent, settled and
+// recorded. It reports whether the step succeeded.
+func (r *runner) runStep(u *user, s *step) bool {
+	if r.stopCtx.Err() != nil {
+		return false
+	}
+	rc := renderCtx{r: r, u: u}
+	pr := r.prepare(s, &rc)
+	for attempt := 0; ; attempt++ {
+		if r.rpm != nil && !r.rpm.wait(r.stopCtx, 1) {
+			return false
+		}
+		if r.tpm != nil && s.tpm > 0 && !r.tpm.wait(r.stopCtx, float64(s.tpm)) {
+			return false
+		}
+		res, err := r.ledger.Reserve(r.stopCtx, s.cost.worst)
+		if err != nil {
+			if errors.Is(err, meter.ErrBudgetExhausted) {
+				snap := r.ledger.Snapshot()
+				r.stop(&stopCause{reason: StopBudgetExhausted, detail: fmt.Sprintf("the next request's worst case %s does not fit: spent %s of %s",
+					pricing.FormatUSD(s.cost.worst), pricing.FormatUSD(snap.Spent), budgetText(snap.Budget))})
+			}
+			return false
+		}
+		if r.stopCtx.Err() != nil {
+			r.ledger.Release(res)
+			return false
+		}
+		r.inFlight.Add(1)
+		o := r.send(s, &pr)
+		r.inFlight.Add(-1)
+		if o.refused && !r.anyResponse.Load() {
+			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("target %s unreachable: %s", r.cfg.Target, o.res.failure)})
+		}
+		if o.res.failure == "" {
+			for _, c := range s.captures {
+				v, ok := c.path.Get(o.body)
+				if !ok {
+					o.res.failure = "capture failed: " + c.path.String() + " missing"
+					break
+				}
+				u.vars[c.name] = valueText(v)
+			}
+		}
+		r.settle(s, res, &o)
+		s.stat.record(&o.res)
+		if o.res.failure != "" {
+			r.stats.fail(s.stat, o.res.failure)
+		}
+		if attempt < s.p.Retry.Max && o.responded && slices.Contains(s.retryOn, o.status) {
+			wait := o.retryAfter
+			if wait == 0 {
+				wait = s.p.Retry.Backoff
+				if wait == 0 {
+					wait = defaultBackoff
+				}
+				wait <<= attempt
+			}
+			if !sleepCtx(r.stopCtx, min(wait, maxRetryAfter)) {
+				return false
+			}
+			continue
+		}
+		return o.res.failure == ""
+	}
+}
+
+func budgetText(b *decimal.Decimal) string {
+	if b == nil {
+		return "no budget"
+	}
+	return pricing.FormatUSD(*b)
+}

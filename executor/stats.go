@@ -1,0 +1,281 @@
+package executor
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/shopspring/decimal"
+)
+
+// Histograms record microseconds from 1 µs to 1 h with 3 significant figures: constant
+// memory (about 190 KB each) whatever the number of requests.
+const (
+	histLowestUS  = 1
+	histHighestUS = int64(time.Hour / time.Microsecond)
+	histSigFigs   = 3
+)
+
+func newHist() *hdr.Histogram { return hdr.New(histLowestUS, histHighestUS, histSigFigs) }
+
+func recordDur(h *hdr.Histogram, d time.Duration) {
+	us := d.Microseconds()
+	us = min(max(us, histLowestUS), histHighestUS)
+	_ = h.RecordValue(us)
+}
+
+// percentiles are those of DESIGN.md, in the order of the Percentiles fields.
+var percentiles = []float64{50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99}
+
+// percentilesOf reads a histogram of microseconds as milliseconds.
+func percentilesOf(h *hdr.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	v := h.ValueAtPercentilesSlice(percentiles)
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Percentiles{Min: ms(h.Min()), Avg: h.Mean() / 1000, Max: ms(h.Max()),
+		P50: ms(v[0]), P66: ms(v[1]), P75: ms(v[2]), P80: ms(v[3]), P90: ms(v[4]),
+		P95: ms(v[5]), P98: ms(v[6]), P99: ms(v[7]), P99_9: ms(v[8]), P99_99: ms(v[9])}
+}
+
+// result is one attempt of one request, as recorded.
+type result struct {
+	latency     time.Duration // to the last byte
+	ttft        time.Duration // to the first content event; 0: not a stream
+	size        int64         // bytes of the response body
+	failure     string        // "" on success; else the failures table's message
+	rateLimited bool          // 429 or 529
+}
+
+// stat is one request name's statistics. Workers record into it under its own mutex (held
+// for well under a microsecond); nothing global is locked on the hot path. Latencies go into
+// histograms of the current second only, which the ticker drains once a second into the
+// cumulative histograms it owns (aggRow): each request is recorded once.
+type stat struct {
+	name, method, task string
+	costSource         string
+
+	mu          sync.Mutex
+	requests    int64
+	failures    int64
+	rateLimited int64
+	bytes       int64
+	secLat      *hdr.Histogram // this second's latencies, drained by the ticker
+	secTTFT     *hdr.Histogram
+	secReq      int64
+	secFail     int64
+	tokens      pricing.Usage // reported tokens only
+	cost        decimal.Decimal
+	costEst     decimal.Decimal
+	reported    int64 // responses whose usage was reported
+	cacheHits   int64 // of those, the ones that read the cache
+	unreported  int64 // responses charged their reservation for want of a usage report
+}
+
+func newStat(name, method, task, source string) *stat {
+	return &stat{name: name, method: method, task: task, costSource: source,
+		secLat: newHist(), secTTFT: newHist()}
+}
+
+func (s *stat) record(r *result) {
+	s.mu.Lock()
+	s.requests++
+	s.secReq++
+	if r.failure != "" {
+		s.failures++
+		s.secFail++
+	}
+	if r.rateLimited {
+		s.rateLimited++
+	}
+	s.bytes += r.size
+	recordDur(s.secLat, r.latency)
+	if r.ttft > 0 {
+		recordDur(s.secTTFT, r.ttft)
+	}
+	s.mu.Unlock()
+}
+
+// charge records what one response cost; reported is nil when its usage was not reported.
+func (s *stat) charge(c, estimated decimal.Decimal, reported *pricing.Usage, unreported bool) {
+	s.mu.Lock()
+	s.cost = s.cost.Add(c)
+	if !estimated.IsZero() {
+		s.costEst = s.costEst.Add(estimated)
+	}
+	if reported != nil {
+		s.tokens = s.tokens.Add(*reported)
+		s.reported++
+		if reported.CacheRead > 0 {
+			s.cacheHits++
+		}
+	}
+	if unreported {
+		s.unreported++
+	}
+	s.mu.Unlock()
+}
+
+// rowSnap is one row at one instant: the counters copied from its stat and the cumulative
+// histograms the ticker keeps for it.
+type rowSnap struct {
+	name, method, task, costSource string
+	requests, failures, rateLimited  int64
+	bytes                            int64
+	lat, ttft                        *hdr.Histogram // cumulative; owned by the aggregator
+	secReq, secFail                  int64
+	tokens                           pricing.Usage
+	cost, costEst                    decimal.Decimal
+	reported, cacheHits, unreported  int64
+}
+
+// drain copies the counters and moves this second's histograms into lat, ttft and sec.
+func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := rowSnap{name: s.name, method: s.method, task: s.task, costSource: s.costSource,
+		requests: s.requests, failures: s.failures, rateLimited: s.rateLimited, bytes: s.bytes,
+		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
+		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
+		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported}
+	lat.Merge(s.secLat)
+	ttft.Merge(s.secTTFT)
+	sec.Merge(s.secLat)
+	s.secLat.Reset()
+	s.secTTFT.Reset()
+	s.secReq, s.secFail = 0, 0
+	return r
+}
+
+// failureKey keys the failures table as Locust does: request name, method, message.
+type failureKey struct{ task, method, msg string }
+
+// stats are a run's statistics: one stat per request name, and the failures table.
+type stats struct {
+	rows []*stat // in report order: on_start steps, then the tasks' steps in plan order
+
+	fmu      sync.Mutex
+	failures map[failureKey]int64
+}
+
+func (st *stats) fail(s *stat, msg string) {
+	st.fmu.Lock()
+	st.failures[failureKey{s.name, s.method, msg}]++
+	st.fmu.Unlock()
+}
+
+func (st *stats) failureList() []Failure {
+	st.fmu.Lock()
+	out := make([]Failure, 0, len(st.failures))
+	for k, n := range st.failures {
+		out = append(out, Failure{Task: k.task, Method: k.method, Error: k.msg, Occurrences: n})
+	}
+	st.fmu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Occurrences != out[j].Occurrences {
+			return out[i].Occurrences > out[j].Occurrences
+		}
+		if out[i].Task != out[j].Task {
+			return out[i].Task < out[j].Task
+		}
+		return out[i].Error < out[j].Error
+	})
+	return out
+}
+
+// aggregator owns the cumulative histograms; one goroutine (the ticker, then the summary)
+// uses it at a time, under mu.
+type aggregator struct {
+	mu        sync.Mutex
+	st        *stats
+	lat, ttft []*hdr.Histogram // per row
+	sec       *hdr.Histogram   // the last second's latencies, all rows
+}
+
+func newAggregator(st *stats) *aggregator {
+	a := &aggregator{st: st, sec: newHist()}
+	for range st.rows {
+		a.lat = append(a.lat, newHist())
+		a.ttft = append(a.ttft, newHist())
+	}
+	return a
+}
+
+// drain takes a snapshot of every row and the second since the last drain (in a.sec).
+func (a *aggregator) drain() []rowSnap {
+	a.sec.Reset()
+	out := make([]rowSnap, len(a.st.rows))
+	for i, s := range a.st.rows {
+		out[i] = s.drain(a.lat[i], a.ttft[i], a.sec)
+	}
+	return out
+}
+
+// total merges rows into one (the Aggregated row), or the rows that pass keep.
+func total(rows []rowSnap, keep func(*rowSnap) bool) rowSnap {
+	t := rowSnap{name: "Aggregated", lat: newHist(), ttft: newHist()}
+	for i := range rows {
+		r := &rows[i]
+		if keep != nil && !keep(r) {
+			continue
+		}
+		t.requests += r.requests
+		t.failures += r.failures
+		t.rateLimited += r.rateLimited
+		t.bytes += r.bytes
+		t.lat.Merge(r.lat)
+		t.ttft.Merge(r.ttft)
+		t.secReq += r.secReq
+		t.secFail += r.secFail
+		t.tokens = t.tokens.Add(r.tokens)
+		t.cost = t.cost.Add(r.cost)
+		t.costEst = t.costEst.Add(r.costEst)
+		t.reported += r.reported
+		t.cacheHits += r.cacheHits
+		t.unreported += r.unreported
+	}
+	return t
+}
+
+func (r *rowSnap) cacheHitRate() float64 {
+	if r.reported == 0 {
+		return 0
+	}
+	return float64(r.cacheHits) / float64(r.reported)
+}
+
+func (r *rowSnap) avgSize() float64 {
+	if r.requests == 0 {
+		return 0
+	}
+	return float64(r.bytes) / float64(r.requests)
+}
+
+func (r *rowSnap) costPerRequest() *decimal.Decimal {
+	if r.requests == 0 {
+		return nil
+	}
+	c := r.cost.Div(decimal.NewFromInt(r.requests))
+	return &c
+}
+
+func encodeHist(h *hdr.Histogram) string {
+	if h.TotalCount() == 0 {
+		return ""
+	}
+	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// addTokens adds reported tokens that are not one response's (a Prometheus delta).
+func (s *stat) addTokens(u pricing.Usage) {
+	s.mu.Lock()
+	s.tokens = s.tokens.Add(u)
+	s.mu.Unlock()
+}

@@ -1,0 +1,123 @@
+package executor
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/loadplan/loadplan/meter"
+	"github.com/shopspring/decimal"
+)
+
+// spendWindow is how far back the spend rate of the live view looks.
+const spendWindow = 10 * time.Second
+
+// tickLoop records the timeline, reports progress and checks the aborting thresholds about
+// once a second until ctx ends.
+func (r *runner) tickLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.tick(now, false)
+		}
+	}
+}
+
+// tick closes one second of the timeline. final is the last, partial second after the run.
+func (r *runner) tick(now time.Time, final bool) {
+	r.agg.mu.Lock()
+	defer r.agg.mu.Unlock()
+	rows := r.agg.drain()
+	tot := total(rows, nil)
+	snap := r.ledger.Snapshot()
+	dt := now.Sub(r.lastTick).Seconds()
+	r.lastTick = now
+	if final && tot.secReq == 0 && dt < 0.5 {
+		return
+	}
+	perSec := func(n int64) float64 {
+		if dt <= 0 {
+			return 0
+		}
+		return float64(n) / dt
+	}
+	elapsed := now.Sub(r.start)
+	users := int(r.users.Load())
+	pt := TimelinePoint{T: math.Round(elapsed.Seconds()*1000) / 1000, Users: users,
+		RPS: perSec(tot.secReq), FPS: perSec(tot.secFail), Spent: snap.Spent, Reserved: snap.Reserved,
+		InFlight: int(r.inFlight.Load())}
+	if r.agg.sec.TotalCount() > 0 {
+		pt.P50 = float64(r.agg.sec.ValueAtQuantile(50)) / 1000
+		pt.P95 = float64(r.agg.sec.ValueAtQuantile(95)) / 1000
+	}
+	r.timeline = append(r.timeline, pt)
+	if final {
+		return
+	}
+	if r.cfg.OnProgress != nil {
+		r.cfg.OnProgress(r.progress(elapsed, rows, &tot, snap, perSec))
+	}
+	if r.stopCtx.Err() == nil {
+		r.checkAborting(rows, elapsed)
+	}
+}
+
+func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, snap meter.Snapshot, perSec func(int64) float64) Progress {
+	remaining := max(r.sc.TotalDuration()-elapsed, 0)
+	p := Progress{Elapsed: elapsed, Remaining: remaining, Users: int(r.users.Load()), InFlight: int(r.inFlight.Load()),
+		Spent: snap.Spent, Reserved: snap.Reserved, Budget: snap.Budget, LateStarts: r.lateStarts.Load(),
+		Stopping: r.stopCtx.Err() != nil}
+	row := func(s *rowSnap) TaskProgress {
+		return TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
+			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: percentilesOf(s.lat),
+			AvgContentSize: s.avgSize(), Cost: s.cost}
+	}
+	for i := range rows {
+		p.Tasks = append(p.Tasks, row(&rows[i]))
+	}
+	p.Total = row(tot)
+	// The spend rate over the last spendWindow of the timeline, and the cost at the planned
+	// end if it holds.
+	p.SpendPerMin, p.Projected = decimal.Zero, snap.Spent
+	if n := len(r.timeline); n >= 2 {
+		last := r.timeline[n-1]
+		first := r.timeline[0]
+		for i := n - 1; i >= 0; i-- {
+			if last.T-r.timeline[i].T > spendWindow.Seconds() {
+				break
+			}
+			first = r.timeline[i]
+		}
+		if ms := int64(math.Round((last.T - first.T) * 1000)); ms > 0 {
+			perMS := last.Spent.Sub(first.Spent).Div(decimal.NewFromInt(ms))
+			p.SpendPerMin = perMS.Mul(decimal.NewFromInt(60_000))
+			p.Projected = snap.Spent.Add(perMS.Mul(decimal.NewFromInt(remaining.Milliseconds())))
+		}
+	}
+	return p
+}
+
+// abortWarmup is how many requests a threshold's scope needs before an aborting threshold
+// is judged during the run.
+const abortWarmup = 10
+
+// checkAborting judges the abort_on_fail thresholds on the run so far. rps and cache hit
+// rate are floors that a ramp-up would fail: they are judged at the end only.
+func (r *runner) checkAborting(rows []rowSnap, elapsed time.Duration) {
+	for _, th := range r.thresholds() {
+		if !th.AbortOnFail || th.Lower() {
+			continue
+		}
+		res, n := evalThreshold(th, rows, elapsed)
+		if n < abortWarmup || res.Pass {
+			continue
+		}
+		r.stop(&stopCause{reason: StopThresholdAbort, detail: "threshold " + res.Name + " (" + res.Scope + ") is " +
+			res.Actual + ", over its limit " + res.Limit + " (abort_on_fail)"})
+		return
+	}
+}

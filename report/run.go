@@ -1,0 +1,243 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/shopspring/decimal"
+)
+
+// RunSummary writes the end-of-run report: the statistics per request name with the
+// aggregated row, time to first token for streams, the failures, the thresholds, and the
+// lines on why the run stopped, what it cost against the estimate and the budget, and its
+// result.
+func RunSummary(w io.Writer, s *executor.Summary) error {
+	fmt.Fprintf(w, "Run %s / %s against %s: %s\n", s.Plan, s.Scenario, s.Target, runStopText(s))
+	RequestsTable(w, s)
+	if summaryHasTTFT(s) {
+		runTTFTTable(w, s)
+	}
+	if len(s.Failures) > 0 {
+		fmt.Fprintln(w, "Failures")
+		runFailuresTable(w, s.Failures)
+	}
+	if len(s.Thresholds) > 0 {
+		fmt.Fprintln(w, "Thresholds")
+		ThresholdTable(w, s)
+	}
+	a := s.Actual
+	failPct := 0.0
+	if a.Requests > 0 {
+		failPct = float64(a.Failures) / float64(a.Requests) * 100
+	}
+	fmt.Fprintf(w, "Requests: %s in %.1fs (%.2f/s), %s failed (%.2f%%)", groupThousands(float64(a.Requests)), s.DurationS, a.RPS,
+		groupThousands(float64(a.Failures)), failPct)
+	if a.RateLimited > 0 {
+		fmt.Fprintf(w, ", %s rate limited", groupThousands(float64(a.RateLimited)))
+	}
+	if a.LateStarts > 0 {
+		fmt.Fprintf(w, "; %s arrivals started late", groupThousands(float64(a.LateStarts)))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, CostLine(s))
+	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %.0f%%\n",
+		groupThousands(float64(a.Tokens.Input)), groupThousands(float64(a.Tokens.CacheRead)),
+		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), a.CacheHitRate*100)
+	if m := s.Meter; m != nil {
+		held := "the declared bounds held"
+		if !m.BoundsHeld {
+			held = fmt.Sprintf("%d responses cost more than their reservation: the declared bounds did not hold", m.Overruns)
+		}
+		fmt.Fprintf(w, "Meter: spent %s, reserved %s at the end, largest worst case %s; %s", pricing.FormatUSD(m.Spent),
+			pricing.FormatUSD(m.Reserved), pricing.FormatUSD(m.LargestWorstCase), held)
+		if m.UnreportedCharged > 0 {
+			fmt.Fprintf(w, "; %d responses without usage charged their reservation", m.UnreportedCharged)
+		}
+		fmt.Fprintln(w)
+	}
+	result := "PASS"
+	if !s.Pass {
+		result = "FAIL"
+	}
+	if s.Partial {
+		result += " (partial run: thresholds judged on what ran)"
+	}
+	fmt.Fprintf(w, "Result: %s, exit %d\n", result, s.ExitCode)
+	return nil
+}
+
+// RunLine is the one line --quiet prints: stop reason, requests, cost.
+func RunLine(s *executor.Summary) string {
+	res := "pass"
+	if !s.Pass {
+		res = "fail"
+	}
+	return fmt.Sprintf("%s/%s: %s, %d requests (%d failed), cost %s, thresholds %s, exit %d",
+		s.Plan, s.Scenario, s.StopReason, s.Actual.Requests, s.Actual.Failures, pricing.FormatUSD(s.Actual.Cost), res, s.ExitCode)
+}
+
+func runStopText(s *executor.Summary) string {
+	if s.StopDetail == "" {
+		return string(s.StopReason)
+	}
+	return string(s.StopReason) + " (" + s.StopDetail + ")"
+}
+
+// RequestsTable writes the statistics per request name and the aggregated row, as Locust's
+// table with the cost columns.
+func RequestsTable(w io.Writer, s *executor.Summary) {
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.Style().Format.Footer = text.FormatDefault
+	t.AppendHeader(table.Row{"Name", "Type", "Requests", "Fails", "Median", "p95", "p99", "Avg", "Min", "Max", "Avg size", "RPS", "Cost", "Cost/req", "Source"})
+	for _, r := range s.Tasks {
+		t.AppendRow(table.Row{r.Name, r.Method, groupThousands(float64(r.Requests)), groupThousands(float64(r.Failures)),
+			latencyCell(r.Latency.P50, r.Requests), latencyCell(r.Latency.P95, r.Requests), latencyCell(r.Latency.P99, r.Requests), latencyCell(r.Latency.Avg, r.Requests),
+			latencyCell(r.Latency.Min, r.Requests), latencyCell(r.Latency.Max, r.Requests), sizeCell(r.AvgContentSize), fmt.Sprintf("%.2f", r.RPS),
+			costCell(r.Cost, r.CostEstimated), usd(r.CostPerRequest), r.CostSource})
+	}
+	a := s.Actual
+	avgSize := 0.0
+	for _, r := range s.Tasks {
+		avgSize += r.AvgContentSize * float64(r.Requests)
+	}
+	if a.Requests > 0 {
+		avgSize /= float64(a.Requests)
+	}
+	t.AppendFooter(table.Row{"Aggregated", "", groupThousands(float64(a.Requests)), groupThousands(float64(a.Failures)),
+		latencyCell(a.Latency.P50, a.Requests), latencyCell(a.Latency.P95, a.Requests), latencyCell(a.Latency.P99, a.Requests), latencyCell(a.Latency.Avg, a.Requests),
+		latencyCell(a.Latency.Min, a.Requests), latencyCell(a.Latency.Max, a.Requests), sizeCell(avgSize), fmt.Sprintf("%.2f", a.RPS),
+		costCell(a.Cost, a.CostEstimated), usd(a.CostPerRequest), ""})
+	t.SetColumnConfigs(rightAligned(3, 14))
+	t.Render()
+}
+
+func summaryHasTTFT(s *executor.Summary) bool {
+	for _, r := range s.Tasks {
+		if r.TTFT != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func runTTFTTable(w io.Writer, s *executor.Summary) {
+	fmt.Fprintln(w, "Time to first token (streams)")
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Name", "Median", "p90", "p95", "p99", "Max"})
+	for _, r := range s.Tasks {
+		if p := r.TTFT; p != nil {
+			t.AppendRow(table.Row{r.Name, latencyCell(p.P50, 1), latencyCell(p.P90, 1), latencyCell(p.P95, 1), latencyCell(p.P99, 1), latencyCell(p.Max, 1)})
+		}
+	}
+	t.SetColumnConfigs(rightAligned(2, 6))
+	t.Render()
+}
+
+func runFailuresTable(w io.Writer, fs []executor.Failure) {
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Occurrences", "Type", "Name", "Error"})
+	for _, f := range fs {
+		t.AppendRow(table.Row{groupThousands(float64(f.Occurrences)), f.Method, f.Task, f.Error})
+	}
+	t.SetColumnConfigs(rightAligned(1, 1))
+	t.Render()
+}
+
+// ThresholdTable writes the thresholds' verdicts.
+func ThresholdTable(w io.Writer, s *executor.Summary) {
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Threshold", "Scope", "Limit", "Actual", "Result"})
+	for _, th := range s.Thresholds {
+		res := "pass"
+		if !th.Pass {
+			res = "FAIL"
+		}
+		t.AppendRow(table.Row{th.Name, th.Scope, th.Limit, th.Actual, res})
+	}
+	t.SetColumnConfigs([]table.ColumnConfig{{Number: 3, Align: text.AlignRight}, {Number: 4, Align: text.AlignRight}})
+	t.Render()
+}
+
+// CostLine says what the run cost, the part estimated, against the estimate and the budget.
+func CostLine(s *executor.Summary) string {
+	a := s.Actual
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cost: %s", pricing.FormatUSD(a.Cost))
+	if a.CostEstimated.IsPositive() {
+		fmt.Fprintf(&b, " (%s of it estimated: responses without a usage report)", pricing.FormatUSD(a.CostEstimated))
+	}
+	if e := summaryExpectedCost(s); e != nil {
+		fmt.Fprintf(&b, "; estimate %s", pricing.FormatUSD(*e))
+		if a.EstimateErrorPct != nil {
+			fmt.Fprintf(&b, " (%+.1f%%)", *a.EstimateErrorPct)
+		}
+	}
+	if s.Budget != nil {
+		fmt.Fprintf(&b, "; budget %s", pricing.FormatUSD(s.Budget.Limit))
+		if s.Budget.Limit.IsPositive() {
+			fmt.Fprintf(&b, " (%.0f%% used)", a.Cost.Div(s.Budget.Limit).InexactFloat64()*100)
+		}
+	} else {
+		b.WriteString("; no budget")
+	}
+	return b.String()
+}
+
+// summaryExpectedCost reads the expected cost from the summary's embedded estimate.
+func summaryExpectedCost(s *executor.Summary) *decimal.Decimal {
+	if len(s.Estimate) == 0 || string(s.Estimate) == "null" {
+		return nil
+	}
+	var e planner.Scenario
+	if err := json.Unmarshal(s.Estimate, &e); err != nil {
+		return nil
+	}
+	return e.Cost.Expected
+}
+
+func costCell(c, estimated decimal.Decimal) string {
+	if estimated.IsPositive() {
+		return pricing.FormatUSD(c) + "*"
+	}
+	return pricing.FormatUSD(c)
+}
+
+// latencyCell writes a latency in milliseconds for a table: "850ms", "1.83s"; "-" with no requests.
+func latencyCell(v float64, n int64) string {
+	switch {
+	case n == 0:
+		return "-"
+	case v < 10:
+		return fmt.Sprintf("%.1fms", v)
+	case v < 1000:
+		return fmt.Sprintf("%.0fms", v)
+	case v < 100_000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	}
+	return fmt.Sprintf("%.0fs", v/1000)
+}
+
+func sizeCell(b float64) string {
+	switch {
+	case b < 1024:
+		return fmt.Sprintf("%.0f B", b)
+	case b < 1<<20:
+		return fmt.Sprintf("%.1f KiB", b/1024)
+	}
+	return fmt.Sprintf("%.1f MiB", b/(1<<20))
+}
