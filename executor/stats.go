@@ -122,14 +122,14 @@ func (s *stat) charge(c, estimated decimal.Decimal, reported *pricing.Usage, unr
 // rowSnap is one row at one instant: the counters copied from its stat and the cumulative
 // histograms the ticker keeps for it.
 type rowSnap struct {
-	name, method, task, costSource string
-	requests, failures, rateLimited  int64
-	bytes                            int64
-	lat, ttft                        *hdr.Histogram // cumulative; owned by the aggregator
-	secReq, secFail                  int64
-	tokens                           pricing.Usage
-	cost, costEst                    decimal.Decimal
-	reported, cacheHits, unreported  int64
+	name, method, task, costSource  string
+	requests, failures, rateLimited int64
+	bytes                           int64
+	lat, ttft                       *hdr.Histogram // cumulative; owned by the aggregator
+	secReq, secFail                 int64
+	tokens                          pricing.Usage
+	cost, costEst                   decimal.Decimal
+	reported, cacheHits, unreported int64
 }
 
 // drain copies the counters and moves this second's histograms into lat, ttft and sec.
