@@ -42,7 +42,7 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	}
 	s.Actual = Actual{Requests: tot.requests, Failures: tot.failures, RPS: rps(tot.requests),
 		Cost: tot.cost, CostEstimated: tot.costEst, Tokens: tot.tokens.Tokens(),
-		CacheHitRate: tot.cacheHitRate(), LateStarts: r.lateStarts.Load(), RateLimited: tot.rateLimited,
+		CacheHitRate: tot.cacheHitRate(), LateStarts: r.lateStarts.Load(), DroppedArrivals: r.dropped.Load(), RateLimited: tot.rateLimited,
 		Latency: percentilesOf(tot.lat), CostPerRequest: tot.costPerRequest()}
 	if tot.ttft.TotalCount() > 0 {
 		p := percentilesOf(tot.ttft)

@@ -66,6 +66,7 @@ type Actual struct {
 	Tokens           pricing.Tokens   `json:"tokens"`         // reported tokens only
 	CacheHitRate     float64          `json:"cache_hit_rate"`
 	LateStarts       int64            `json:"late_starts"`
+	DroppedArrivals  int64            `json:"dropped_arrivals"`   // open model: arrivals due before the stop that never started
 	EstimateErrorPct *float64         `json:"estimate_error_pct"` // (actual - expected) / expected × 100; nil without an estimate
 	RateLimited      int64            `json:"rate_limited"`       // 429 and 529 responses
 	Latency          Percentiles      `json:"latency_ms"`
