@@ -275,7 +275,7 @@ func (s *anthropicStream) apply(u map[string]any, event string) error {
 	return nil
 }
 
-func (s *anthropicStream) Report() Report    { return s.rep }
+func (s *anthropicStream) Report() Report     { return s.rep }
 func (s *anthropicStream) FirstContent() bool { return s.first }
 
 func (s *anthropicStream) Err() error {
