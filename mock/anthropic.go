@@ -64,9 +64,14 @@ type anthropicResponse struct {
 	Role         string         `json:"role"`
 	Model        string         `json:"model"`
 	Content      []textBlock    `json:"content"`
-	StopReason   string         `json:"stop_reason"`
+	StopReason   *string        `json:"stop_reason"`
 	StopSequence *string        `json:"stop_sequence"`
 	Usage        anthropicUsage `json:"usage"`
+}
+
+type messageStart struct {
+	Type    string            `json:"type"`
+	Message anthropicResponse `json:"message"`
 }
 
 // textChars counts the characters of a message content or system prompt: a string, or a list
@@ -166,11 +171,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := anthropicResponse{ID: id, Type: "message", Role: "assistant", Model: model,
-		Content: []textBlock{{Type: "text", Text: p.reply.text()}}, StopReason: stopReason(p),
+		Content: []textBlock{{Type: "text", Text: p.reply.text()}}, StopReason: ptr(stopReason(p)),
 		Usage: anthropicUsageOf(p.usage)}
 	b, _ := json.Marshal(resp)
 	c.writeBilled(p, b)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func stopReason(p *plan) string {
 	if p.clipped {
@@ -196,9 +203,8 @@ func (c *call) streamAnthropic(p *plan, id, model string) {
 	start := anthropicUsageOf(in)
 	start.ServiceTier = ""
 	start.OutputTokens = min(1, p.usage.Output)
-	msg, _ := json.Marshal(map[string]any{"type": "message_start", "message": map[string]any{
-		"id": id, "type": "message", "role": "assistant", "model": model, "content": []any{},
-		"stop_reason": nil, "stop_sequence": nil, "usage": start}})
+	msg, _ := json.Marshal(messageStart{Type: "message_start", Message: anthropicResponse{
+		ID: id, Type: "message", Role: "assistant", Model: model, Content: []textBlock{}, Usage: start}})
 	sw.event("message_start", msg)
 	sw.event("content_block_start", []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`))
 	sw.event("ping", []byte(`{"type": "ping"}`))

@@ -73,7 +73,9 @@ func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost de
 func (l *Ledger) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	*l = Ledger{requests: map[requestKey]int64{}, byModel: map[string]*modelBill{}}
+	l.requests = map[requestKey]int64{}
+	l.byModel = map[string]*modelBill{}
+	l.usage, l.cost, l.cacheHits = pricing.Usage{}, decimal.Decimal{}, 0
 }
 
 // Snapshot is the ledger at one instant; its JSON is the schema loadplan.mockledger/v1.

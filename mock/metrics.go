@@ -36,6 +36,14 @@ func (h *histogram) observe(d time.Duration) {
 	h.sumNs.Add(int64(d))
 }
 
+func (h *histogram) total() uint64 {
+	n := uint64(0)
+	for i := range h.counts {
+		n += h.counts[i].Load()
+	}
+	return n
+}
+
 func (h *histogram) reset() {
 	for i := range h.counts {
 		h.counts[i].Store(0)
@@ -73,6 +81,9 @@ func (s *Server) writeMetrics(w http.ResponseWriter, _ *http.Request) {
 	header(&b, "claude_api_request_duration_seconds", "histogram", "Time to the last byte of each response, by endpoint.")
 	for _, p := range Endpoints() {
 		h := &s.eps[p].hist
+		if h.total() == 0 {
+			continue // like a Prometheus vector: a label set appears once observed
+		}
 		var cum uint64
 		for i, le := range durationBuckets {
 			cum += h.counts[i].Load()
@@ -135,6 +146,9 @@ func formatFloat(v float64) string {
 		return "-Inf"
 	case math.IsNaN(v):
 		return "NaN"
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatInt(int64(v), 10) // counts print as counts
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }

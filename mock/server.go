@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -234,6 +236,7 @@ func (s *Server) start(ctx context.Context) (string, func(), error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          log.New(io.Discard, "", 0), // a library never prints
 	}
 	scheme := "http"
 	if s.tlsCert != nil {
@@ -275,6 +278,7 @@ func (s *Server) start(ctx context.Context) (string, func(), error) {
 		case <-ctx.Done():
 			stop()
 		case <-stopped:
+		case <-done: // serving failed by itself; stop still cleans up when called
 		}
 	}()
 	s.url = scheme + "://" + ln.Addr().String()
