@@ -1,8 +1,3 @@
-// Package sse decodes and encodes server-sent events (the text/event-stream format) as they
-// arrive. The decoder is an iterator over a reader: Next, Event, Err. It ignores comment lines
-// (those starting with ':'), joins multi-line data with '\n' and dispatches on the blank line,
-// as the WHATWG specification says. Lines may be as long as MaxLineBytes, which is large
-// enough for the biggest LLM chunks.
 package sse
 
 import (
