@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loadplan/loadplan/executor"
+)
+
+// writePlan writes a plan for a run test, with TARGET replaced, and returns its path.
+func writePlan(t *testing.T, yaml, target string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(yaml, "TARGET", target)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readSummary(t *testing.T, path string) *executor.Summary {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s executor.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema != executor.SummarySchema {
+		t.Fatalf("schema %q", s.Schema)
+	}
+	return &s
+}
+
+func slowServer(t *testing.T, delay time.Duration) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		time.Sleep(delay)
+		io.WriteString(w, `{"ok": true}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+const runPlan = `version: 1
+name: cli
+target: TARGET
+budget: 1.00
+tasks:
+  ping: {request: {method: GET, path: /ping}, price: 0.001, check: {json: {$.ok: exists}}}
+scenarios:
+  quick: {users: 2, duration: 2s, wait: {constant: 50ms}}
+  long: {users: 2, duration: 60s, wait: {constant: 50ms}}
+thresholds:
+  p95: 1ms
+  failure_rate: 1%
+`
+
+func TestRunThresholdsFail(t *testing.T) {
+	srv, _ := slowServer(t, 10*time.Millisecond)
+	out := filepath.Join(t.TempDir(), "out.json")
+	code, stdout, stderr := runCLI(t, "run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--json", out)
+	if code != exitThresholds {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	s := readSummary(t, out)
+	if s.Pass || s.ExitCode != 1 || s.StopReason != executor.StopCompleted || s.Partial {
+		t.Errorf("pass %v exit %d stop %s partial %v", s.Pass, s.ExitCode, s.StopReason, s.Partial)
+	}
+	if len(s.Thresholds) != 2 || s.Thresholds[0].Name != "p95" || s.Thresholds[0].Pass || !s.Thresholds[1].Pass {
+		t.Errorf("thresholds %+v", s.Thresholds)
+	}
+	// Flat-priced: the cost is exactly the requests times the price.
+	if want := float64(s.Actual.Requests) * 0.001; s.Actual.Cost.InexactFloat64() != want || s.Actual.Requests == 0 {
+		t.Errorf("cost %s for %d requests", s.Actual.Cost, s.Actual.Requests)
+	}
+	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	srv, _ := slowServer(t, 10*time.Millisecond)
+	out := filepath.Join(t.TempDir(), "out.json")
+	sigs := make(chan os.Signal, 2)
+	time.AfterFunc(700*time.Millisecond, func() { sigs <- os.Interrupt })
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := MainIO([]string{"run", writePlan(t, runPlan, srv.URL), "--scenario", "long", "--json", out, "--quiet", "--budget", "10"},
+		&IO{In: bytes.NewReader(nil), Out: &stdout, ErrOut: &stderr, Signals: sigs, Env: func(string) (string, bool) { return "", false }})
+	if code != exitInterrupted || time.Since(start) > 15*time.Second {
+		t.Fatalf("exit %d after %s\n%s\n%s", code, time.Since(start), stdout.String(), stderr.String())
+	}
+	s := readSummary(t, out)
+	if s.StopReason != executor.StopInterrupted || s.ExitCode != 130 || !s.Partial || s.Actual.Requests == 0 {
+		t.Errorf("stop %s exit %d partial %v requests %d", s.StopReason, s.ExitCode, s.Partial, s.Actual.Requests)
+	}
+	if !strings.Contains(stdout.String(), "interrupted") {
+		t.Errorf("quiet line: %q", stdout.String())
+	}
+}
+
+func TestRunRefusals(t *testing.T) {
+	srv, hits := slowServer(t, 0)
+	noBudget := strings.Replace(runPlan, "budget: 1.00\n", "", 1)
+	unbounded := `version: 1
+name: unbounded
+target: TARGET
+budget: 1
+pricing: {model: claude-sonnet-4-5}
+tasks:
+  chat: {request: {method: POST, path: /chat, json: {message: hi}}, usage: anthropic, expect: {input_tokens: 100, output_tokens: 50}}
+scenarios:
+  s: {users: 1, duration: 1s, wait: {constant: 1s}}
+`
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"gate", []string{"run", example, "--scenario", "normal", "--budget", "0.50"}, exitGate, "over the budget"},
+		{"no budget", []string{"run", writePlan(t, noBudget, srv.URL), "--scenario", "quick"}, exitUsage, "--no-budget"},
+		{"budget and no budget", []string{"run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--no-budget", "--budget", "1"}, exitUsage, "not both"},
+		{"no worst case", []string{"run", writePlan(t, unbounded, srv.URL)}, exitUsage, "chat has no worst case"},
+		{"host", []string{"run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--host", "https://prod.example.com"}, exitUsage, "not allowed"},
+		{"json not writable", []string{"run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--json", filepath.Join(t.TempDir(), "no", "such", "dir.json")}, exitFailed, "--json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Errorf("exit %d, want %d; stderr %q (want %q)\n%s", code, tc.code, stderr, tc.msg, stdout)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests were sent by refused runs", n)
+	}
+}
+
+func TestRunUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	out := filepath.Join(t.TempDir(), "out.json")
+	code, _, stderr := runCLI(t, "run", writePlan(t, runPlan, url), "--scenario", "quick", "--json", out, "--quiet")
+	if code != exitFailed || !strings.Contains(stderr, "unreachable") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if s := readSummary(t, out); s.StopReason != executor.StopError || s.ExitCode != exitFailed {
+		t.Errorf("stop %s exit %d", s.StopReason, s.ExitCode)
+	}
+}
+
+// TestRunMockExample runs the example plan on the in-process mock (real latencies, so a
+// short run).
+func TestRunMockExample(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.json")
+	code, stdout, stderr := runCLI(t, "run", example, "--scenario", "smoke", "--run-time", "2s", "--json", out, "--stop-timeout", "10s")
+	// The p95 threshold (5s) may fail on a few requests of a long-tailed mock: 0 or 1.
+	if code != exitOK && code != exitThresholds {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	s := readSummary(t, out)
+	if s.StopReason != executor.StopCompleted || s.Actual.Requests < 10 || !s.Actual.Cost.IsPositive() || s.Budget == nil || s.Estimate == nil {
+		t.Errorf("stop %s requests %d cost %s budget %v", s.StopReason, s.Actual.Requests, s.Actual.Cost, s.Budget)
+	}
+	if s.Seed != 42 || !strings.HasPrefix(s.Target, "http://127.0.0.1:") {
+		t.Errorf("seed %d target %s", s.Seed, s.Target)
+	}
+	if !strings.Contains(stdout, "on_start.login") || !strings.Contains(stdout, "Budget: $2.00") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+}
