@@ -45,9 +45,7 @@ const (
 // fault has exactly its rate and they exclude each other.
 func (f *Faults) draw(r *rand.Rand) fault {
 	u := r.Float64()
-	rates := [...]float64{f.Status500, f.Status502, f.Status503, f.RateLimited, f.Overloaded,
-		f.SlowBody, f.StreamCut, f.StreamError, f.Reset, f.InvalidJSON}
-	for i, rate := range rates {
+	for i, rate := range f.rates() {
 		if u < rate {
 			return fault(i + 1)
 		}

@@ -163,21 +163,25 @@ const (
 	DefaultRetryAfter    = 1 * time.Second
 )
 
-func (f Faults) rates() []float64 {
-	return []float64{f.Status500, f.Status502, f.Status503, f.RateLimited, f.Overloaded,
+// rates are the fault rates in the order of the fault constants.
+func (f *Faults) rates() [10]float64 {
+	return [10]float64{f.Status500, f.Status502, f.Status503, f.RateLimited, f.Overloaded,
 		f.SlowBody, f.StreamCut, f.StreamError, f.Reset, f.InvalidJSON}
 }
 
 // Profiles lists the names of the built-in profiles.
 func Profiles() []string { return []string{"default", "flaky", "rate-limited", "slow"} }
 
-// Profile returns a built-in profile:
+// Profile returns a built-in profile ("" is "default"):
 //   - default: fault-free; the distributions that examples/ai-service.yaml's expect values
 //     describe, so that a run of the example on the mock checks the estimator.
 //   - flaky: default plus a few percent of every fault.
 //   - rate-limited: default with at most 4 requests in flight and 5 % of 429s.
 //   - slow: default with every latency ×5 and 10 % of slow bodies.
 func Profile(name string) (Config, error) {
+	if name == "" {
+		name = "default"
+	}
 	cfg := Config{Profile: name, Model: DefaultModel, TimeScale: 1, Endpoints: defaultEndpoints()}
 	switch name {
 	case "default":
@@ -278,7 +282,7 @@ func (c Config) validate() []fieldError {
 	for _, p := range slices.Sorted(maps.Keys(c.Endpoints)) {
 		path := "endpoints." + p
 		if !slices.Contains(known, p) {
-			add(path, "unknown endpoint%s (valid: %s)", suggest(p, known), strings.Join(known, ", "))
+			add(path, "unknown endpoint%s", suggestField(p, known))
 			continue
 		}
 		errs = append(errs, c.Endpoints[p].validate(path, p)...)

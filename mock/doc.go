@@ -47,7 +47,8 @@
 //
 // Each request draws from its own generator, seeded by Config.Seed, the user key (the
 // X-Loadplan-User header, else the body's "session", else Anthropic's metadata.user_id or
-// OpenAI's "user", else "") and how many requests that key made before. So one user's
+// OpenAI's "user", else "" — and for /api/session the body's "message") and how many
+// requests that key made before. So one user's
 // sequence of requests gets the same answers (tokens, faults, latencies) under the same seed,
 // whatever the other users do.
 //

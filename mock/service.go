@@ -25,7 +25,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	c.writeBilled(p, []byte(`{"status":"ok"}`))
 }
 
-// handleSession opens a session: {"session_id": "..."}. Any body, or none, is accepted.
+// handleSession opens a session: {"session_id": "..."}. Any body, or none, is accepted. Its
+// user key is the header, else the body's session, else its message: a login names its user
+// ("open session for user 3"), so session ids are reproducible without the header too.
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	c := s.begin(w, r, s.eps[PathSession], flavorAnthropic)
 	defer c.finish()
@@ -37,9 +39,13 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	if key == "" {
 		var req struct {
 			Session any `json:"session"`
+			Message any `json:"message"`
 		}
 		if json.Unmarshal(body, &req) == nil {
 			key, _ = req.Session.(string)
+			if key == "" {
+				key, _ = req.Message.(string)
+			}
 		}
 	}
 	c.seed(key)
