@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/loadplan/loadplan/mock"
@@ -150,5 +151,53 @@ func TestBudgetExhausted(t *testing.T) {
 	}
 	if s.Budget == nil || !s.Budget.Limit.Equal(decimal.RequireFromString("0.2")) {
 		t.Errorf("budget %+v", s.Budget)
+	}
+}
+
+const promPlan = `version: 1
+name: prom
+target: TARGET
+pricing: {model: claude-sonnet-4-5}
+tasks:
+  dte:
+    request: {method: POST, path: /api/dte/validate, json: {message: "validate {{seq}}", max_tokens: 400}}
+    usage: {prometheus: {path: /metrics, SOURCE}}
+    expect: {input_tokens: 2500, cacheable_tokens: 2000, output_tokens: 200, max_input_tokens: 6000}
+scenarios:
+  s: {users: 3, duration: 2500ms, wait: {constant: 20ms}, budget: 5}
+`
+
+// TestPrometheusUsage: requests priced by the service's Prometheus counters are settled from
+// the scrapes, and the meter ends equal to what the counters (the ledger) say.
+func TestPrometheusUsage(t *testing.T) {
+	sources := map[string]string{
+		"tokens": `input: 'claude_api_tokens_total{type="input"}', output: 'claude_api_tokens_total{type="output"}', cache_read: 'claude_api_tokens_total{type="cache_read"}', cache_write: 'claude_api_tokens_total{type="cache_write"}'`,
+		"cost":   `cost_usd: claude_api_cost_usd_total`,
+	}
+	for name, src := range sources {
+		t.Run(name, func(t *testing.T) {
+			url, srv := startMock(t, nil)
+			p := parsePlan(t, strings.Replace(promPlan, "SOURCE", src, 1), url, nil)
+			budget := decimal.NewFromInt(5)
+			s := run(t, config(t, p, "s", url, &budget))
+			led := srv.Ledger().Snapshot()
+			if s.Actual.Requests == 0 || !led.Cost.IsPositive() {
+				t.Fatalf("requests %d, ledger %s", s.Actual.Requests, led.Cost)
+			}
+			if !s.Meter.Spent.Equal(led.Cost) || !s.Actual.Cost.Equal(led.Cost) || !s.Meter.Reserved.IsZero() {
+				t.Errorf("meter %s (reserved %s), summary %s, ledger %s", s.Meter.Spent, s.Meter.Reserved, s.Actual.Cost, led.Cost)
+			}
+			if tk := row(s, "dte"); tk.CostSource != "prometheus" {
+				t.Errorf("cost source %q", tk.CostSource)
+			}
+			// Costs were settled during the run, not only at the end.
+			settled := false
+			for _, pt := range s.Timeline {
+				settled = settled || pt.Spent.IsPositive()
+			}
+			if !settled {
+				t.Errorf("nothing settled before the end: %+v", s.Timeline)
+			}
+		})
 	}
 }
