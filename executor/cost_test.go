@@ -201,3 +201,23 @@ func TestPrometheusUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestOverrun: a response that costs more than its reservation (the plan's max_input_tokens
+// is below what the service sends) stops the run at once with overrun, recorded in full.
+func TestOverrun(t *testing.T) {
+	url, srv := startMock(t, nil)
+	plan := strings.Replace(costPlan, "{input_tokens: 1200, cacheable_tokens: 1000, output_tokens: 300, max_input_tokens: 4000}",
+		"{input_tokens: 100, output_tokens: 300, max_input_tokens: 100}", 1)
+	p := parsePlan(t, plan, url, nil)
+	budget := decimal.NewFromInt(5)
+	s := run(t, config(t, p, "s", url, &budget))
+	if s.StopReason != StopOverrun || s.Meter.BoundsHeld || s.Meter.Overruns == 0 {
+		t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
+	}
+	if !strings.Contains(s.StopDetail, "chat cost") {
+		t.Errorf("detail %q", s.StopDetail)
+	}
+	if led := srv.Ledger().Snapshot(); s.Meter.Spent.LessThan(led.Cost) {
+		t.Errorf("meter %s, ledger %s: an overrun is charged in full", s.Meter.Spent, led.Cost)
+	}
+}

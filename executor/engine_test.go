@@ -3,11 +3,16 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -504,5 +509,59 @@ func TestCheckHost(t *testing.T) {
 		if err := CheckHost(p, bad); err == nil {
 			t.Errorf("%s allowed", bad)
 		}
+	}
+}
+
+const rateLimitPlan = `version: 1
+name: rl
+target: TARGET
+rate_limit: {rpm: 300}
+tasks:
+  a: {request: {path: /a}, price: free}
+scenarios:
+  s: {users: 4, duration: 1s}
+`
+
+// TestRateLimit: the plan's rpm is obeyed client-side (a bucket of one second's worth).
+func TestRateLimit(t *testing.T) {
+	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	p := parsePlan(t, rateLimitPlan, srv.URL, nil)
+	s := run(t, config(t, p, "s", srv.URL, nil))
+	// 300/min is 5/s with a burst of 5: at most 5 + 5 in one second.
+	if n := s.Actual.Requests; n < 5 || n > 11 {
+		t.Errorf("%d requests in 1s at 300 rpm", n)
+	}
+}
+
+// TestTLS: HTTPS with the plan's CA file, over HTTP/2.
+func TestTLS(t *testing.T) {
+	var protos sync.Map
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		io.WriteString(w, "ok")
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes below
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := parsePlan(t, weightsPlan, srv.URL, nil)
+	cfg := config(t, p, "s", srv.URL, nil)
+	cfg.TLS.CAFile = ca
+	s := run(t, cfg)
+	if s.Actual.Requests == 0 || s.Actual.Failures != 0 {
+		t.Fatalf("requests %d failures %+v", s.Actual.Requests, s.Failures)
+	}
+	if _, ok := protos.Load("HTTP/2.0"); !ok {
+		t.Errorf("not HTTP/2")
+	}
+	// Without the CA the certificate is refused: the target is unreachable.
+	cfg = config(t, p, "s", srv.URL, nil)
+	if s := run(t, cfg); s.StopReason != StopError || !strings.Contains(s.StopDetail, "TLS") {
+		t.Errorf("without the CA: %s (%s)", s.StopReason, s.StopDetail)
 	}
 }

@@ -31,6 +31,7 @@ type liveView struct {
 	lines    int // lines of the last frame, to redraw over it
 	lastLine time.Time
 	warned   bool
+	note     string // a notice shown under the live table (the stop after an interrupt)
 }
 
 func newLiveView(streams *IO, quiet bool, sc *plan.Scenario, planName string) *liveView {
@@ -65,6 +66,21 @@ func (v *liveView) update(p executor.Progress) {
 		v.warned = true
 		fmt.Fprintln(v.w, "warning: "+w)
 	}
+}
+
+// notice tells the user something the live view cannot show yet: in the next frame on a
+// terminal, at once otherwise.
+func (v *liveView) notice(msg string) {
+	if v.quiet {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.tty {
+		v.note = msg
+		return
+	}
+	fmt.Fprintln(v.w, msg)
 }
 
 // finish leaves the last frame on screen; the summary follows it.
@@ -103,6 +119,9 @@ func (v *liveView) frame(p executor.Progress) string {
 	}
 	if w := projectionWarning(p); w != "" {
 		b.WriteString("warning: " + w + "\n")
+	}
+	if v.note != "" {
+		b.WriteString(v.note + "\n")
 	}
 	return b.String()
 }

@@ -184,13 +184,16 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	runCtx, interrupt := context.WithCancel(ctx)
 	defer interrupt()
 	if u, ok := mockURL(target); ok {
-		stop, base, err := startMock(runCtx, u, o.profile, p, seed, cat)
+		// The mock lives until the run has ended: an interrupt stops the run, not the target
+		// its requests in flight are waiting on.
+		stop, base, err := startMock(ctx, u, o.profile, p, seed, cat)
 		if err != nil {
 			return withCode(exitFailed, err)
 		}
 		defer stop()
 		target = base
 	}
+	live := newLiveView(streams, o.quiet, sc, p.Name)
 	abort := make(chan struct{})
 	go func() {
 		select {
@@ -198,9 +201,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		case <-runCtx.Done():
 			return
 		}
-		if !o.quiet {
-			fmt.Fprintln(streams.ErrOut, "\nstopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
-		}
+		live.notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
 		interrupt()
 		select {
 		case <-sigs:
@@ -209,7 +210,6 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 	}()
 
-	live := newLiveView(streams, o.quiet, sc, p.Name)
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: live.update,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}

@@ -59,13 +59,18 @@ name: cli
 target: TARGET
 budget: 1.00
 tasks:
-  ping: {request: {method: GET, path: /ping}, price: 0.001, check: {json: {$.ok: exists}}}
+  ping:
+    request: {method: GET, path: /ping}
+    price: 0.001
+    check: {json: {$.ok: exists}}
+    thresholds: {cost_per_request: 0.001, failure_rate: 0%}
 scenarios:
   quick: {users: 2, duration: 2s, wait: {constant: 50ms}}
   long: {users: 2, duration: 60s, wait: {constant: 50ms}}
 thresholds:
   p95: 1ms
   failure_rate: 1%
+  total_cost: 0.0001
 `
 
 func TestRunThresholdsFail(t *testing.T) {
@@ -79,14 +84,22 @@ func TestRunThresholdsFail(t *testing.T) {
 	if s.Pass || s.ExitCode != 1 || s.StopReason != executor.StopCompleted || s.Partial {
 		t.Errorf("pass %v exit %d stop %s partial %v", s.Pass, s.ExitCode, s.StopReason, s.Partial)
 	}
-	if len(s.Thresholds) != 2 || s.Thresholds[0].Name != "p95" || s.Thresholds[0].Pass || !s.Thresholds[1].Pass {
-		t.Errorf("thresholds %+v", s.Thresholds)
+	want := map[string]bool{"plan/p95": false, "plan/failure_rate": true, "plan/total_cost": false,
+		"task:ping/cost_per_request": true, "task:ping/failure_rate": true}
+	for _, th := range s.Thresholds {
+		if pass, ok := want[th.Scope+"/"+th.Name]; !ok || pass != th.Pass {
+			t.Errorf("threshold %+v", th)
+		}
+		delete(want, th.Scope+"/"+th.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("thresholds missing: %v", want)
 	}
 	// Flat-priced: the cost is exactly the requests times the price.
 	if want := float64(s.Actual.Requests) * 0.001; s.Actual.Cost.InexactFloat64() != want || s.Actual.Requests == 0 {
 		t.Errorf("cost %s for %d requests", s.Actual.Cost, s.Actual.Requests)
 	}
-	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $"} {
+	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $", "users=2"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, stdout)
 		}
