@@ -76,9 +76,6 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, ep *endpoint, fl 
 
 // finish records the request in the ledger and the duration histogram.
 func (c *call) finish() {
-	if c.counted {
-		c.s.inFlight.Add(-1)
-	}
 	var cost decimal.Decimal
 	if !c.billed.IsZero() {
 		p, _ := c.s.price(c.model) // the model was checked before anything was billed
@@ -86,6 +83,9 @@ func (c *call) finish() {
 	}
 	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost)
 	c.ep.hist.observe(time.Since(c.start))
+	if c.counted { // last: once no request is in flight, the ledger has them all
+		c.s.inFlight.Add(-1)
+	}
 }
 
 // admit applies the concurrency limit of the token endpoints: past MaxInFlight requests in

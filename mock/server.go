@@ -224,7 +224,7 @@ func (s *Server) start(ctx context.Context) (string, func(), error) {
 		addr = "127.0.0.1:0"
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(context.WithoutCancel(ctx), "tcp", addr) // a done ctx stops it below
 	if err != nil {
 		return "", nil, fmt.Errorf("mock: listen: %w", err)
 	}

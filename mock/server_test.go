@@ -167,14 +167,19 @@ func TestStartStop(t *testing.T) {
 
 // TestStopIsGraceful: a request in flight when stop is called finishes.
 func TestStopIsGraceful(t *testing.T) {
-	cfg := Config{TimeScale: 1, Endpoints: map[string]Endpoint{PathHealth: {Latency: Latency{Median: 150 * time.Millisecond}}}}
-	url, stop, err := Start(t.Context(), cfg)
+	cfg := Config{TimeScale: 1, Endpoints: map[string]Endpoint{
+		PathChatMessage: {Latency: Latency{Median: 150 * time.Millisecond}, InputTokens: 10, OutputTokens: 5}}}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stop, err := s.Start(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(url + PathHealth)
+		resp, err := http.Post(url+PathChatMessage, "application/json", strings.NewReader(`{"message":"x"}`))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode != 200 {
@@ -183,10 +188,23 @@ func TestStopIsGraceful(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // the request is in its latency
+	for s.inFlight.Load() == 0 { // the request is in its latency
+		time.Sleep(time.Millisecond)
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("the request in flight failed: %v", err)
+	}
+	if got := s.Ledger().Snapshot().Requests[PathChatMessage]["200"]; got != 1 {
+		t.Errorf("ledger: %d answered", got)
+	}
+}
+
+func TestServeWithADoneContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := Serve(ctx, Config{}); err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
 
@@ -194,7 +212,7 @@ func TestServeReturnsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() { errc <- Serve(ctx, Config{}) }()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // serving, or about to: both end with nil
 	cancel()
 	select {
 	case err := <-errc:
