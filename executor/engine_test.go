@@ -565,3 +565,76 @@ func TestTLS(t *testing.T) {
 		t.Errorf("without the CA: %s (%s)", s.StopReason, s.StopDetail)
 	}
 }
+
+func TestWaitAfter(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pacing := plan.Wait{Kind: plan.WaitPacing, Min: 20 * time.Second, Max: 20 * time.Second}
+	tests := []struct {
+		name      string
+		w         plan.Wait
+		next, now time.Duration // since t0
+		wantNext  time.Duration
+		wantWait  time.Duration
+	}{
+		// Paced at 20 s, started at 0: an iteration that took 2 s waits 18 s for the slot at 20 s.
+		{"pacing on time", pacing, 0, 2 * time.Second, 20 * time.Second, 18 * time.Second},
+		// The iteration of the slot at 20 s ended at 41 s: over its period, the next starts at
+		// once and its period at 41 s.
+		{"pacing late", pacing, 20 * time.Second, 41 * time.Second, 41 * time.Second, 0},
+		{"pacing exact", pacing, 20 * time.Second, 40 * time.Second, 40 * time.Second, 0},
+		{"constant", plan.Wait{Kind: plan.WaitConstant, Min: time.Second, Max: time.Second}, 0, 5 * time.Second, 0, time.Second},
+		{"none", plan.Wait{}, 0, 5 * time.Second, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			next, d := waitAfter(tc.w, nil, t0.Add(tc.next), t0.Add(tc.now))
+			if next != t0.Add(tc.wantNext) || d != tc.wantWait {
+				t.Errorf("next %s wait %s, want %s and %s", next.Sub(t0), d, tc.wantNext, tc.wantWait)
+			}
+		})
+	}
+	between := plan.Wait{Kind: plan.WaitBetween, Min: time.Second, Max: 3 * time.Second}
+	rnd := rand.New(rand.NewPCG(1, 1))
+	var sum time.Duration
+	for range 1000 {
+		_, d := waitAfter(between, rnd, t0, t0)
+		if d < time.Second || d > 3*time.Second {
+			t.Fatalf("between [1s, 3s]: %s", d)
+		}
+		sum += d
+	}
+	if mean := sum / 1000; mean < 1900*time.Millisecond || mean > 2100*time.Millisecond {
+		t.Errorf("between [1s, 3s]: mean %s", mean)
+	}
+}
+
+func TestBucket(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := newBucket(5, 5) // 300 rpm: 5 a second, a second's worth of burst
+	b.now = func() time.Time { return now }
+	b.last = now
+	for i := range 5 {
+		if d := b.reserve(1); d != 0 {
+			t.Fatalf("request %d of the burst waits %s", i+1, d)
+		}
+	}
+	// The 6th waits for one token at 5/s: 200 ms; the 7th 400 ms.
+	if d := b.reserve(1); d != 200*time.Millisecond {
+		t.Errorf("6th waits %s", d)
+	}
+	if d := b.reserve(1); d != 400*time.Millisecond {
+		t.Errorf("7th waits %s", d)
+	}
+	// One second later 5 tokens came back: the debt of 2 leaves 3.
+	now = now.Add(time.Second)
+	for i := range 3 {
+		if d := b.reserve(1); d != 0 {
+			t.Errorf("after a second, request %d waits %s", i+1, d)
+		}
+	}
+	// A response that used 10 tokens more than expected delays the next ones.
+	b.adjust(10)
+	if d := b.reserve(1); d != 2200*time.Millisecond {
+		t.Errorf("after a debt of 10: waits %s", d)
+	}
+}

@@ -360,26 +360,33 @@ func (r *runner) closedUser(wg *sync.WaitGroup, u *user) {
 			return
 		default:
 		}
-		t := r.pickTask(u)
-		r.runSteps(u, t.steps)
+		r.runSteps(u, r.pickTask(u).steps)
 		var d time.Duration
-		switch w.Kind {
-		case plan.WaitConstant:
-			d = w.Min
-		case plan.WaitBetween:
-			d = w.Min + time.Duration(u.rand.Int64N(int64(w.Max-w.Min)+1))
-		case plan.WaitPacing:
-			// An iteration starts at the user's start and every period after; one that ran
-			// over its period is followed at once by the next.
-			next = next.Add(w.Min)
-			if d = time.Until(next); d < 0 {
-				next, d = time.Now(), 0
-			}
-		}
+		next, d = waitAfter(w, u.rand, next, time.Now())
 		if d > 0 && !r.sleep(u, d) {
 			return
 		}
 	}
+}
+
+// waitAfter is how long a user waits after an iteration that ended at now (a pure function of
+// the wait, the user's random source and the start of its current pacing period, next).
+// Pacing starts an iteration at the user's start and every period after; an iteration that
+// ran over its period is followed at once by the next, whose period starts then.
+func waitAfter(w plan.Wait, rnd *rand.Rand, next, now time.Time) (time.Time, time.Duration) {
+	switch w.Kind {
+	case plan.WaitConstant:
+		return next, w.Min
+	case plan.WaitBetween:
+		return next, w.Min + time.Duration(rnd.Int64N(int64(w.Max-w.Min)+1))
+	case plan.WaitPacing:
+		next = next.Add(w.Min)
+		if d := next.Sub(now); d > 0 {
+			return next, d
+		}
+		return now, 0
+	}
+	return next, 0
 }
 
 // sleep waits d unless the run stops or the user is retired; false if it was cut short.
