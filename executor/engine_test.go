@@ -189,6 +189,7 @@ tasks:
   cut: {request: {path: /cut, stream: true}, usage: anthropic, expect: {input_tokens: 10, output_tokens: 10, max_output_tokens: 100}}
   streamerr: {request: {path: /streamerr, stream: true}, usage: anthropic, expect: {input_tokens: 10, output_tokens: 10, max_output_tokens: 100}}
   refused: {request: {url: "http://127.0.0.1:REFUSED/x"}, price: free}
+  redirect: {request: {path: /redirect}, price: free}
   fine: {request: {path: /missing}, check: {status: [200], json: {$.other: "1"}, contains: other}, price: free}
 pricing: {model: claude-sonnet-4-5}
 scenarios:
@@ -208,6 +209,9 @@ func failureServer(t *testing.T) string {
 	mux.HandleFunc("/503", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
 	mux.HandleFunc("/429", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(429) })
 	mux.HandleFunc("/529", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(529) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://prod.example.com/x", http.StatusFound)
+	})
 	mux.HandleFunc("/badjson", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"reply": "x"`) })
 	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"other": 1}`) })
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
@@ -264,6 +268,7 @@ func TestFailureClassification(t *testing.T) {
 		"cut":       "stream cut",
 		"streamerr": "stream error: overloaded_error",
 		"refused":   "connection refused",
+		"redirect":  "host prod.example.com is not allowed by the plan; allowed: loopback (add it to allowed_hosts)",
 		"fine":      "",
 	}
 	u := r.newUser(1, 0)

@@ -334,6 +334,17 @@ func statusFailure(code int, want []int) string {
 // readBody reads a non-streamed body once, decodes it if anything needs it, and runs the
 // checks, the body usage source and (the caller) the captures on it.
 func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok bool, o *outcome) {
+	if !s.needJSON && s.contains == nil {
+		// Nothing reads the body: count it as it goes by, whatever its size.
+		n, err := io.Copy(io.Discard, resp.Body)
+		o.res.size = n
+		if err != nil {
+			o.res.failure, _ = r.classify(ctx, err)
+			return
+		}
+		o.complete = true
+		return
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -583,5 +594,11 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		ReadBufferSize:        32 << 10,
 		WriteBufferSize:       16 << 10,
 	}
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		// A redirect may not take the load where the plan does not allow it.
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return CheckHost(cfg.Plan, req.URL.Scheme+"://"+req.URL.Host)
+	}}, nil
 }

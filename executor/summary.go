@@ -46,7 +46,7 @@ type Summary struct {
 	Partial   bool    `json:"partial"` // stopped before its planned end: thresholds judged on partial data
 	Target    string  `json:"target"`
 	Seed      uint64  `json:"seed"`
-	DurationS float64 `json:"duration_s"` // seconds from the first to the last request
+	DurationS float64 `json:"duration_s"` // seconds from the start of the run to its end (the last response)
 	Meter     *Meter  `json:"meter,omitempty"`
 }
 
