@@ -1,0 +1,256 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/shopspring/decimal"
+)
+
+// HistorySchema is the schema of a line of a run history file (--history runs.jsonl).
+const HistorySchema = "loadplan.history/v1"
+
+// HistoryEntry is one run in a history file: one JSON line. The keys are DESIGN.md's; pass,
+// rps and duration_s are added. Money is a decimal string; estimate, budget and
+// cost_per_request are null when unknown.
+type HistoryEntry struct {
+	Schema         string              `json:"schema"`
+	Plan           string              `json:"plan"`
+	Scenario       string              `json:"scenario"`
+	StartedAt      time.Time           `json:"started_at"`
+	StopReason     executor.StopReason `json:"stop_reason"`
+	Requests       int64               `json:"requests"`
+	Cost           decimal.Decimal     `json:"cost"`
+	Estimate       *decimal.Decimal    `json:"estimate"` // the expected cost
+	Budget         *decimal.Decimal    `json:"budget"`   // the limit
+	CostPerRequest *decimal.Decimal    `json:"cost_per_request"`
+	P95MS          float64             `json:"p95_ms"`
+	FailureRate    float64             `json:"failure_rate"`
+	Pass           bool                `json:"pass"`
+	RPS            float64             `json:"rps"`
+	DurationS      float64             `json:"duration_s"`
+}
+
+// NewHistoryEntry is the history line of a run.
+func NewHistoryEntry(s *executor.Summary) (HistoryEntry, error) {
+	e := HistoryEntry{
+		Schema: HistorySchema, Plan: s.Plan, Scenario: s.Scenario, StartedAt: s.StartedAt.UTC(),
+		StopReason: s.StopReason, Requests: s.Actual.Requests, Cost: s.Actual.Cost,
+		CostPerRequest: s.Actual.CostPerRequest, P95MS: s.Actual.Latency.P95, Pass: s.Pass,
+		RPS: s.Actual.RPS, DurationS: s.DurationS,
+	}
+	if s.Actual.Requests > 0 {
+		e.FailureRate = float64(s.Actual.Failures) / float64(s.Actual.Requests)
+		if e.CostPerRequest == nil {
+			cpr := s.Actual.Cost.Div(decimal.NewFromInt(s.Actual.Requests))
+			e.CostPerRequest = &cpr
+		}
+	}
+	if s.Budget != nil {
+		l := s.Budget.Limit
+		e.Budget = &l
+	}
+	est, err := summaryEstimate(s)
+	if err != nil {
+		return e, err
+	}
+	if est != nil {
+		e.Estimate = est.Cost.Expected
+	}
+	return e, nil
+}
+
+// AppendHistory appends a run's line to the history file at path, creating it. The line is
+// written with one write call, so runs appending to one file do not interleave.
+func AppendHistory(path string, s *executor.Summary) error {
+	e, err := NewHistoryEntry(s)
+	if err != nil {
+		return fmt.Errorf("history %s: %w", path, err)
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("history %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("append history: %w", err)
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("append history %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("append history %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadHistory reads a history file. Blank lines are skipped; any other line that is not a
+// loadplan.history/v1 entry is an error naming the file and line.
+func ReadHistory(path string) ([]HistoryEntry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	var out []HistoryEntry
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		where := fmt.Sprintf("%s:%d", path, n)
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(line, &top); err != nil {
+			if len(out) == 0 {
+				if err := wholeFileSchema(path); err != nil {
+					return nil, err
+				}
+			}
+			return nil, historyLineError(where, line, err)
+		}
+		if err := checkSchema(where, top, HistorySchema, "loadplan run --history"); err != nil {
+			return nil, err
+		}
+		for _, k := range []string{"plan", "scenario", "started_at", "cost"} {
+			if v, ok := top[k]; !ok || string(v) == "null" {
+				return nil, fmt.Errorf("%s: missing %q", where, k)
+			}
+		}
+		var e HistoryEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, historyLineError(where, line, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// wholeFileSchema explains a file that is one JSON document (a run summary, an estimate)
+// rather than a history of one JSON line per run.
+func wholeFileSchema(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	return checkSchema(path, top, HistorySchema, "loadplan run --history")
+}
+
+func historyLineError(where string, line []byte, err error) error {
+	e := jsonError(where, line, err, "a history entry")
+	// jsonError names places as file:line:col within the document; a line's document is
+	// the line itself, so keep "file:line" and the column only.
+	return fmt.Errorf("%s", strings.Replace(e.Error(), where+":1:", where+": column ", 1))
+}
+
+// HistorySeries is the runs of one plan's scenario, oldest first.
+type HistorySeries struct {
+	Plan     string         `json:"plan"`
+	Scenario string         `json:"scenario"`
+	Runs     []HistoryEntry `json:"runs"`
+}
+
+// GroupHistory groups entries by plan and scenario (in order of first appearance), each
+// group sorted by start time. A non-empty scenario keeps only that scenario.
+func GroupHistory(entries []HistoryEntry, scenario string) []HistorySeries {
+	var out []HistorySeries
+	idx := map[[2]string]int{}
+	for _, e := range entries {
+		if scenario != "" && e.Scenario != scenario {
+			continue
+		}
+		k := [2]string{e.Plan, e.Scenario}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, HistorySeries{Plan: e.Plan, Scenario: e.Scenario})
+		}
+		out[i].Runs = append(out[i].Runs, e)
+	}
+	for i := range out {
+		runs := out[i].Runs
+		sort.SliceStable(runs, func(a, b int) bool { return runs[a].StartedAt.Before(runs[b].StartedAt) })
+	}
+	return out
+}
+
+// HistoryTable writes each scenario's runs, oldest first, with the change in cost per request
+// from run to run and over the whole history.
+func HistoryTable(w io.Writer, series []HistorySeries) error {
+	if len(series) == 0 {
+		fmt.Fprintln(w, "No runs.")
+		return nil
+	}
+	for i, hs := range series {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		runs := hs.Runs
+		fmt.Fprintf(w, "%s / %s: %d %s, %s to %s\n", hs.Plan, hs.Scenario, len(runs), pluralRuns(len(runs)),
+			runs[0].StartedAt.Format("2006-01-02"), runs[len(runs)-1].StartedAt.Format("2006-01-02"))
+		t := table.NewWriter()
+		t.SetOutputMirror(w)
+		t.SetStyle(table.StyleLight)
+		t.AppendHeader(table.Row{"Started (UTC)", "Stop", "Result", "Requests", "Cost", "Estimate", "Budget", "Cost/req", "Change", "p95", "Failures"})
+		var prev *decimal.Decimal
+		for _, r := range runs {
+			res := "pass"
+			if !r.Pass {
+				res = "FAIL"
+			}
+			change := "-"
+			if prev != nil && r.CostPerRequest != nil && prev.IsPositive() {
+				change = signedPctText(r.CostPerRequest.Sub(*prev).Div(*prev).InexactFloat64() * 100)
+			}
+			if r.CostPerRequest != nil {
+				prev = r.CostPerRequest
+			}
+			t.AppendRow(table.Row{r.StartedAt.UTC().Format("2006-01-02 15:04"), string(r.StopReason), res, groupThousands(float64(r.Requests)),
+				pricing.FormatUSD(r.Cost), usd(r.Estimate), usd(r.Budget), usd(r.CostPerRequest), change, msText(r.P95MS), ratioText(r.FailureRate)})
+		}
+		t.SetColumnConfigs(rightAligned(4, 11))
+		t.Render()
+		first, last := runs[0], runs[len(runs)-1]
+		if len(runs) > 1 && first.CostPerRequest != nil && last.CostPerRequest != nil && first.CostPerRequest.IsPositive() {
+			pct := last.CostPerRequest.Sub(*first.CostPerRequest).Div(*first.CostPerRequest).InexactFloat64() * 100
+			fmt.Fprintf(w, "Cost per request: %s → %s (%s) over %d runs\n", pricing.FormatUSD(*first.CostPerRequest),
+				pricing.FormatUSD(*last.CostPerRequest), signedPctText(pct), len(runs))
+		}
+	}
+	return nil
+}
+
+func pluralRuns(n int) string {
+	if n == 1 {
+		return "run"
+	}
+	return "runs"
+}
+
+func signedPctText(p float64) string {
+	return signed(math.Round(p*10)/10, strconv.FormatFloat(math.Abs(p), 'f', 1, 64)) + "%"
+}
