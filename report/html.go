@@ -296,7 +296,8 @@ func costPanel(s *executor.Summary, est *planner.Scenario) (template.HTML, []str
 			line += ", worst unbounded"
 		}
 		if a.EstimateErrorPct != nil {
-			line += fmt.Sprintf("; the run cost %s%.1f%% against the expected estimate", map[bool]string{true: "+", false: "−"}[*a.EstimateErrorPct >= 0], math.Abs(*a.EstimateErrorPct))
+			line += "; the run cost" + strings.TrimSuffix(signedPct(a.EstimateErrorPct), ")") + " against the expected estimate"
+			line = strings.Replace(line, "cost (", "cost ", 1)
 		}
 		notes = append(notes, line+".")
 	}

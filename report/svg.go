@@ -158,7 +158,7 @@ func formatAxisMS(v float64) string {
 	return formatNumber(v) + " ms"
 }
 
-// formatAxisUSD writes dollars on an axis with the decimals the step needs.
+// formatAxisUSDStep writes dollars on an axis with the decimals its step needs.
 func formatAxisUSDStep(step float64) func(float64) string {
 	places := 2
 	if step > 0 && step < 0.01 {
