@@ -168,7 +168,7 @@ type Progress struct {
 	Tasks []TaskProgress
 	Total TaskProgress
 	// Cost: spent and reserved so far, the budget (nil: none), the spend rate over the last
-	// ten seconds and the cost projected at the planned end at that rate.
+	// minute and the cost projected at the planned end at that rate.
 	Spent       decimal.Decimal
 	Reserved    decimal.Decimal
 	Budget      *decimal.Decimal

@@ -9,8 +9,9 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// spendWindow is how far back the spend rate of the live view looks.
-const spendWindow = 10 * time.Second
+// spendWindow is how far back the spend rate of the live view looks: a minute, so that users
+// paced in step (everyone sending at the same second) do not make the projection swing.
+const spendWindow = time.Minute
 
 // tickLoop records the timeline, reports progress and checks the aborting thresholds about
 // once a second until ctx ends.
