@@ -298,9 +298,7 @@ func (r *runner) send(s *step, pr *prepared) (o outcome) {
 		r.readBody(ctx, s, resp, ok, &o)
 	}
 	o.res.latency = time.Since(start)
-	switch {
-	case o.res.failure != "":
-	case !ok:
+	if !ok {
 		o.res.failure = statusFailure(resp.StatusCode, s.status)
 	}
 	o.res.rateLimited = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == 529
@@ -412,14 +410,17 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		parser, _ = usage.NewStream(s.cost.ukind)
 	}
 	dec := sse.NewDecoder(resp.Body)
+	ended := false // the last event was the stream's own end (message_stop, [DONE])
 	for dec.Next() {
+		ev := dec.Event()
+		ended = ev.Type == "message_stop" || string(ev.Data) == "[DONE]"
 		if parser == nil {
 			if o.res.ttft == 0 {
 				o.res.ttft = max(time.Since(start), time.Microsecond)
 			}
 			continue
 		}
-		if err := parser.Add(dec.Event()); err != nil && o.reportErr == nil {
+		if err := parser.Add(ev); err != nil && o.reportErr == nil {
 			o.reportErr = err
 		}
 		if o.res.ttft == 0 && parser.FirstContent() {
@@ -445,7 +446,9 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		o.res.failure = "stream error"
 	case readErr != nil && ctx.Err() != nil:
 		o.res.failure, _ = r.classify(ctx, readErr)
-	case !o.complete:
+	case !o.complete && !(ended && readErr == nil):
+		// (A stream that ended as it should without its usage, such as OpenAI's without
+		// stream_options.include_usage, is not cut: its cost is charged unreported.)
 		o.res.failure = "stream cut"
 	}
 }
