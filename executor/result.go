@@ -63,6 +63,7 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 			p := percentilesOf(row.ttft)
 			ts.TTFT = &p
 		}
+		ts.OutputTokensPerS, ts.InterTokenMS = row.outputRate()
 		s.Tasks = append(s.Tasks, ts)
 	}
 	s.Pass = true

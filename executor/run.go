@@ -562,6 +562,9 @@ func (r *runner) runStep(u *user, s *step) bool {
 		}
 		r.settle(s, res, &o)
 		s.stat.record(&o.res)
+		if o.streamed && o.res.ttft > 0 && o.report.Found && o.report.Usage.Output > 0 {
+			s.stat.generated(o.report.Usage.Output, o.res.latency-o.res.ttft)
+		}
 		if o.res.failure != "" {
 			r.stats.fail(s.stat, o.res.failure)
 		}

@@ -70,9 +70,11 @@ type stat struct {
 	tokens      pricing.Usage // reported tokens only
 	cost        decimal.Decimal
 	costEst     decimal.Decimal
-	reported    int64 // responses whose usage was reported
-	cacheHits   int64 // of those, the ones that read the cache
-	unreported  int64 // responses charged their reservation for want of a usage report
+	reported    int64         // responses whose usage was reported
+	cacheHits   int64         // of those, the ones that read the cache
+	unreported  int64         // responses charged their reservation for want of a usage report
+	genTokens   int64         // output tokens of streams that reported them
+	genTime     time.Duration // their time from the first token to the last byte
 }
 
 func newStat(name, method, task, source string) *stat {
@@ -119,6 +121,15 @@ func (s *stat) charge(c, estimated decimal.Decimal, reported *pricing.Usage, unr
 	s.mu.Unlock()
 }
 
+// generated records a stream's output after its first token, for the output rate and the
+// inter-token latency.
+func (s *stat) generated(tokens int64, d time.Duration) {
+	s.mu.Lock()
+	s.genTokens += tokens
+	s.genTime += d
+	s.mu.Unlock()
+}
+
 // rowSnap is one row at one instant: the counters copied from its stat and the cumulative
 // histograms the ticker keeps for it.
 type rowSnap struct {
@@ -130,6 +141,8 @@ type rowSnap struct {
 	tokens                          pricing.Usage
 	cost, costEst                   decimal.Decimal
 	reported, cacheHits, unreported int64
+	genTokens                       int64
+	genTime                         time.Duration
 }
 
 // drain copies the counters and moves this second's histograms into lat, ttft and sec.
@@ -140,7 +153,8 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 		requests: s.requests, failures: s.failures, rateLimited: s.rateLimited, bytes: s.bytes,
 		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
 		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
-		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported}
+		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported,
+		genTokens: s.genTokens, genTime: s.genTime}
 	lat.Merge(s.secLat)
 	ttft.Merge(s.secTTFT)
 	sec.Merge(s.secLat)
@@ -236,6 +250,8 @@ func total(rows []rowSnap, keep func(*rowSnap) bool) rowSnap {
 		t.reported += r.reported
 		t.cacheHits += r.cacheHits
 		t.unreported += r.unreported
+		t.genTokens += r.genTokens
+		t.genTime += r.genTime
 	}
 	return t
 }
@@ -278,4 +294,13 @@ func (s *stat) addTokens(u pricing.Usage) {
 	s.mu.Lock()
 	s.tokens = s.tokens.Add(u)
 	s.mu.Unlock()
+}
+
+// outputRate is the output tokens per second of the streams after their first token, and the
+// mean time between two tokens; zero without streams that reported their output.
+func (r *rowSnap) outputRate() (perSecond, interTokenMS float64) {
+	if r.genTokens <= 1 || r.genTime <= 0 {
+		return 0, 0
+	}
+	return float64(r.genTokens) / r.genTime.Seconds(), float64(r.genTime) / float64(time.Millisecond) / float64(r.genTokens)
 }

@@ -108,6 +108,10 @@ type TaskStats struct {
 	CostSource     string           `json:"cost_source"`      // anthropic | openai | json | headers | prometheus | flat | free
 	CacheHitRate   float64          `json:"cache_hit_rate"`
 	RateLimited    int64            `json:"rate_limited"`
+	// OutputTokensPerS and InterTokenMS describe streams after their first token: output
+	// tokens per second, and the mean time between two tokens (0 without streams).
+	OutputTokensPerS float64 `json:"output_tokens_per_s,omitempty"`
+	InterTokenMS     float64 `json:"inter_token_ms,omitempty"`
 	// Histogram is the HDR latency histogram (microseconds), encoded with
 	// hdrhistogram-go's Encode (compressed V2 log format, base64), so that the summaries of
 	// several workers merge exactly. TTFTHistogram likewise.

@@ -134,13 +134,17 @@ func runTTFTTable(w io.Writer, s *executor.Summary) {
 	t := table.NewWriter()
 	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleLight)
-	t.AppendHeader(table.Row{"Name", "Median", "p90", "p95", "p99", "Max"})
+	t.AppendHeader(table.Row{"Name", "Median", "p90", "p95", "p99", "Max", "Output tokens/s", "Between tokens"})
 	for _, r := range s.Tasks {
 		if p := r.TTFT; p != nil {
-			t.AppendRow(table.Row{r.Name, latencyCell(p.P50, 1), latencyCell(p.P90, 1), latencyCell(p.P95, 1), latencyCell(p.P99, 1), latencyCell(p.Max, 1)})
+			rate, itl := "-", "-"
+			if r.OutputTokensPerS > 0 {
+				rate, itl = fmt.Sprintf("%.1f", r.OutputTokensPerS), latencyCell(r.InterTokenMS, 1)
+			}
+			t.AppendRow(table.Row{r.Name, latencyCell(p.P50, 1), latencyCell(p.P90, 1), latencyCell(p.P95, 1), latencyCell(p.P99, 1), latencyCell(p.Max, 1), rate, itl})
 		}
 	}
-	t.SetColumnConfigs(rightAligned(2, 6))
+	t.SetColumnConfigs(rightAligned(2, 8))
 	t.Render()
 }
 
@@ -222,6 +226,8 @@ func latencyCell(v float64, n int64) string {
 	switch {
 	case n == 0:
 		return "-"
+	case v < 1:
+		return fmt.Sprintf("%.2fms", v)
 	case v < 10:
 		return fmt.Sprintf("%.1fms", v)
 	case v < 1000:
