@@ -115,8 +115,8 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if o.stopTimeout < 0 {
-		return usageError("--stop-timeout %s: give a positive duration", o.stopTimeout)
+	if o.stopTimeout <= 0 {
+		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
 	}
 	cat, err := o.load.catalog()
 	if err != nil {
