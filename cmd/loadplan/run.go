@@ -144,12 +144,12 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
-		return withCode(exitGate, gateMessage([]*planner.Scenario{est}))
-	}
 	bounds, err := stepBounds(p, cat, budget != nil)
 	if err != nil {
 		return err
+	}
+	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
+		return withCode(exitGate, gateMessage([]*planner.Scenario{est}))
 	}
 	target := p.Target
 	if o.host != "" {
