@@ -81,8 +81,7 @@ func (c *call) finish() {
 		p, _ := c.s.price(c.model) // the model was checked before anything was billed
 		cost = p.Cost(c.billed)
 	}
-	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost)
-	c.ep.hist.observe(time.Since(c.start))
+	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost, time.Since(c.start))
 	if c.counted { // last: once no request is in flight, the ledger has them all
 		c.s.inFlight.Add(-1)
 	}

@@ -28,11 +28,13 @@
 //     stream_options.include_usage. They honour the body's model (priced by it; a model the
 //     catalog does not know gets 404 in the provider's error shape) and max_tokens
 //     (max_completion_tokens for OpenAI).
-//   - GET /metrics: Prometheus text: claude_api_requests_total{endpoint,status},
+//   - GET /metrics: Prometheus text, from the Prometheus Go client on a registry of the
+//     server's own: claude_api_requests_total{endpoint,status},
 //     claude_api_tokens_total{type="input"|"output"|"cache_read"|"cache_write"},
-//     claude_api_cost_usd_total, claude_api_cache_hits_total,
+//     claude_api_cost_usd_total (a float sum of each bill's cost: the exact decimal figure is
+//     the ledger's), claude_api_cache_hits_total,
 //     claude_api_request_duration_seconds{endpoint}, claude_api_requests_in_flight, and the
-//     usual go_* and process_* metrics.
+//     go_* and process_* metrics of the client's Go and process collectors.
 //   - GET /_mock/ledger: what it billed, schema loadplan.mockledger/v1 (see Snapshot).
 //     POST /_mock/reset zeroes it, the histograms and the user counters.
 //
@@ -54,8 +56,8 @@
 //
 // # What the ledger bills
 //
-// The ledger, and the /metrics counters read from it, record what the mock billed, priced by
-// the pricing catalog per model:
+// The ledger, and the /metrics counters updated with it, record what the mock billed, priced
+// by the pricing catalog per model:
 //   - a complete answer: the usage it reported, also when its JSON was made invalid (the
 //     tokens were generated) or its body was slow;
 //   - a stream cut mid-way or ending in an error event: the input, plus the output of the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -304,4 +305,13 @@ func metricValue(text, name string) (string, error) {
 		}
 	}
 	return "", errNoMetric
+}
+
+// metricFloat is metricValue parsed: the client writes large counts with an exponent.
+func metricFloat(text, name string) (float64, error) {
+	v, err := metricValue(text, name)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(v, 64)
 }

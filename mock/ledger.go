@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 )
 
@@ -23,35 +25,56 @@ const (
 	StatusClientGone = "499"   // the client went away before the response was complete
 )
 
-// Ledger is the mock's ground truth: the requests it answered and what it billed. It is the
-// single place where both the ledger and the claude_api_* counters of /metrics come from
-// (/metrics reads the ledger when it is scraped), so the two always agree.
+// Ledger is the mock's ground truth: the requests it answered and what it billed. It is also
+// the single place that updates the claude_api_* series of /metrics (the request and token
+// counters, the cost, the cache hits and the duration histograms), in the same call and under
+// the same lock, so the token and request counters always equal the ledger's and a reset zeroes
+// both together. The cost counter is a float sum of each bill's cost; the exact figure is the
+// ledger's decimal.
 type Ledger struct {
 	mu        sync.Mutex
-	requests  map[requestKey]int64
+	requests  map[requestKey]*requestCount
 	usage     pricing.Usage
 	cost      decimal.Decimal
 	cacheHits int64
 	byModel   map[string]*modelBill
+	metrics   *metrics
+	series    series
 }
 
 type requestKey struct{ endpoint, status string }
+
+// requestCount is one ledger count and its claude_api_requests_total series.
+type requestCount struct {
+	n       int64
+	counter prometheus.Counter
+}
 
 type modelBill struct {
 	usage pricing.Usage
 	cost  decimal.Decimal
 }
 
-func newLedger() *Ledger {
-	return &Ledger{requests: map[requestKey]int64{}, byModel: map[string]*modelBill{}}
+func newLedger(m *metrics) *Ledger {
+	return &Ledger{requests: map[requestKey]*requestCount{}, byModel: map[string]*modelBill{},
+		metrics: m, series: m.reset()}
 }
 
-// record counts one request and what it billed. The cost is computed by the caller, outside
-// the lock.
-func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost decimal.Decimal) {
+// record counts one request, what it billed and how long it took. The cost is computed by
+// the caller, outside the lock.
+func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost decimal.Decimal, d time.Duration) {
+	costF := cost.InexactFloat64()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.requests[requestKey{endpoint, status}]++
+	k := requestKey{endpoint, status}
+	rc := l.requests[k]
+	if rc == nil {
+		rc = &requestCount{counter: l.metrics.requests.WithLabelValues(endpoint, status)}
+		l.requests[k] = rc
+	}
+	rc.n++
+	rc.counter.Inc()
+	l.series.observe(l.metrics, endpoint, d)
 	if u.IsZero() {
 		return
 	}
@@ -60,6 +83,7 @@ func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost de
 	if u.CacheRead > 0 {
 		l.cacheHits++
 	}
+	l.series.bill(u.Tokens(), costF)
 	b := l.byModel[model]
 	if b == nil {
 		b = &modelBill{}
@@ -69,13 +93,14 @@ func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost de
 	b.cost = b.cost.Add(cost)
 }
 
-// Reset zeroes the ledger.
+// Reset zeroes the ledger and its /metrics series.
 func (l *Ledger) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.requests = map[requestKey]int64{}
+	l.requests = map[requestKey]*requestCount{}
 	l.byModel = map[string]*modelBill{}
 	l.usage, l.cost, l.cacheHits = pricing.Usage{}, decimal.Decimal{}, 0
+	l.series = l.metrics.reset()
 }
 
 // Snapshot is the ledger at one instant; its JSON is the schema loadplan.mockledger/v1.
@@ -114,13 +139,13 @@ func (l *Ledger) Snapshot() Snapshot {
 		CacheHits: l.cacheHits,
 		Usage:     l.usage,
 	}
-	for k, n := range l.requests {
+	for k, rc := range l.requests {
 		m := s.Requests[k.endpoint]
 		if m == nil {
 			m = map[string]int64{}
 			s.Requests[k.endpoint] = m
 		}
-		m[k.status] = n
+		m[k.status] = rc.n
 	}
 	for model, b := range l.byModel {
 		s.ByModel[model] = ModelBill{Tokens: b.usage.Tokens(), Cost: b.cost, Usage: b.usage}

@@ -183,22 +183,32 @@ func TestLedgerIsWhatResponsesReported(t *testing.T) {
 	for typ, v := range map[string]int64{"input": got.Tokens.Input, "output": got.Tokens.Output,
 		"cache_read": got.Tokens.CacheRead, "cache_write": got.Tokens.CacheWrite} {
 		name := `claude_api_tokens_total{type="` + typ + `"}`
-		if m, err := metricValue(metrics, name); err != nil || m != strconv.FormatInt(v, 10) {
-			t.Errorf("%s = %q (%v), ledger %d", name, m, err, v)
+		if m, err := metricFloat(metrics, name); err != nil || m != float64(v) {
+			t.Errorf("%s = %v (%v), ledger %d", name, m, err, v)
 		}
 	}
-	if m, _ := metricValue(metrics, "claude_api_cost_usd_total"); m != got.Cost.String() {
-		t.Errorf("claude_api_cost_usd_total %s, ledger %s", m, got.Cost)
+	// The cost counter sums each bill's cost in floating point: close to the ledger's decimal,
+	// which is the exact figure.
+	if m, err := metricFloat(metrics, "claude_api_cost_usd_total"); err != nil ||
+		math.Abs(m-got.Cost.InexactFloat64()) > 1e-9*got.Cost.InexactFloat64() || got.Cost.IsZero() {
+		t.Errorf("claude_api_cost_usd_total %v (%v), ledger %s", m, err, got.Cost)
 	}
-	if m, _ := metricValue(metrics, "claude_api_cache_hits_total"); m != strconv.FormatInt(got.CacheHits, 10) {
-		t.Errorf("claude_api_cache_hits_total %s, ledger %d", m, got.CacheHits)
+	if m, err := metricFloat(metrics, "claude_api_cache_hits_total"); err != nil || m != float64(got.CacheHits) {
+		t.Errorf("claude_api_cache_hits_total %v (%v), ledger %d", m, err, got.CacheHits)
 	}
 	for path, statuses := range got.Requests {
+		total := int64(0)
 		for st, c := range statuses {
+			total += c
 			name := fmt.Sprintf(`claude_api_requests_total{endpoint=%q,status=%q}`, path, st)
-			if m, _ := metricValue(metrics, name); m != strconv.FormatInt(c, 10) {
-				t.Errorf("%s = %q, ledger %d", name, m, c)
+			if m, err := metricFloat(metrics, name); err != nil || m != float64(c) {
+				t.Errorf("%s = %v (%v), ledger %d", name, m, err, c)
 			}
+		}
+		// Every request the ledger counts is also in its endpoint's latency histogram.
+		name := fmt.Sprintf(`claude_api_request_duration_seconds_count{endpoint=%q}`, path)
+		if m, err := metricFloat(metrics, name); err != nil || m != float64(total) {
+			t.Errorf("%s = %v (%v), ledger %d", name, m, err, total)
 		}
 	}
 	if m, err := metricValue(metrics, fmt.Sprintf(`claude_api_request_duration_seconds_count{endpoint=%q}`, PathMessages)); err != nil || m == "0" {
@@ -219,8 +229,16 @@ func TestLedgerIsWhatResponsesReported(t *testing.T) {
 	if s := ledgerOf(t, url); !s.Cost.IsZero() || len(s.Requests) != 0 || s.Tokens != (pricing.Tokens{}) {
 		t.Errorf("after reset: %+v", s)
 	}
-	if m, _ := metricValue(scrape(t, url), `claude_api_tokens_total{type="input"}`); m != "0" {
-		t.Errorf("after reset, input tokens %s", m)
+	metrics = scrape(t, url)
+	for _, name := range []string{`claude_api_tokens_total{type="input"}`, "claude_api_cost_usd_total", "claude_api_cache_hits_total"} {
+		if m, _ := metricValue(metrics, name); m != "0" {
+			t.Errorf("after reset, %s %s", name, m)
+		}
+	}
+	for _, name := range []string{"claude_api_requests_total{", "claude_api_request_duration_seconds_count{"} {
+		if strings.Contains(metrics, "\n"+name) {
+			t.Errorf("after reset, /metrics still has %s...}", name)
+		}
 	}
 }
 

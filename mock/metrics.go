@@ -1,244 +1,126 @@
 package mock
 
 import (
-	"bytes"
-	"math"
 	"net/http"
-	"os"
-	"runtime"
-	"slices"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
+
+	"github.com/loadplan/loadplan/pricing"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// /metrics in the Prometheus text exposition format (version 0.0.4), written directly: the
-// claude_api_* counters read from the ledger at scrape time (so they always equal it), a
-// latency histogram kept in atomics, and the usual go_* and process_* metrics.
+// /metrics through the Prometheus Go client, from a registry of the server's own (never the
+// global one: several mocks can run in one process). The claude_api_* series that follow the
+// ledger are updated by the ledger itself, in record and under its lock, so that the token
+// counters always equal the ledger's and a reset zeroes both at once; the in-flight gauge reads
+// the server's counter when scraped; the Go and process collectors add the usual go_* and
+// process_* metrics.
 
 // durationBuckets are the upper bounds, in seconds, of claude_api_request_duration_seconds.
 var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 60}
 
-// histogram is a cumulative-on-read latency histogram of one endpoint; lock-free to observe.
-type histogram struct {
-	counts [20]atomic.Uint64 // per bucket (not cumulative); the last is +Inf
-	sumNs  atomic.Int64
+// metrics are one server's collectors. The ledger's series are vectors, also those without
+// labels, because a vector is what the client can zero (POST /_mock/reset).
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec   // endpoint, status
+	tokens    *prometheus.CounterVec   // type
+	cost      *prometheus.CounterVec   // no labels
+	cacheHits *prometheus.CounterVec   // no labels
+	duration  *prometheus.HistogramVec // endpoint
+	handler   http.Handler
 }
 
-func (h *histogram) observe(d time.Duration) {
-	s := d.Seconds()
-	i := 0
-	for i < len(durationBuckets) && s > durationBuckets[i] {
-		i++
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claude_api_requests_total",
+			Help: "Requests answered, by endpoint and status.",
+		}, []string{"endpoint", "status"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claude_api_tokens_total",
+			Help: "Tokens billed, by canonical bucket; always equal to the ledger's.",
+		}, []string{"type"}),
+		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claude_api_cost_usd_total",
+			Help: "Cost billed, in USD, summed in floating point; the exact decimal figure is the ledger's (GET /_mock/ledger).",
+		}, nil),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claude_api_cache_hits_total",
+			Help: "Billed requests that read the prompt cache.",
+		}, nil),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "claude_api_request_duration_seconds",
+			Help:    "Time to the last byte of each response, by endpoint.",
+			Buckets: durationBuckets,
+		}, []string{"endpoint"}),
 	}
-	h.counts[i].Add(1)
-	h.sumNs.Add(int64(d))
+	m.reg.MustRegister(m.requests, m.tokens, m.cost, m.cacheHits, m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// A collector that fails (process metrics on a platform without them) costs its own
+	// series, not the scrape; and a library never logs.
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return m
 }
 
-func (h *histogram) total() uint64 {
-	n := uint64(0)
-	for i := range h.counts {
-		n += h.counts[i].Load()
-	}
-	return n
+// watchInFlight registers claude_api_requests_in_flight, read from n when scraped: n is the
+// counter the concurrency limit uses, so the hot path pays for no second one.
+func (m *metrics) watchInFlight(n func() int64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "claude_api_requests_in_flight",
+		Help: "Token requests being served.",
+	}, func() float64 { return float64(n()) }))
 }
 
-func (h *histogram) reset() {
-	for i := range h.counts {
-		h.counts[i].Store(0)
-	}
-	h.sumNs.Store(0)
+// series are the ledger's children of the vectors, resolved once (or when first used) so that
+// recording a request does not hash label values. Only the ledger uses them, under its lock.
+type series struct {
+	input, output, cacheRead, cacheWrite prometheus.Counter
+	cost, cacheHits                      prometheus.Counter
+	duration                             map[string]prometheus.Observer // by endpoint, once observed
 }
 
-var processStart = time.Now()
-
-// writeMetrics renders every metric.
-func (s *Server) writeMetrics(w http.ResponseWriter, _ *http.Request) {
-	var b bytes.Buffer
-	snap := s.ledger.Snapshot()
-
-	header(&b, "claude_api_requests_total", "counter", "Requests answered, by endpoint and status.")
-	for _, ep := range sortedKeys(snap.Requests) {
-		for _, st := range sortedKeys(snap.Requests[ep]) {
-			sample(&b, "claude_api_requests_total", float64(snap.Requests[ep][st]), "endpoint", ep, "status", st)
-		}
-	}
-	header(&b, "claude_api_tokens_total", "counter", "Tokens billed, by canonical bucket.")
-	sample(&b, "claude_api_tokens_total", float64(snap.Tokens.Input), "type", "input")
-	sample(&b, "claude_api_tokens_total", float64(snap.Tokens.Output), "type", "output")
-	sample(&b, "claude_api_tokens_total", float64(snap.Tokens.CacheRead), "type", "cache_read")
-	sample(&b, "claude_api_tokens_total", float64(snap.Tokens.CacheWrite), "type", "cache_write")
-	header(&b, "claude_api_cost_usd_total", "counter", "Cost billed, in USD.")
-	b.WriteString("claude_api_cost_usd_total ")
-	b.WriteString(snap.Cost.String()) // the exact decimal: a valid float literal
-	b.WriteByte('\n')
-	header(&b, "claude_api_cache_hits_total", "counter", "Billed requests that read the prompt cache.")
-	sample(&b, "claude_api_cache_hits_total", float64(snap.CacheHits))
-	header(&b, "claude_api_requests_in_flight", "gauge", "Token requests being served.")
-	sample(&b, "claude_api_requests_in_flight", float64(s.inFlight.Load()))
-
-	header(&b, "claude_api_request_duration_seconds", "histogram", "Time to the last byte of each response, by endpoint.")
-	for _, p := range Endpoints() {
-		h := &s.eps[p].hist
-		if h.total() == 0 {
-			continue // like a Prometheus vector: a label set appears once observed
-		}
-		var cum uint64
-		for i, le := range durationBuckets {
-			cum += h.counts[i].Load()
-			sample(&b, "claude_api_request_duration_seconds_bucket", float64(cum), "endpoint", p, "le", formatFloat(le))
-		}
-		cum += h.counts[len(durationBuckets)].Load()
-		sample(&b, "claude_api_request_duration_seconds_bucket", float64(cum), "endpoint", p, "le", "+Inf")
-		sample(&b, "claude_api_request_duration_seconds_sum", time.Duration(h.sumNs.Load()).Seconds(), "endpoint", p)
-		sample(&b, "claude_api_request_duration_seconds_count", float64(cum), "endpoint", p)
-	}
-
-	writeGoMetrics(&b)
-	writeProcessMetrics(&b)
-
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	_, _ = w.Write(b.Bytes())
-}
-
-func header(b *bytes.Buffer, name, typ, help string) {
-	b.WriteString("# HELP ")
-	b.WriteString(name)
-	b.WriteByte(' ')
-	b.WriteString(help)
-	b.WriteString("\n# TYPE ")
-	b.WriteString(name)
-	b.WriteByte(' ')
-	b.WriteString(typ)
-	b.WriteByte('\n')
-}
-
-// sample writes one sample line; labels are name, value pairs.
-func sample(b *bytes.Buffer, name string, v float64, labels ...string) {
-	b.WriteString(name)
-	if len(labels) > 0 {
-		b.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(labels[i])
-			b.WriteString(`="`)
-			b.WriteString(labelEscaper.Replace(labels[i+1]))
-			b.WriteByte('"')
-		}
-		b.WriteByte('}')
-	}
-	b.WriteByte(' ')
-	b.WriteString(formatFloat(v))
-	b.WriteByte('\n')
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func formatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatInt(int64(v), 10) // counts print as counts
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-func writeGoMetrics(b *bytes.Buffer) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	header(b, "go_goroutines", "gauge", "Number of goroutines that currently exist.")
-	sample(b, "go_goroutines", float64(runtime.NumGoroutine()))
-	n, _ := runtime.ThreadCreateProfile(nil)
-	header(b, "go_threads", "gauge", "Number of OS threads created.")
-	sample(b, "go_threads", float64(n))
-	header(b, "go_info", "gauge", "Information about the Go environment.")
-	sample(b, "go_info", 1, "version", runtime.Version())
-	header(b, "go_gc_cycles_total", "counter", "Completed GC cycles.")
-	sample(b, "go_gc_cycles_total", float64(ms.NumGC))
-	header(b, "go_gc_pause_seconds_total", "counter", "Total time spent in stop-the-world GC pauses.")
-	sample(b, "go_gc_pause_seconds_total", float64(ms.PauseTotalNs)/1e9)
-	for _, m := range []struct {
-		name, typ, help string
-		v               uint64
-	}{
-		{"go_memstats_alloc_bytes", "gauge", "Bytes of allocated heap objects.", ms.HeapAlloc},
-		{"go_memstats_alloc_bytes_total", "counter", "Cumulative bytes allocated for heap objects.", ms.TotalAlloc},
-		{"go_memstats_mallocs_total", "counter", "Cumulative count of heap objects allocated.", ms.Mallocs},
-		{"go_memstats_frees_total", "counter", "Cumulative count of heap objects freed.", ms.Frees},
-		{"go_memstats_heap_inuse_bytes", "gauge", "Bytes in in-use heap spans.", ms.HeapInuse},
-		{"go_memstats_heap_objects", "gauge", "Number of allocated heap objects.", ms.HeapObjects},
-		{"go_memstats_stack_inuse_bytes", "gauge", "Bytes in stack spans.", ms.StackInuse},
-		{"go_memstats_sys_bytes", "gauge", "Bytes of memory obtained from the OS.", ms.Sys},
-		{"go_memstats_next_gc_bytes", "gauge", "Heap size target of the next GC cycle.", ms.NextGC},
-	} {
-		header(b, m.name, m.typ, m.help)
-		sample(b, m.name, float64(m.v))
+// reset zeroes the ledger's series and returns them resolved anew. A label set reappears
+// once it is used again, as with any Prometheus vector; the four token types and the
+// unlabelled counters are always there.
+func (m *metrics) reset() series {
+	m.requests.Reset()
+	m.tokens.Reset()
+	m.cost.Reset()
+	m.cacheHits.Reset()
+	m.duration.Reset()
+	return series{
+		input:      m.tokens.WithLabelValues("input"),
+		output:     m.tokens.WithLabelValues("output"),
+		cacheRead:  m.tokens.WithLabelValues("cache_read"),
+		cacheWrite: m.tokens.WithLabelValues("cache_write"),
+		cost:       m.cost.WithLabelValues(),
+		cacheHits:  m.cacheHits.WithLabelValues(),
+		duration:   map[string]prometheus.Observer{},
 	}
 }
 
-// writeProcessMetrics writes the process_* metrics that can be read here (Linux /proc).
-func writeProcessMetrics(b *bytes.Buffer) {
-	header(b, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
-	sample(b, "process_start_time_seconds", float64(processStart.UnixNano())/1e9)
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return
-	}
-	// Fields after the command, which is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 22 {
-		return
-	}
-	// f[0] is field 3 (state): utime and stime are fields 14 and 15, vsize 23, rss 24.
-	const ticks = 100 // USER_HZ, 100 on every Linux platform Go supports
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	vsize, _ := strconv.ParseFloat(f[20], 64)
-	rss, _ := strconv.ParseFloat(f[21], 64)
-	header(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
-	sample(b, "process_cpu_seconds_total", (utime+stime)/ticks)
-	header(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
-	sample(b, "process_virtual_memory_bytes", vsize)
-	header(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
-	sample(b, "process_resident_memory_bytes", rss*float64(os.Getpagesize()))
-	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
-		header(b, "process_open_fds", "gauge", "Number of open file descriptors.")
-		sample(b, "process_open_fds", float64(len(fds)))
-	}
-	if limits, err := os.ReadFile("/proc/self/limits"); err == nil {
-		for _, line := range strings.Split(string(limits), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
-				if f := strings.Fields(rest); len(f) > 0 {
-					if n, err := strconv.ParseFloat(f[0], 64); err == nil {
-						header(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.")
-						sample(b, "process_max_fds", n)
-					}
-				}
-			}
-		}
+// bill adds one billed request to the series; cost is the bill's decimal cost converted.
+func (sr *series) bill(t pricing.Tokens, cost float64) {
+	sr.input.Add(float64(t.Input)) // whole numbers: the client adds them as integers, exactly
+	sr.output.Add(float64(t.Output))
+	sr.cacheRead.Add(float64(t.CacheRead))
+	sr.cacheWrite.Add(float64(t.CacheWrite))
+	sr.cost.Add(cost)
+	if t.CacheRead > 0 {
+		sr.cacheHits.Inc()
 	}
 }
 
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// observe adds one request's duration to its endpoint's histogram.
+func (sr *series) observe(m *metrics, endpoint string, d time.Duration) {
+	h := sr.duration[endpoint]
+	if h == nil {
+		h = m.duration.WithLabelValues(endpoint)
+		sr.duration[endpoint] = h
 	}
-	slices.Sort(keys)
-	return keys
+	h.Observe(d.Seconds())
 }

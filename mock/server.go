@@ -67,7 +67,6 @@ type endpoint struct {
 	faults Faults
 	tokens bool // bills tokens, counts against MaxInFlight and gets the config-wide faults
 	input  *tokenDist
-	hist   histogram
 }
 
 // New checks cfg and builds a server; it does not listen yet (see Start, Serve, ServeHTTP).
@@ -75,7 +74,9 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("mock config: %w", err)
 	}
-	s := &Server{cfg: cfg, model: cfg.Model, prices: cfg.Prices, ledger: newLedger(), eps: map[string]*endpoint{}}
+	m := newMetrics()
+	s := &Server{cfg: cfg, model: cfg.Model, prices: cfg.Prices, ledger: newLedger(m), eps: map[string]*endpoint{}}
+	m.watchInFlight(s.inFlight.Load)
 	if s.model == "" {
 		s.model = DefaultModel
 	}
@@ -122,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux.HandleFunc("POST "+PathMessages, s.handleMessages)
 	mux.HandleFunc("POST "+PathCompletions, s.handleCompletions)
-	mux.HandleFunc("GET "+PathMetrics, s.writeMetrics)
+	mux.Handle("GET "+PathMetrics, m.handler)
 	mux.HandleFunc("GET "+PathLedger, s.handleLedger)
 	mux.HandleFunc("POST "+PathReset, func(w http.ResponseWriter, _ *http.Request) {
 		s.Reset()
@@ -148,9 +149,6 @@ func (s *Server) Ledger() *Ledger { return s.ledger }
 // the same requests get the same answers again (POST /_mock/reset).
 func (s *Server) Reset() {
 	s.ledger.Reset()
-	for _, ep := range s.eps {
-		ep.hist.reset()
-	}
 	s.users.Store(&counters{})
 }
 
