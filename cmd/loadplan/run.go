@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"time"
@@ -210,8 +211,27 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 	}()
 
+	onProgress := live.update
+	if o.csvPrefix != "" {
+		// The stats history is written as the run goes, a flush a second, so that a run that
+		// dies still leaves it.
+		hist, err := report.NewStatsHistory(o.csvPrefix)
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("--csv: %w", err))
+		}
+		defer hist.Close()
+		var histErr error
+		onProgress = func(pr executor.Progress) {
+			live.update(pr)
+			if histErr == nil {
+				if histErr = hist.Add(time.Now(), pr); histErr != nil {
+					live.notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
+				}
+			}
+		}
+	}
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
-		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: live.update,
+		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
@@ -224,7 +244,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	sum.ExitCode = runExitCode(sum)
 	var outErr error
 	if o.jsonFile != "" {
-		outErr = writeSummaryJSON(o.jsonFile, sum)
+		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
+			outErr = fmt.Errorf("--json: %w", err)
+		}
 	}
 	if outErr == nil {
 		outErr = writeExtraReports(o, sum)
@@ -318,24 +340,23 @@ func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, se
 	return stop, base, nil
 }
 
-func writeSummaryJSON(path string, s *executor.Summary) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("--json: %w", err)
-	}
-	if err := report.WriteJSON(f, s); err != nil {
-		f.Close()
-		return fmt.Errorf("--json %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("--json %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeExtraReports writes the --csv, --html and --history outputs. (Wired later through the
-// report package's writers.)
+// writeExtraReports writes the --csv, --html and --history outputs of a finished run.
 func writeExtraReports(o *runOptions, s *executor.Summary) error {
-	_, _ = o, s
-	return nil
+	var errs []error
+	if o.csvPrefix != "" {
+		if err := report.WriteCSV(o.csvPrefix, s); err != nil {
+			errs = append(errs, fmt.Errorf("--csv: %w", err))
+		}
+	}
+	if o.htmlFile != "" {
+		if err := writeFile(o.htmlFile, func(w io.Writer) error { return report.WriteHTML(w, s) }); err != nil {
+			errs = append(errs, fmt.Errorf("--html: %w", err))
+		}
+	}
+	if o.historyFile != "" {
+		if err := report.AppendHistory(o.historyFile, s); err != nil {
+			errs = append(errs, fmt.Errorf("--history: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -201,5 +202,40 @@ func TestRunMockExample(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "on_start.login") || !strings.Contains(stdout, "Budget: $2.00") {
 		t.Errorf("summary:\n%s", stdout)
+	}
+}
+
+func TestRunWritesReports(t *testing.T) {
+	srv, _ := slowServer(t, 5*time.Millisecond)
+	p := writePlan(t, runPlan, srv.URL)
+	dir := t.TempDir()
+	prefix, html, hist, js := filepath.Join(dir, "res"), filepath.Join(dir, "r.html"), filepath.Join(dir, "runs.jsonl"), filepath.Join(dir, "out.json")
+	for i := 0; i < 2; i++ {
+		code, stdout, stderr := runCLI(t, "run", p, "--scenario", "quick", "--csv", prefix, "--html", html, "--history", hist, "--json", js, "--quiet")
+		if code != exitThresholds { // p95 1ms and total_cost fail by design
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+	}
+	s := readSummary(t, js)
+	stats, _ := os.ReadFile(prefix + "_stats.csv")
+	if !bytes.HasPrefix(stats, []byte("Type,Name,Request Count,Failure Count,Median Response Time")) || !bytes.Contains(stats, []byte(",Aggregated,")) {
+		t.Errorf("stats.csv:\n%s", stats)
+	}
+	history, _ := os.ReadFile(prefix + "_stats_history.csv")
+	if bytes.Count(history, []byte("\n")) < 3 {
+		t.Errorf("stats_history.csv has too few rows:\n%s", history)
+	}
+	cost, _ := os.ReadFile(prefix + "_cost.csv")
+	want := "Aggregated," + strconv.FormatInt(s.Actual.Requests, 10)
+	if !bytes.Contains(cost, []byte(want)) || !bytes.Contains(cost, []byte(","+s.Actual.Cost.String()+",")) {
+		t.Errorf("cost.csv lacks %q and the cost %s:\n%s", want, s.Actual.Cost, cost)
+	}
+	page, _ := os.ReadFile(html)
+	if !bytes.Contains(page, []byte("<svg")) || bytes.Contains(page, []byte("http://cdn")) {
+		t.Errorf("the HTML report has no chart or fetches something")
+	}
+	lines, _ := os.ReadFile(hist)
+	if n := bytes.Count(lines, []byte("\n")); n != 2 || !bytes.Contains(lines, []byte(`"schema":"loadplan.history/v1"`)) {
+		t.Errorf("history: %d lines\n%s", n, lines)
 	}
 }
