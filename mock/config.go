@@ -3,6 +3,7 @@ package mock
 import (
 	"errors"
 	"fmt"
+	suggestpkg "github.com/loadplan/loadplan/internal/suggest"
 	"maps"
 	"math"
 	"slices"
@@ -386,35 +387,9 @@ func (e Endpoint) validate(path, endpoint string) []fieldError {
 
 // suggest returns `, did you mean "X"?` for the candidate closest to s, or "" when none is close.
 func suggest(s string, candidates []string) string {
-	best, bestD := "", math.MaxInt
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" || bestD > max(2, len(best)/3) {
+	best := suggestpkg.Closest(s, candidates)
+	if len(best) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(", did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return fmt.Sprintf(", did you mean %q?", best[0])
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/loadplan/loadplan/internal/suggest"
 	"math"
 	"sort"
 	"strconv"
@@ -68,8 +69,8 @@ func (d *decoder) fields(n *yaml.Node, path string, known []string, fn func(key 
 			if d.typos == nil {
 				d.typos = map[*yaml.Node][]string{}
 			}
-			d.typos[n] = append(d.typos[n], closest(key, known)...)
-			d.add(at(k), join(path, key), "unknown field; %s", suggest(key, known))
+			d.typos[n] = append(d.typos[n], suggest.Closest(key, known)...)
+			d.add(at(k), join(path, key), "unknown field; %s", didYouMean(key, known))
 			return
 		}
 		fn(key, v)

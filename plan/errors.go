@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"github.com/loadplan/loadplan/internal/suggest"
 	"sort"
 	"strings"
 )
@@ -105,9 +106,9 @@ func (c *collector) err() error {
 	return out
 }
 
-// suggest returns a "did you mean" hint for an unknown name, or the list of valid names.
-func suggest(name string, valid []string) string {
-	if best := closest(name, valid); len(best) > 0 {
+// didYouMean returns a "did you mean" hint for an unknown name, or the list of valid names.
+func didYouMean(name string, valid []string) string {
+	if best := suggest.Closest(name, valid); len(best) > 0 {
 		q := make([]string, len(best))
 		for i, b := range best {
 			q[i] = fmt.Sprintf("%q", b)
@@ -118,43 +119,4 @@ func suggest(name string, valid []string) string {
 		return "did you mean " + strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1] + "?"
 	}
 	return "valid: " + strings.Join(valid, ", ")
-}
-
-// closest returns the valid names nearest to name, when they are near enough to be a typo.
-func closest(name string, valid []string) []string {
-	bestD := 1 << 30
-	var best []string
-	for _, v := range valid {
-		d := levenshtein(strings.ToLower(name), v)
-		switch {
-		case d < bestD:
-			best, bestD = []string{v}, d
-		case d == bestD:
-			best = append(best, v)
-		}
-	}
-	if bestD > max(2, len(name)/3) || len(best) > 4 {
-		return nil
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

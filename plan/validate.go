@@ -93,11 +93,11 @@ func checkStep(c *collector, st *Step, path string, data map[string]*DataFile, v
 					names := sortedKeys(data)
 					hint := "the plan has no data: section"
 					if len(names) > 0 {
-						hint = suggest(p.Name, names)
+						hint = didYouMean(p.Name, names)
 					}
 					c.add(st.Request.Pos, path+".request."+field, "{{data.%s.%s}} names no data file; %s", p.Name, p.Field, hint)
 				} else if len(f.Fields) > 0 && !contains(f.Fields, p.Field) {
-					c.add(st.Request.Pos, path+".request."+field, "{{data.%s.%s}}: %s has no field %q; %s", p.Name, p.Field, f.Path, p.Field, suggest(p.Field, f.Fields))
+					c.add(st.Request.Pos, path+".request."+field, "{{data.%s.%s}}: %s has no field %q; %s", p.Name, p.Field, f.Path, p.Field, didYouMean(p.Field, f.Fields))
 				}
 			case RefVar:
 				if !vars[p.Name] {
