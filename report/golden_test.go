@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	goldenfile "github.com/loadplan/loadplan/internal/golden"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,20 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files and the test s
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update ./report creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update ./report rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 // The test summaries: realistic runs of examples/ai-service.yaml (see simulate).
