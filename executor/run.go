@@ -217,6 +217,11 @@ func (r *runner) run(ctx context.Context) *Summary {
 	r.stopCtx, r.stopFn = context.WithCancelCause(base)
 	r.abortCtx, r.abortFn = context.WithCancelCause(base)
 	defer r.abortFn(nil)
+	if r.cfg.Client == nil {
+		// The client is ours: its idle connections (spares opened while faults reset others)
+		// would keep the target's graceful shutdown waiting.
+		defer r.client.CloseIdleConnections()
+	}
 	startWall := time.Now()
 	r.start, r.lastTick = startWall, startWall
 
