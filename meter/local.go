@@ -89,6 +89,12 @@ func (l *Local) Reserve(ctx context.Context, worst decimal.Decimal) (Reservation
 		case <-wake:
 			l.mu.Lock()
 			l.waiting--
+			if err := ctx.Err(); err != nil {
+				// Woken and cancelled at once: the caller has stopped, so neither reserve nor
+				// declare the budget exhausted on its behalf.
+				l.mu.Unlock()
+				return Reservation{}, err
+			}
 		case <-ctx.Done():
 			l.mu.Lock()
 			l.waiting--
