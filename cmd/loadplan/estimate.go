@@ -101,7 +101,8 @@ func pluralWord(n int, one, many string) string {
 }
 
 // pickScenarios resolves --scenario / --all against the plan.
-func pickScenarios(p *plan.Plan, name string, all bool) ([]*plan.Scenario, error) {
+// allowAll says whether the command has --all (estimate does, run does not).
+func pickScenarios(p *plan.Plan, name string, all, allowAll bool) ([]*plan.Scenario, error) {
 	switch {
 	case all && name != "":
 		return nil, usageError("give --scenario or --all, not both")
@@ -115,6 +116,9 @@ func pickScenarios(p *plan.Plan, name string, all bool) ([]*plan.Scenario, error
 		return []*plan.Scenario{s}, nil
 	case len(p.Scenarios) == 1:
 		return p.Scenarios, nil
+	}
+	if !allowAll {
+		return nil, usageError("%s has %d scenarios; pick one with --scenario NAME: %s", p.File, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
 	}
 	return nil, usageError("%s has %d scenarios; pick one with --scenario NAME or estimate them all with --all: %s", p.File, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
 }
@@ -205,7 +209,7 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-		scenarios, err = pickScenarios(p, o.scenario, o.all)
+		scenarios, err = pickScenarios(p, o.scenario, o.all, true)
 		if err != nil {
 			return err
 		}
@@ -252,7 +256,20 @@ func gateMessage(over []*planner.Scenario) error {
 		fmt.Fprintf(&b, "scenario %s: %s estimate %s is over the budget %s by %s",
 			s.Name, s.Gate, pricing.FormatUSD(*gated), pricing.FormatUSD(s.Budget.Limit), pricing.FormatUSD(gated.Sub(s.Budget.Limit)))
 	}
-	b.WriteString("\nways on: run a smaller scenario (--users, --run-time), raise the budget (--budget), or start anyway with --allow-over-budget (the live cap still holds)")
+	unknown, excess := false, false
+	for _, s := range over {
+		if s.Gated() == nil {
+			unknown = true
+		} else {
+			excess = true
+		}
+	}
+	if unknown {
+		b.WriteString("\nways on: give every priced request an output bound (max_tokens in its JSON body or expect.max_output_tokens), or gate on the expected cost (--gate expected)")
+	}
+	if excess {
+		b.WriteString("\nways on: run a smaller scenario (--users, --run-time), raise the budget (--budget), or start anyway with --allow-over-budget (the live cap still holds)")
+	}
 	return fmt.Errorf("%s", b.String())
 }
 

@@ -104,7 +104,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	scs, err := pickScenarios(p, o.scenario, false)
+	scs, err := pickScenarios(p, o.scenario, false, false)
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return usageError("--allow-over-budget is for a run with a budget; --no-budget has none")
 	case o.noBudget:
 		budget = nil
+		sc.Budget = nil // uncapped: no budget to gate on or to show
 	case flagBudget != nil:
 		budget = flagBudget
 	case budget == nil:
