@@ -31,7 +31,13 @@ func expandEnv(c *collector, n *yaml.Node, env LookupEnv) {
 			if !strings.Contains(n.Value, "${") {
 				return
 			}
-			v, missing := expand(n.Value, env)
+			v, missing, used := expand(n.Value, env)
+			for _, ev := range used {
+				if c.fromEnv == nil {
+					c.fromEnv = map[pos][]envValue{}
+				}
+				c.fromEnv[at(n)] = append(c.fromEnv[at(n)], ev)
+			}
 			for _, name := range missing {
 				c.add(at(n), path, "environment variable %s is not set; set it, or give a default: ${%s:-value}", name, name)
 			}
@@ -53,10 +59,12 @@ func expandEnv(c *collector, n *yaml.Node, env LookupEnv) {
 	walk(n, "")
 }
 
-// expand substitutes references in s; it returns the names that are not set.
-func expand(s string, env LookupEnv) (string, []string) {
+// expand substitutes references in s; it returns the names that are not set, and the values
+// taken from the environment.
+func expand(s string, env LookupEnv) (string, []string, []envValue) {
 	var b strings.Builder
 	var missing []string
+	var used []envValue
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
@@ -79,6 +87,9 @@ func expand(s string, env LookupEnv) (string, []string) {
 		name, def, hasDef := strings.Cut(ref, ":-")
 		if v, ok := env(name); ok && (v != "" || !hasDef) {
 			b.WriteString(v)
+			if v != "" {
+				used = append(used, envValue{name, v})
+			}
 		} else if hasDef {
 			b.WriteString(def)
 		} else {
@@ -86,5 +97,5 @@ func expand(s string, env LookupEnv) (string, []string) {
 		}
 		s = s[i+end+1:]
 	}
-	return b.String(), missing
+	return b.String(), missing, used
 }

@@ -76,10 +76,20 @@ func AsErrors(err error) (Errors, bool) {
 type collector struct {
 	file string
 	errs Errors
+	// fromEnv holds, by position, the values that ${VAR} references brought in from the
+	// environment: an error about such a value shows the reference, never the value, which
+	// is often a secret.
+	fromEnv map[pos][]envValue
 }
 
+type envValue struct{ name, value string }
+
 func (c *collector) add(p pos, field, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	for _, ev := range c.fromEnv[p] {
+		msg = strings.ReplaceAll(msg, ev.value, "${"+ev.name+"}")
+	}
+	c.errs = append(c.errs, &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: msg})
 }
 
 func (c *collector) err() error {

@@ -116,6 +116,9 @@ func TestErrorsAreLocatedAndComplete(t *testing.T) {
 		{"between reversed", strings.Replace(minimal, "duration: 10s}", "duration: 10s, wait: {between: [3s, 1s]}}", 1),
 			[]string{`scenarios.s.wait.between: the most (1s) is less than the least (3s)`}},
 		{"threshold unknown", minimal + "thresholds: {p96: 5s}\n", []string{`thresholds.p96: unknown field; did you mean "p90", "p95" or "p99"?`}},
+		{"url host not allowed", strings.Replace(minimal, "path: /chat,", "url: \"https://evil.example.com/x\",", 1),
+			[]string{`tasks.chat.request.url: host evil.example.com is not allowed; add it to allowed_hosts`}},
+		{"url host allowed", strings.Replace(strings.Replace(minimal, "path: /chat,", "url: \"https://api.example.com/x\",", 1), "name: t", "name: t\nallowed_hosts: [api.example.com]", 1), nil},
 		{"stages with users", strings.Replace(minimal, "{users: 1, duration: 10s}", "{users: 3, stages: [{duration: 1m, users: 10}]}", 1),
 			[]string{`scenarios.s.users: a scenario with stages has no users`}},
 	}
@@ -162,6 +165,11 @@ func TestEnvExpansion(t *testing.T) {
 	}
 	if p.Headers[0].Value != "Bearer s3cret" || p.Headers[1].Value != "${NOT}" {
 		t.Errorf("headers %+v", p.Headers)
+	}
+	// A value from the environment is never echoed in an error about it.
+	_, err = Parse("plan.yaml", []byte(strings.Replace(src, "budget: ${BUDGET}", "budget: \"${KEY}\"", 1)), Options{Env: env})
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "${KEY}") {
+		t.Errorf("error %v", err)
 	}
 	// A missing variable is named, and no value of any variable is printed.
 	_, err = Parse("plan.yaml", []byte(strings.Replace(src, "${KEY}", "${KEY} ${MISSING}", 1)), Options{Env: env})
@@ -265,5 +273,19 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), Options{})
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	cases := map[string]string{
+		"http://127.0.0.1:8002":                     "http://127.0.0.1:8002",
+		"http://u:sk-secret@host/x?k=sk-secret&a=1": "http://u:xxxxx@host/x?a=xxxxx&k=xxxxx",
+		"https://sk-secret@host":                    "https://xxxxx@host",
+		"mock://?profile=flaky":                     "mock://?profile=flaky",
+	}
+	for in, want := range cases {
+		if got := RedactURL(in); got != want || strings.Contains(got, "sk-secret") {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

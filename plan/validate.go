@@ -47,6 +47,7 @@ func validate(c *collector, p *Plan) {
 	// task are the user's from then on.
 	captured := map[string]bool{}
 	for _, st := range p.OnStart {
+		checkURLHost(c, p, st, "on_start")
 		checkStep(c, st, "on_start", data, captured, true)
 		for _, cp := range st.Capture {
 			captured[cp.Name] = true
@@ -65,6 +66,7 @@ func validate(c *collector, p *Plan) {
 	}
 	for _, t := range p.Tasks {
 		for _, st := range t.Steps {
+			checkURLHost(c, p, st, "tasks."+t.Name)
 			checkStep(c, st, "tasks."+t.Name, data, everywhere, false)
 		}
 	}
@@ -115,4 +117,65 @@ func checkStep(c *collector, st *Step, path string, data map[string]*DataFile, v
 			c.add(st.Request.Pos, path+".request.url", "not a URL: %v", err)
 		}
 	}
+}
+
+// checkURLHost refuses a request url: whose host the plan does not allow. Loopback and the
+// target's own host are always allowed.
+func checkURLHost(c *collector, p *Plan, st *Step, path string) {
+	if !strings.HasPrefix(st.Request.Path, "http") || strings.Contains(st.Request.Path, "{{") {
+		return
+	}
+	u, err := url.Parse(st.Request.Path)
+	if err != nil {
+		return
+	}
+	if !HostAllowed(p, u.Hostname()) {
+		c.add(st.Request.Pos, path+".request.url", "host %s is not allowed; add it to allowed_hosts (loopback and the target's host are always allowed)", u.Hostname())
+	}
+}
+
+// HostAllowed reports whether requests may go to host: loopback, the plan's target host and
+// its allowed_hosts.
+func HostAllowed(p *Plan, host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.") {
+		return true
+	}
+	if t, err := url.Parse(p.Target); err == nil && strings.EqualFold(t.Hostname(), host) && host != "" {
+		return true
+	}
+	for _, h := range p.AllowedHosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactURL returns a URL fit to print: a password in it and the values of its query are
+// replaced, since either may hold a key. Text that is not a URL is returned as "(a URL)" when
+// it could hold one, else unchanged.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if u.Scheme == "mock" {
+		return raw // the embedded mock: nothing secret
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else {
+			u.User = url.User("xxxxx")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
