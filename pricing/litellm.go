@@ -148,7 +148,9 @@ func litellmPrice(errs *errorList, line, col int, where, id string, fields map[s
 		return Price{}, false
 	}
 	// Without cache prices there is no discount known: reads and writes cost the input price,
-	// and a 1-hour write what a 5-minute one does.
+	// and a 1-hour write what a 5-minute one does, except for Anthropic, whose published rule
+	// is that a 1-hour write costs twice the input price (a worst case priced lower would let
+	// the budget cap be exceeded).
 	if !hasRead {
 		read = in
 	}
@@ -157,6 +159,9 @@ func litellmPrice(errs *errorList, line, col int, where, id string, fields map[s
 	}
 	if !has1 {
 		w1 = w5
+		if provider == ProviderAnthropic {
+			w1 = decimal.Max(w5, in.Mul(decimal.NewFromInt(2)))
+		}
 	}
 	return Price{
 		Model:               id,

@@ -1,6 +1,8 @@
 package pricing
 
 import (
+	"github.com/shopspring/decimal"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +135,21 @@ func TestParseLiteLLMErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An Anthropic row without a 1-hour write price gets Anthropic's rule (2 × input), not the
+// 5-minute price: a worst case priced lower would let a budget cap be exceeded.
+func TestLiteLLMAnthropicOneHourDefault(t *testing.T) {
+	c, err := Parse("p.json", []byte(`{"a-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06,
+		"cache_creation_input_token_cost": 1.25e-06, "litellm_provider": "anthropic"},
+		"o-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06, "litellm_provider": "openai"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Lookup("a-model")
+	o, _ := c.Lookup("o-model")
+	if !a.CacheWrite1hPerMTok.Equal(decimal.RequireFromString("2")) || !o.CacheWrite1hPerMTok.Equal(decimal.RequireFromString("1")) {
+		t.Errorf("anthropic 1h %s, openai 1h %s", a.CacheWrite1hPerMTok, o.CacheWrite1hPerMTok)
 	}
 }
