@@ -56,14 +56,19 @@ type modelBill struct {
 }
 
 func newLedger(m *metrics) *Ledger {
-	return &Ledger{requests: map[requestKey]*requestCount{}, byModel: map[string]*modelBill{},
+	l := &Ledger{requests: map[requestKey]*requestCount{}, byModel: map[string]*modelBill{},
 		metrics: m, series: m.reset()}
+	m.watchCost(func() decimal.Decimal {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.cost
+	})
+	return l
 }
 
 // record counts one request, what it billed and how long it took. The cost is computed by
 // the caller, outside the lock.
 func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost decimal.Decimal, d time.Duration) {
-	costF := cost.InexactFloat64()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := requestKey{endpoint, status}
@@ -83,7 +88,7 @@ func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost de
 	if u.CacheRead > 0 {
 		l.cacheHits++
 	}
-	l.series.bill(u.Tokens(), costF)
+	l.series.bill(u.Tokens())
 	b := l.byModel[model]
 	if b == nil {
 		b = &modelBill{}

@@ -187,10 +187,9 @@ func TestLedgerIsWhatResponsesReported(t *testing.T) {
 			t.Errorf("%s = %v (%v), ledger %d", name, m, err, v)
 		}
 	}
-	// The cost counter sums each bill's cost in floating point: close to the ledger's decimal,
-	// which is the exact figure.
+	// The cost counter is the ledger's decimal total, converted once when scraped.
 	if m, err := metricFloat(metrics, "claude_api_cost_usd_total"); err != nil ||
-		math.Abs(m-got.Cost.InexactFloat64()) > 1e-9*got.Cost.InexactFloat64() || got.Cost.IsZero() {
+		m != got.Cost.InexactFloat64() || got.Cost.IsZero() {
 		t.Errorf("claude_api_cost_usd_total %v (%v), ledger %s", m, err, got.Cost)
 	}
 	if m, err := metricFloat(metrics, "claude_api_cache_hits_total"); err != nil || m != float64(got.CacheHits) {

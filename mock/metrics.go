@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"github.com/shopspring/decimal"
 	"net/http"
 	"time"
 
@@ -26,7 +27,6 @@ type metrics struct {
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec   // endpoint, status
 	tokens    *prometheus.CounterVec   // type
-	cost      *prometheus.CounterVec   // no labels
 	cacheHits *prometheus.CounterVec   // no labels
 	duration  *prometheus.HistogramVec // endpoint
 	handler   http.Handler
@@ -43,10 +43,6 @@ func newMetrics() *metrics {
 			Name: "claude_api_tokens_total",
 			Help: "Tokens billed, by canonical bucket; always equal to the ledger's.",
 		}, []string{"type"}),
-		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "claude_api_cost_usd_total",
-			Help: "Cost billed, in USD, summed in floating point; the exact decimal figure is the ledger's (GET /_mock/ledger).",
-		}, nil),
 		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "claude_api_cache_hits_total",
 			Help: "Billed requests that read the prompt cache.",
@@ -57,13 +53,23 @@ func newMetrics() *metrics {
 			Buckets: durationBuckets,
 		}, []string{"endpoint"}),
 	}
-	m.reg.MustRegister(m.requests, m.tokens, m.cost, m.cacheHits, m.duration,
+	m.reg.MustRegister(m.requests, m.tokens, m.cacheHits, m.duration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// A collector that fails (process metrics on a platform without them) costs its own
 	// series, not the scrape; and a library never logs.
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return m
+}
+
+// watchCost registers claude_api_cost_usd_total, read from the ledger's exact decimal total
+// when scraped and converted once, so that it shows the ledger's figure (to a float's
+// precision) rather than a float sum that drifts from it.
+func (m *metrics) watchCost(total func() decimal.Decimal) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "claude_api_cost_usd_total",
+		Help: "Cost billed, in USD: the ledger's decimal total (GET /_mock/ledger) when scraped.",
+	}, func() float64 { return total().InexactFloat64() }))
 }
 
 // watchInFlight registers claude_api_requests_in_flight, read from n when scraped: n is the
@@ -79,7 +85,7 @@ func (m *metrics) watchInFlight(n func() int64) {
 // recording a request does not hash label values. Only the ledger uses them, under its lock.
 type series struct {
 	input, output, cacheRead, cacheWrite prometheus.Counter
-	cost, cacheHits                      prometheus.Counter
+	cacheHits                            prometheus.Counter
 	duration                             map[string]prometheus.Observer // by endpoint, once observed
 }
 
@@ -89,7 +95,6 @@ type series struct {
 func (m *metrics) reset() series {
 	m.requests.Reset()
 	m.tokens.Reset()
-	m.cost.Reset()
 	m.cacheHits.Reset()
 	m.duration.Reset()
 	return series{
@@ -97,19 +102,17 @@ func (m *metrics) reset() series {
 		output:     m.tokens.WithLabelValues("output"),
 		cacheRead:  m.tokens.WithLabelValues("cache_read"),
 		cacheWrite: m.tokens.WithLabelValues("cache_write"),
-		cost:       m.cost.WithLabelValues(),
 		cacheHits:  m.cacheHits.WithLabelValues(),
 		duration:   map[string]prometheus.Observer{},
 	}
 }
 
-// bill adds one billed request to the series; cost is the bill's decimal cost converted.
-func (sr *series) bill(t pricing.Tokens, cost float64) {
+// bill adds one billed request's tokens to the series.
+func (sr *series) bill(t pricing.Tokens) {
 	sr.input.Add(float64(t.Input)) // whole numbers: the client adds them as integers, exactly
 	sr.output.Add(float64(t.Output))
 	sr.cacheRead.Add(float64(t.CacheRead))
 	sr.cacheWrite.Add(float64(t.CacheWrite))
-	sr.cost.Add(cost)
 	if t.CacheRead > 0 {
 		sr.cacheHits.Inc()
 	}
