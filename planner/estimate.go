@@ -236,6 +236,10 @@ func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
 		Add(perM(cacheable, price.CacheReadPerMTok)).
 		Add(perM(out, price.OutputPerMTok)).Shift(-6)
 	c.expTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: hits.InexactFloat64(), CacheWrite: misses.InexactFloat64(), Output: float64(e.OutputTokens)}
+	if price.Provider == pricing.ProviderOpenAI {
+		// OpenAI reports no cache writes: a miss is plain input (priced the same).
+		c.expTok.Input, c.expTok.CacheWrite = uncached.Add(misses).InexactFloat64(), 0
+	}
 	c.lowTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: float64(e.CacheableTokens), Output: float64(e.OutputTokens)}
 	if u, ok := WorstUsage(st); ok {
 		c.worst, c.worstKnown = price.Cost(u), true
