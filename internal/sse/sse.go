@@ -104,7 +104,8 @@ func (d *Decoder) Next() bool {
 	}
 }
 
-// readLine returns one line without its terminator (\n, \r\n or \r\n).
+// readLine returns one line without its terminator (\n or \r\n; a lone \r, which no LLM API
+// sends, is not a line break here).
 func (d *Decoder) readLine() ([]byte, error) {
 	d.line = d.line[:0]
 	for {
