@@ -28,7 +28,11 @@ type pricer struct {
 	source     string // the summary's cost_source
 	worst      decimal.Decimal
 	worstUsage *pricing.Usage
-	fallback   decimal.Decimal // charged for an unreported response: the worst case, else an estimate
+	fallback   decimal.Decimal // charged for an unreported response: the worst case
+	// unbounded: a priced-by-usage step with no worst case, which only an uncapped run may
+	// have. It reserves nothing, so what it costs is never an overrun; a response of it that
+	// reports no usage cannot be charged anything known (charged 0, counted unpriced).
+	unbounded  bool
 	flat       decimal.Decimal
 	price      pricing.Price
 	ukind      usage.Kind
@@ -68,11 +72,9 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 	case r.capped:
 		return nil, fmt.Errorf("%s: a capped run needs a worst case; add max_tokens to the request body or expect.max_output_tokens", ps.Name)
 	default:
-		// Uncapped and unbounded: an unreported response is charged the most input the plan
-		// declares and its expected output, flagged estimated.
-		e := ps.Expect
-		p.fallback = price.Cost(pricing.Usage{Input: max(e.MaxInputTokens, e.InputTokens) - e.CacheableTokens,
-			CacheWrite5m: e.CacheableTokens, Output: max(e.MaxOutputTokens, e.OutputTokens)})
+		// Uncapped and unbounded: nothing is reserved, so nothing can be charged for want of a
+		// report either; such responses are counted (unpriced_responses), never silently $0.
+		p.unbounded = true
 	}
 	f := c.Usage.Fields
 	switch c.Usage.Kind {
@@ -104,10 +106,25 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 		if p.prom, err = r.promFor(spec, price); err != nil {
 			return nil, fmt.Errorf("%s: %w", ps.Name, err)
 		}
+		if p.unbounded {
+			p.prom.absorb = true
+		}
 	default:
 		return nil, fmt.Errorf("%s: unknown usage source %q", ps.Name, c.Usage.Kind)
 	}
 	return p, nil
+}
+
+// charged is what one attempt costs, and how that is known.
+type charged struct {
+	total     decimal.Decimal
+	estimated decimal.Decimal // the part charged without a usage report
+	reported  *pricing.Usage  // nil when its usage was not reported
+	// unreported: no usage report, so the reservation was charged (flagged).
+	unreported bool
+	// unpriced: a step with no worst case left part of its cost unreported, so that part is
+	// unknown and charged nothing (an uncapped run only).
+	unpriced bool
 }
 
 // charge is what one attempt costs, from what its response reported (DESIGN.md, "Metering"):
@@ -115,39 +132,43 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 // plan's model is what the estimate and the reservation priced); a 2xx response, a stream, or
 // a request that timed out after it was sent, with no usage report: the reservation, flagged
 // estimated; a stream cut before its final usage: what it reported plus its unreported output
-// at the worst case, flagged estimated; errors without usage (429, 5xx, resets): nothing.
-// unreported says the reservation was charged for want of a report.
-func (p *pricer) charge(o *outcome) (total, estimated decimal.Decimal, reported *pricing.Usage, unreported bool) {
+// at the worst case, flagged estimated; errors without usage (429, 5xx, resets): nothing. A
+// step with no worst case (uncapped runs) reserved nothing: what it did not report is
+// unknown, charged nothing and flagged unpriced.
+func (p *pricer) charge(o *outcome) charged {
 	switch p.kind {
 	case plan.CostFree:
-		return decimal.Zero, decimal.Zero, nil, false
+		return charged{}
 	case plan.CostFlat:
-		return p.flat, decimal.Zero, nil, false
+		return charged{total: p.flat}
 	}
 	if o.reportErr == nil && o.report.Found {
 		u := o.report.Usage
 		actual := p.price.Cost(u)
 		if !o.streamed || o.complete {
-			return actual, decimal.Zero, &u, false
+			return charged{total: actual, reported: &u}
 		}
 		// A cut stream: its input was reported at its start, its output only in part.
+		if p.unbounded {
+			return charged{total: actual, reported: &u, unpriced: true}
+		}
 		bound := p.worstUsage
 		var outBound int64
 		if bound != nil {
 			outBound = bound.Output
 		}
 		est := p.price.Cost(pricing.Usage{Output: max(outBound-u.Output, 0)})
-		total = actual.Add(est)
+		total := actual.Add(est)
 		if bound != nil && total.GreaterThan(p.worst) && actual.LessThanOrEqual(p.worst) {
 			// Within the declared bounds a request never costs more than its worst case.
 			total = p.worst
 		}
-		return total, total.Sub(actual), &u, false
+		return charged{total: total, estimated: total.Sub(actual), reported: &u}
 	}
 	if o.maybeBilled() {
-		return p.fallback, p.fallback, nil, true
+		return charged{total: p.fallback, estimated: p.fallback, unreported: true, unpriced: p.unbounded}
 	}
-	return decimal.Zero, decimal.Zero, nil, false
+	return charged{}
 }
 
 // maybeBilled reports whether a response without a usage report may still have been billed by
@@ -164,28 +185,55 @@ func (o *outcome) maybeBilled() bool {
 // released; a prometheus-priced one waits for the scrape after it completes.
 func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 	if !o.sent {
+		if s.cost.prom != nil {
+			s.cost.prom.cancel(res)
+		}
 		r.ledger.Release(res)
 		return
 	}
 	if s.cost.prom != nil {
-		s.cost.prom.add(res, s.stat)
+		s.cost.prom.add(res, s.stat, s.cost.unbounded)
 		return
 	}
-	total, est, rep, unreported := s.cost.charge(o)
-	err := r.ledger.Settle(res, meter.Charge{Actual: total, Estimated: est})
-	s.stat.charge(total, est, rep, unreported)
-	if errors.Is(err, meter.ErrOverrun) {
-		r.overrun(s, res.Amount, total)
+	c := s.cost.charge(o)
+	ch := meter.Charge{Actual: c.total, Estimated: c.estimated}
+	var err error
+	if s.cost.unbounded {
+		err = r.settleUnbounded(res, ch)
+	} else {
+		err = r.ledger.Settle(res, ch)
 	}
-	if rep != nil && r.tpm != nil {
+	s.stat.charge(c)
+	if errors.Is(err, meter.ErrOverrun) {
+		r.overrun(s, res.Amount, c.total)
+	}
+	if c.reported != nil && r.tpm != nil {
 		// The tokens-per-minute limiter took the expected tokens; correct it by what was used.
-		r.tpm.adjust(rep.TotalInput() + rep.Output - s.tpm)
+		r.tpm.adjust(c.reported.TotalInput() + c.reported.Output - s.tpm)
 	}
 }
 
+// settleUnbounded settles an attempt of a step with no worst case (an uncapped run): it
+// reserved nothing, so whatever it cost is no overrun. The empty reservation is released and
+// the cost, now known, is reserved and settled at once (an uncapped ledger never waits or
+// refuses), so the ledger counts it as spent and records no overrun.
+func (r *runner) settleUnbounded(res meter.Reservation, c meter.Charge) error {
+	if c.Actual.LessThanOrEqual(res.Amount) {
+		return r.ledger.Settle(res, c)
+	}
+	r.ledger.Release(res)
+	known, err := r.ledger.Reserve(context.Background(), c.Actual)
+	if err != nil {
+		return err
+	}
+	return r.ledger.Settle(known, c)
+}
+
+// overrun stops the run at once: a response cost more than its reservation. Both amounts are
+// written in full: rounded for display they may read the same ($0.000351 and $0.00035).
 func (r *runner) overrun(s *step, reserved, charged decimal.Decimal) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s cost %s, more than its reservation %s: its declared bounds (max_tokens, max_input_tokens) do not hold",
-		s.p.Name, pricing.FormatUSD(charged), pricing.FormatUSD(reserved))}
+	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s cost $%s, more than its reservation $%s: its declared bounds (max_tokens, max_input_tokens) do not hold",
+		s.p.Name, charged, reserved)}
 	r.stop(cause)
 	r.abort(cause)
 }
@@ -193,31 +241,48 @@ func (r *runner) overrun(s *step, reserved, charged decimal.Decimal) {
 // promMeter settles the requests priced by one Prometheus usage source. The service's
 // counters are scraped at the start (the baseline) and about every second; a request's
 // reservation is kept until the scrape after the one that follows its completion (so that a
-// counter the service increments just after answering is seen), then the growth of the
-// counters since the last settle is shared among the requests of that batch, each charged up
-// to its reservation and the last one the rest (an overrun if the batch cost more than it
-// reserved). The bound: spent + reserved <= budget holds throughout, since a request's money
-// stays reserved until its cost is known; what the counters count that is not ours (other
-// clients of the service) is charged to us, never left out. At the end, after the last
-// request, one more scrape settles everything left.
+// counter the service increments just after answering is seen): that scrape settles it, in a
+// batch with the others that completed in the same interval.
+//
+// The counters do not say which request used what, and their growth since the last settle
+// includes requests not in the batch: those completed since the previous scrape (still
+// pending) and those in flight. So each request of the batch is charged the growth not yet
+// charged, up to its reservation, in order, and what is left is carried forward to later
+// batches (charged only advances by what was settled). An overrun is declared only when the
+// growth left exceeds what every request of this source not yet settled reserved (pending and
+// in flight): then no settle to come can explain it, and the excess is charged to the batch's
+// last request, at once. The final scrape, after the last request, settles every request
+// left, and anything beyond their reservations is an overrun then.
+//
+// The bound: spent + reserved <= budget holds throughout while no overrun is declared,
+// because a request is charged at most its reservation and its money stays reserved until
+// then (up to two scrape intervals, about 2 s, after it completes). The total charged equals
+// the counters' growth over the run (checked against the mock's ledger). What the counters
+// count that is not ours (other clients of the service, or other steps of the run priced
+// otherwise that the same counters see) is charged to us, never left out, and can make an
+// overrun. A source used by a step with no worst case (uncapped runs only) absorbs all the
+// growth at each scrape and never overruns: nothing bounds it.
 type promMeter struct {
 	scraper *usage.Scraper
 	price   pricing.Price
 	costUSD bool // the spec reads a cost counter: its growth is the cost
+	absorb  bool // a step with no worst case uses it: no overrun is possible
 
-	mu      sync.Mutex
-	gen     int // scrapes done
-	pending []promPending
-	charged decimal.Decimal // cost settled so far (cumulative, since the baseline)
-	tokens  pricing.Usage   // tokens attributed so far
-	errors  int
-	lastErr error
+	mu       sync.Mutex
+	gen      int // scrapes done
+	pending  []promPending
+	inFlight decimal.Decimal // reserved by the requests of this source being sent
+	charged  decimal.Decimal // cost settled so far (cumulative, since the baseline)
+	tokens   pricing.Usage   // tokens attributed so far
+	errors   int
+	lastErr  error
 }
 
 type promPending struct {
-	res  meter.Reservation
-	stat *stat
-	gen  int
+	res       meter.Reservation
+	stat      *stat
+	gen       int
+	unbounded bool
 }
 
 func (r *runner) promFor(spec usage.PromSpec, price pricing.Price) (*promMeter, error) {
@@ -234,9 +299,26 @@ func (r *runner) promFor(spec usage.PromSpec, price pricing.Price) (*promMeter, 
 	return m, nil
 }
 
-func (m *promMeter) add(res meter.Reservation, s *stat) {
+// begin counts a reservation of a request about to be sent: growth it may cause before it
+// completes is no overrun.
+func (m *promMeter) begin(res meter.Reservation) {
 	m.mu.Lock()
-	m.pending = append(m.pending, promPending{res: res, stat: s, gen: m.gen})
+	m.inFlight = m.inFlight.Add(res.Amount)
+	m.mu.Unlock()
+}
+
+// add queues a completed request for the scrape after the next.
+func (m *promMeter) add(res meter.Reservation, s *stat, unbounded bool) {
+	m.mu.Lock()
+	m.inFlight = m.inFlight.Sub(res.Amount)
+	m.pending = append(m.pending, promPending{res: res, stat: s, gen: m.gen, unbounded: unbounded})
+	m.mu.Unlock()
+}
+
+// cancel forgets a reservation of a request that was not sent.
+func (m *promMeter) cancel(res meter.Reservation) {
+	m.mu.Lock()
+	m.inFlight = m.inFlight.Sub(res.Amount)
 	m.mu.Unlock()
 }
 
@@ -265,10 +347,11 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 		if !final {
 			return
 		}
-		// No reading at the end: charge each request its reservation, flagged estimated.
+		// No reading at the end: charge each request its reservation, flagged estimated (a
+		// request with no worst case reserved nothing: its cost is unknown).
 		for _, p := range batch {
 			_ = r.ledger.Settle(p.res, meter.Charge{Actual: p.res.Amount, Estimated: p.res.Amount})
-			p.stat.charge(p.res.Amount, p.res.Amount, nil, true)
+			p.stat.charge(charged{total: p.res.Amount, estimated: p.res.Amount, unreported: true, unpriced: p.unbounded})
 		}
 		m.pending = nil
 		return
@@ -280,34 +363,61 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 	if len(batch) == 0 {
 		return // the growth, if any, goes to the next batch
 	}
-	delta := cost.Sub(m.charged)
-	if delta.IsNegative() {
-		delta = decimal.Zero
+	left := decimal.Max(cost.Sub(m.charged), decimal.Zero)
+	amounts := make([]decimal.Decimal, len(batch))
+	for i, p := range batch {
+		if p.unbounded {
+			continue
+		}
+		amounts[i] = decimal.Min(left, p.res.Amount)
+		left = left.Sub(amounts[i])
 	}
-	m.charged = m.charged.Add(delta)
+	// What is left is carried forward while the requests not yet settled reserved enough to
+	// explain it; beyond that (at the end: anything) it is charged now.
+	excess := left
+	held := decimal.Zero
+	if !final && !m.absorb {
+		held = m.inFlight
+		for _, p := range keep {
+			held = held.Add(p.res.Amount)
+		}
+		excess = left.Sub(held)
+	}
+	last := len(batch) - 1
+	for i, p := range batch {
+		if p.unbounded {
+			last = i
+		}
+	}
+	if excess.IsPositive() {
+		amounts[last] = amounts[last].Add(excess)
+	}
+	for i, p := range batch {
+		amt := amounts[i]
+		m.charged = m.charged.Add(amt)
+		ch := meter.Charge{Actual: amt}
+		var err error
+		if m.absorb {
+			err = r.settleUnbounded(p.res, ch)
+		} else {
+			err = r.ledger.Settle(p.res, ch)
+		}
+		if errors.Is(err, meter.ErrOverrun) {
+			r.overrunProm(p.stat, excess, held)
+		}
+		p.stat.charge(charged{total: amt})
+	}
 	dTok := pricing.Usage{Input: u.Input - m.tokens.Input, CacheRead: u.CacheRead - m.tokens.CacheRead,
 		CacheWrite5m: u.CacheWrite5m - m.tokens.CacheWrite5m, CacheWrite1h: u.CacheWrite1h - m.tokens.CacheWrite1h,
 		Output: u.Output - m.tokens.Output}
 	m.tokens = u
-	left := delta
-	for i, p := range batch {
-		amt := decimal.Min(left, p.res.Amount)
-		if i == len(batch)-1 {
-			amt = left
-		}
-		left = left.Sub(amt)
-		if err := r.ledger.Settle(p.res, meter.Charge{Actual: amt}); errors.Is(err, meter.ErrOverrun) {
-			r.overrunProm(p.stat, p.res.Amount, amt)
-		}
-		p.stat.charge(amt, decimal.Zero, nil, false)
-	}
 	// Tokens go to the batch's first row: the counters do not say which request used them.
 	batch[0].stat.addTokens(dTok)
 }
 
-func (r *runner) overrunProm(s *stat, reserved, charged decimal.Decimal) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew by %s, more than the %s reserved for the requests since the last scrape",
-		s.name, pricing.FormatUSD(charged), pricing.FormatUSD(reserved))}
+func (r *runner) overrunProm(s *stat, excess, held decimal.Decimal) {
+	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew $%s more than every request not yet settled reserved ($%s): the declared bounds do not hold, or the counters count traffic that is not this run's",
+		s.name, excess, held)}
 	r.stop(cause)
 	r.abort(cause)
 }

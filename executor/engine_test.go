@@ -260,7 +260,7 @@ func TestFailureClassification(t *testing.T) {
 		"badjson":   "invalid JSON",
 		"missing":   "check failed: $.reply missing",
 		"present":   "check failed: $.other present",
-		"equals":    "check failed: $.other is 1, expected 2",
+		"equals":    "check failed: $.other expected 2, e.g. got 1",
 		"status":    "HTTP 200 (expected 201)",
 		"contains":  `check failed: body does not contain "bye"`,
 		"slow":      "timeout",

@@ -390,8 +390,8 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 		return
 	}
 	for _, c := range s.checks {
-		if msg := c.run(o.body); msg != "" {
-			o.res.failure = "check failed: " + msg
+		if msg, got := c.run(o.body); msg != "" {
+			o.res.failure, o.res.failureSample = "check failed: "+msg, got
 			return
 		}
 	}
@@ -453,27 +453,28 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 	}
 }
 
-// run checks one JSON path; it returns "" when the check passes, else what failed.
-func (c *jsonCheck) run(body any) string {
+// run checks one JSON path; it returns "" when the check passes, else what failed, named by
+// the check alone (the failures table's key), and the value met, if any (an example).
+func (c *jsonCheck) run(body any) (msg, got string) {
 	v, ok := c.path.Get(body)
 	switch c.op {
 	case "exists":
 		if !ok {
-			return c.expr + " missing"
+			return c.expr + " missing", ""
 		}
 	case "absent":
 		if ok {
-			return c.expr + " present"
+			return c.expr + " present", ""
 		}
 	default:
 		if !ok {
-			return c.expr + " missing"
+			return c.expr + " missing", ""
 		}
 		if got := valueText(v); got != c.equals {
-			return fmt.Sprintf("%s is %s, expected %s", c.expr, shorten(got, 40), c.equals)
+			return c.expr + " expected " + c.equals, shorten(got, 40)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // valueText is the text of a decoded JSON value as a plan would write it: strings bare,

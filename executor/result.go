@@ -1,8 +1,6 @@
 package executor
 
 import (
-	"context"
-	"errors"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -17,16 +15,18 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	tot := total(rows, nil)
 	snap := r.ledger.Snapshot()
 
-	reason, detail := StopCompleted, ""
-	var c *stopCause
-	if errors.As(context.Cause(r.stopCtx), &c) {
+	// The outcome is everything that happened, not only what stopped new work first: an
+	// overrun after the scenario's end or after an aborting threshold is an overrun.
+	reason, detail, partial := StopCompleted, "", false
+	if c, first := r.outcome(); c != nil {
 		reason, detail = c.reason, c.detail
+		partial = first.reason != StopCompleted
 	}
 	elapsed := ended.Sub(started)
 	s := &Summary{Schema: SummarySchema, Plan: r.cfg.Plan.Name, Scenario: r.sc.Name,
 		StartedAt: started.UTC(), EndedAt: ended.UTC(), StopReason: reason, StopDetail: detail,
 		Estimate: r.cfg.Estimate, Target: r.cfg.Target, Seed: r.cfg.Seed,
-		DurationS: elapsed.Seconds(), Partial: reason != StopCompleted,
+		DurationS: elapsed.Seconds(), Partial: partial,
 		Tasks: []TaskStats{}, Failures: r.stats.failureList(), Timeline: r.timeline, Thresholds: []ThresholdResult{}}
 	if s.Timeline == nil {
 		s.Timeline = []TimelinePoint{}
@@ -43,7 +43,8 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	s.Actual = Actual{Requests: tot.requests, Failures: tot.failures, RPS: rps(tot.requests),
 		Cost: tot.cost, CostEstimated: tot.costEst, Tokens: tot.tokens.Tokens(),
 		CacheHitRate: tot.cacheHitRate(), LateStarts: r.lateStarts.Load(), DroppedArrivals: r.dropped.Load(), RateLimited: tot.rateLimited,
-		Latency: percentilesOf(tot.lat), CostPerRequest: tot.costPerRequest()}
+		UnpricedResponses: tot.unpriced,
+		Latency:           percentilesOf(tot.lat), CostPerRequest: tot.costPerRequest()}
 	if tot.ttft.TotalCount() > 0 {
 		p := percentilesOf(tot.ttft)
 		s.Actual.TTFT = &p

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +78,40 @@ type stopCause struct {
 
 func (c *stopCause) Error() string { return string(c.reason) + ": " + c.detail }
 
+// stopRank orders the stop reasons as DESIGN.md orders the exit codes when several apply:
+// interrupted (130), then error (5), then budget_exhausted and overrun (4), then
+// threshold_abort (1), then completed.
+func stopRank(r StopReason) int {
+	switch r {
+	case StopInterrupted:
+		return 5
+	case StopError:
+		return 4
+	case StopOverrun:
+		return 3
+	case StopBudgetExhausted:
+		return 2
+	case StopThresholdAbort:
+		return 1
+	}
+	return 0
+}
+
+// outcomeOf is the run's outcome from every cause recorded, in order: the one ranked first,
+// the earliest among equals (an overrun after the scenario's end is an overrun, not
+// completed). first is the cause that stopped new work.
+func outcomeOf(causes []*stopCause) (outcome, first *stopCause) {
+	for _, c := range causes {
+		if first == nil {
+			first = c
+		}
+		if outcome == nil || stopRank(c.reason) > stopRank(outcome.reason) {
+			outcome = c
+		}
+	}
+	return outcome, first
+}
+
 // task is a plan task compiled.
 type task struct {
 	name   string
@@ -116,8 +152,12 @@ type runner struct {
 	dropped     atomic.Int64 // open model: arrivals due before the stop that never started
 	anyResponse atomic.Bool
 
-	stopCtx  context.Context // ends when no new work may start
-	stopFn   context.CancelCauseFunc
+	stopCtx context.Context // ends when no new work may start
+	stopFn  context.CancelCauseFunc
+	// causes are every reason the run was given to stop, in order: the stop context keeps
+	// only the first, but an overrun or an error after it still decides the outcome.
+	causesMu sync.Mutex
+	causes   []*stopCause
 	abortCtx context.Context // ends when work in flight is abandoned
 	abortFn  context.CancelCauseFunc
 
@@ -127,14 +167,22 @@ type runner struct {
 	lastTotal int64 // requests at the last abort-threshold check
 }
 
+// ConfigError is Run's error: the plan or the configuration cannot be compiled into a run (a
+// host not allowed, a template that does not parse, a CA file that cannot be read), and
+// nothing was sent. Callers map it to DESIGN.md's exit 2.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // Run runs the scenario and returns its summary. A failed request is data, not an error; the
-// error is for a configuration that cannot run at all (nothing was sent). A target that
-// cannot be reached at the start ends the run with stop reason error. Cancelling ctx stops
-// the run gracefully: it is then interrupted.
+// error, a *ConfigError, is for a configuration that cannot run at all (nothing was sent). A
+// target that cannot be reached at the start ends the run with stop reason error. Cancelling
+// ctx stops the run gracefully: it is then interrupted.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	r, err := newRunner(cfg)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Err: err}
 	}
 	return r.run(ctx), nil
 }
@@ -161,7 +209,7 @@ func newRunner(cfg Config) (*runner, error) {
 		return nil, fmt.Errorf("scenario %s has no duration", sc.Name)
 	}
 	r := &runner{cfg: cfg, sc: sc, ledger: cfg.Ledger, capped: cfg.Ledger.Snapshot().Budget != nil,
-		proms: map[string]*promMeter{}, stats: &stats{failures: map[failureKey]int64{}}}
+		proms: map[string]*promMeter{}, stats: newStats()}
 	concurrency := sc.MaxInFlight
 	if !sc.Open() {
 		concurrency = sc.MaxUsers()
@@ -209,8 +257,23 @@ func newRunner(cfg Config) (*runner, error) {
 	return r, nil
 }
 
-func (r *runner) stop(c *stopCause)  { r.stopFn(c) }
+// stop stops new work (the first cause wins the stop context) and records c for the
+// outcome.
+func (r *runner) stop(c *stopCause) {
+	r.causesMu.Lock()
+	r.causes = append(r.causes, c)
+	r.causesMu.Unlock()
+	r.stopFn(c)
+}
+
 func (r *runner) abort(c *stopCause) { r.abortFn(c) }
+
+// outcome is the run's stop cause as DESIGN.md ranks them, and the one that stopped new work.
+func (r *runner) outcome() (outcome, first *stopCause) {
+	r.causesMu.Lock()
+	defer r.causesMu.Unlock()
+	return outcomeOf(r.causes)
+}
 
 func (r *runner) run(ctx context.Context) *Summary {
 	base := context.WithoutCancel(ctx)
@@ -549,11 +612,14 @@ func (r *runner) runStep(u *user, s *step) bool {
 			r.ledger.Release(res)
 			return false
 		}
+		if s.cost.prom != nil {
+			s.cost.prom.begin(res)
+		}
 		r.inFlight.Add(1)
 		o := r.send(s, &pr)
 		r.inFlight.Add(-1)
 		if o.refused && !r.anyResponse.Load() {
-			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("target %s unreachable: %s", r.cfg.Target, o.res.failure)})
+			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("%s unreachable: %s", r.dialled(s, pr.url), o.res.failure)})
 		}
 		if o.res.failure == "" {
 			for _, c := range s.captures {
@@ -571,7 +637,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 			s.stat.generated(o.report.Usage.Output, o.res.latency-o.res.ttft)
 		}
 		if o.res.failure != "" {
-			r.stats.fail(s.stat, o.res.failure)
+			r.stats.fail(s.stat, o.res.failure, o.res.failureSample)
 		}
 		if attempt < s.p.Retry.Max && o.responded && slices.Contains(s.retryOn, o.status) {
 			wait := o.retryAfter
@@ -589,6 +655,20 @@ func (r *runner) runStep(u *user, s *step) bool {
 		}
 		return o.res.failure == ""
 	}
+}
+
+// dialled names what a refused request tried to reach: the target, or the step's own URL
+// (scheme and host only: its path and query may carry secrets).
+func (r *runner) dialled(s *step, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "the url of " + s.p.Name
+	}
+	base := u.Scheme + "://" + u.Host
+	if t, err := url.Parse(r.cfg.Target); err == nil && strings.EqualFold(t.Host, u.Host) && t.Scheme == u.Scheme {
+		return "target " + base
+	}
+	return base + " (the url of " + s.p.Name + ")"
 }
 
 func budgetText(b *decimal.Decimal) string {

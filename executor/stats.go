@@ -43,11 +43,14 @@ func percentilesOf(h *hdr.Histogram) Percentiles {
 
 // result is one attempt of one request, as recorded.
 type result struct {
-	latency     time.Duration // to the last byte
-	ttft        time.Duration // to the first content event; 0: not a stream
-	size        int64         // bytes of the response body
-	failure     string        // "" on success; else the failures table's message
-	rateLimited bool          // 429 or 529
+	latency time.Duration // to the last byte
+	ttft    time.Duration // to the first content event; 0: not a stream
+	size    int64         // bytes of the response body
+	failure string        // "" on success; else the failures table's message
+	// failureSample is the value a failed check met, shown as an example next to the
+	// failure (never part of its key).
+	failureSample string
+	rateLimited   bool // 429 or 529
 }
 
 // stat is one request name's statistics. Workers record into it under its own mutex (held
@@ -73,6 +76,7 @@ type stat struct {
 	reported    int64         // responses whose usage was reported
 	cacheHits   int64         // of those, the ones that read the cache
 	unreported  int64         // responses charged their reservation for want of a usage report
+	unpriced    int64         // responses of steps with no worst case whose cost is partly unknown
 	genTokens   int64         // output tokens of streams that reported them
 	genTime     time.Duration // their time from the first token to the last byte
 }
@@ -101,22 +105,25 @@ func (s *stat) record(r *result) {
 	s.mu.Unlock()
 }
 
-// charge records what one response cost; reported is nil when its usage was not reported.
-func (s *stat) charge(c, estimated decimal.Decimal, reported *pricing.Usage, unreported bool) {
+// charge records what one response cost.
+func (s *stat) charge(c charged) {
 	s.mu.Lock()
-	s.cost = s.cost.Add(c)
-	if !estimated.IsZero() {
-		s.costEst = s.costEst.Add(estimated)
+	s.cost = s.cost.Add(c.total)
+	if !c.estimated.IsZero() {
+		s.costEst = s.costEst.Add(c.estimated)
 	}
-	if reported != nil {
-		s.tokens = s.tokens.Add(*reported)
+	if c.reported != nil {
+		s.tokens = s.tokens.Add(*c.reported)
 		s.reported++
-		if reported.CacheRead > 0 {
+		if c.reported.CacheRead > 0 {
 			s.cacheHits++
 		}
 	}
-	if unreported {
+	if c.unreported {
 		s.unreported++
+	}
+	if c.unpriced {
+		s.unpriced++
 	}
 	s.mu.Unlock()
 }
@@ -141,6 +148,7 @@ type rowSnap struct {
 	tokens                          pricing.Usage
 	cost, costEst                   decimal.Decimal
 	reported, cacheHits, unreported int64
+	unpriced                        int64
 	genTokens                       int64
 	genTime                         time.Duration
 }
@@ -153,7 +161,7 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 		requests: s.requests, failures: s.failures, rateLimited: s.rateLimited, bytes: s.bytes,
 		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
 		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
-		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported,
+		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported, unpriced: s.unpriced,
 		genTokens: s.genTokens, genTime: s.genTime}
 	lat.Merge(s.secLat)
 	ttft.Merge(s.secTTFT)
@@ -164,28 +172,70 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 	return r
 }
 
-// failureKey keys the failures table as Locust does: request name, method, message.
+// failureKey keys the failures table as Locust does: request name, method, message. The
+// message names what failed, never the value met (a check failure is keyed on its path and
+// expectation): one row per kind of failure, whatever the responses said.
 type failureKey struct{ task, method, msg string }
+
+// failureCount is one row of the failures table: its occurrences and the first value met,
+// shown as an example.
+type failureCount struct {
+	n      int64
+	sample string
+}
+
+// maxFailureKeys caps the distinct failures of one request name, so that messages that vary
+// without bound (a server's own error text) cannot grow the table without bound; the
+// failures past the cap are counted under otherErrors.
+const maxFailureKeys = 1000
+
+// otherErrors is the failures table's row for the failures past maxFailureKeys.
+const otherErrors = "other errors"
 
 // stats are a run's statistics: one stat per request name, and the failures table.
 type stats struct {
 	rows []*stat // in report order: on_start steps, then the tasks' steps in plan order
 
 	fmu      sync.Mutex
-	failures map[failureKey]int64
+	failures map[failureKey]*failureCount
+	distinct map[string]int // distinct failure keys per request name
 }
 
-func (st *stats) fail(s *stat, msg string) {
+func newStats() *stats {
+	return &stats{failures: map[failureKey]*failureCount{}, distinct: map[string]int{}}
+}
+
+// fail counts one failure of s; sample is the value it met, if any ("" otherwise).
+func (st *stats) fail(s *stat, msg, sample string) {
+	k := failureKey{s.name, s.method, msg}
 	st.fmu.Lock()
-	st.failures[failureKey{s.name, s.method, msg}]++
-	st.fmu.Unlock()
+	defer st.fmu.Unlock()
+	c := st.failures[k]
+	if c == nil {
+		if st.distinct[s.name] >= maxFailureKeys {
+			k.msg, sample = otherErrors, ""
+			c = st.failures[k]
+		}
+		if c == nil {
+			c = &failureCount{sample: sample}
+			st.failures[k] = c
+			if k.msg != otherErrors {
+				st.distinct[s.name]++
+			}
+		}
+	}
+	c.n++
 }
 
 func (st *stats) failureList() []Failure {
 	st.fmu.Lock()
 	out := make([]Failure, 0, len(st.failures))
-	for k, n := range st.failures {
-		out = append(out, Failure{Task: k.task, Method: k.method, Error: k.msg, Occurrences: n})
+	for k, c := range st.failures {
+		msg := k.msg
+		if c.sample != "" {
+			msg += ", e.g. got " + c.sample
+		}
+		out = append(out, Failure{Task: k.task, Method: k.method, Error: msg, Occurrences: c.n})
 	}
 	st.fmu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -250,6 +300,7 @@ func total(rows []rowSnap, keep func(*rowSnap) bool) rowSnap {
 		t.reported += r.reported
 		t.cacheHits += r.cacheHits
 		t.unreported += r.unreported
+		t.unpriced += r.unpriced
 		t.genTokens += r.genTokens
 		t.genTime += r.genTime
 	}

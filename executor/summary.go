@@ -58,20 +58,23 @@ type Budget struct {
 
 // Actual is what the run did and spent, over all requests.
 type Actual struct {
-	Requests         int64            `json:"requests"`
-	Failures         int64            `json:"failures"`
-	RPS              float64          `json:"rps"`
-	Cost             decimal.Decimal  `json:"cost"`
-	CostEstimated    decimal.Decimal  `json:"cost_estimated"` // the part charged without a usage report
-	Tokens           pricing.Tokens   `json:"tokens"`         // reported tokens only
-	CacheHitRate     float64          `json:"cache_hit_rate"`
-	LateStarts       int64            `json:"late_starts"`
-	DroppedArrivals  int64            `json:"dropped_arrivals"`   // open model: arrivals due before the stop that never started
-	EstimateErrorPct *float64         `json:"estimate_error_pct"` // (actual - expected) / expected × 100; nil without an estimate
-	RateLimited      int64            `json:"rate_limited"`       // 429 and 529 responses
-	Latency          Percentiles      `json:"latency_ms"`
-	TTFT             *Percentiles     `json:"ttft_ms,omitempty"`
-	CostPerRequest   *decimal.Decimal `json:"cost_per_request"`
+	Requests         int64           `json:"requests"`
+	Failures         int64           `json:"failures"`
+	RPS              float64         `json:"rps"`
+	Cost             decimal.Decimal `json:"cost"`
+	CostEstimated    decimal.Decimal `json:"cost_estimated"` // the part charged without a usage report
+	Tokens           pricing.Tokens  `json:"tokens"`         // reported tokens only
+	CacheHitRate     float64         `json:"cache_hit_rate"`
+	LateStarts       int64           `json:"late_starts"`
+	DroppedArrivals  int64           `json:"dropped_arrivals"`   // open model: arrivals due before the stop that never started
+	EstimateErrorPct *float64        `json:"estimate_error_pct"` // (actual - expected) / expected × 100; nil without an estimate
+	RateLimited      int64           `json:"rate_limited"`       // 429 and 529 responses
+	// UnpricedResponses are responses of steps with no worst case (uncapped runs) that did
+	// not report all their usage: that part of their cost is unknown and was charged nothing.
+	UnpricedResponses int64            `json:"unpriced_responses"`
+	Latency           Percentiles      `json:"latency_ms"`
+	TTFT              *Percentiles     `json:"ttft_ms,omitempty"`
+	CostPerRequest    *decimal.Decimal `json:"cost_per_request"`
 }
 
 // Percentiles of a latency distribution, in milliseconds.
