@@ -384,3 +384,47 @@ func TestUncappedUnbounded(t *testing.T) {
 		t.Errorf("silent: cost %s, unpriced %d, unreported %d, want %d of each", sil.Cost, s.Actual.UnpricedResponses, s.Meter.UnreportedCharged, sil.Requests)
 	}
 }
+
+// TestTaskThresholdScope: a task's threshold has scope task and names its task (DESIGN.md's
+// scopes are plan, scenario and task).
+func TestTaskThresholdScope(t *testing.T) {
+	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id": "ok"}`) })).URL
+	p := parsePlan(t, strings.Replace(checkPlan, "price: free}", "price: free, thresholds: {failure_rate: 0%}}", 1), url, nil)
+	s := run(t, config(t, p, "s", url, nil))
+	if len(s.Thresholds) != 1 {
+		t.Fatalf("thresholds %+v", s.Thresholds)
+	}
+	th := s.Thresholds[0]
+	if th.Scope != "task" || th.Task != "get" || th.ScopeText() != "task get" || !th.Pass {
+		t.Errorf("%+v", th)
+	}
+}
+
+// TestEarlyProjection: in the first pacing period of a paced run (everyone sends at once) the
+// projection leans on the estimate, not on the burst; after it, on what was seen.
+func TestEarlyProjection(t *testing.T) {
+	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).URL
+	p := parsePlan(t, strings.Replace(checkPlan, "s: {users: 1, duration: 1s}", "s: {users: 50, duration: 10m, wait: {pacing: 20s}}", 1), url, nil)
+	cfg := config(t, p, "s", url, nil)
+	expected := decimal.RequireFromString("10.62")
+	cfg.ExpectedCost = &expected
+	r := testRunner(t, cfg)
+	// 50 users sent their first request at once: $0.50 in the first second.
+	r.timeline = []TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 1, Spent: decimal.RequireFromString("0.5")}}
+	tot := total(nil, nil)
+	perSec := func(int64) float64 { return 0 }
+	snap := r.ledger.Snapshot()
+	snap.Spent = decimal.RequireFromString("0.5")
+	pr := r.progress(time.Second, nil, &tot, snap, perSec)
+	// Unblended: $0.50 + $0.50/s × 599 s = $300. Blended (1 s of a 60 s warm-up): about $16.
+	if !pr.ProjectedEarly || pr.Projected.GreaterThan(decimal.NewFromInt(20)) || pr.Projected.LessThan(expected) {
+		t.Errorf("at 1 s: projected %s (early %v)", pr.Projected, pr.ProjectedEarly)
+	}
+	// After the warm-up (60 s: a tenth of 10 m, longer than the 20 s pacing) the rate seen
+	// alone: $0.50 a minute for the 9 minutes left.
+	r.timeline = []TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 60, Spent: decimal.RequireFromString("0.5")}}
+	pr = r.progress(time.Minute, nil, &tot, snap, perSec)
+	if pr.ProjectedEarly || pr.Projected.Sub(decimal.NewFromInt(5)).Abs().GreaterThan(decimal.New(1, -9)) {
+		t.Errorf("at 60 s: projected %s (early %v)", pr.Projected, pr.ProjectedEarly)
+	}
+}

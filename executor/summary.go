@@ -143,10 +143,12 @@ type TimelinePoint struct {
 	InFlight int             `json:"in_flight"`
 }
 
-// ThresholdResult is one threshold's verdict; limit and actual in the plan's units.
+// ThresholdResult is one threshold's verdict; limit and actual in the plan's units. Scope is
+// plan, scenario or task; a task's threshold names its task.
 type ThresholdResult struct {
 	Name   string `json:"name"`
 	Scope  string `json:"scope"`
+	Task   string `json:"task,omitempty"`
 	Limit  string `json:"limit"`
 	Actual string `json:"actual"`
 	Pass   bool   `json:"pass"`
@@ -181,8 +183,11 @@ type Progress struct {
 	Budget      *decimal.Decimal
 	SpendPerMin decimal.Decimal
 	Projected   decimal.Decimal
-	LateStarts  int64
-	Stopping    bool // no new requests are being started
+	// ProjectedEarly: the run is younger than one pacing period or a tenth of its duration,
+	// so Projected blends the spend rate seen with the estimate's expected rate.
+	ProjectedEarly bool
+	LateStarts     int64
+	Stopping       bool // no new requests are being started
 }
 
 // TaskProgress is one row of the live statistics.

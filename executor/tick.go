@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/meter"
+	"github.com/loadplan/loadplan/plan"
 	"github.com/shopspring/decimal"
 )
 
@@ -84,6 +85,7 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 	// The spend rate over the last spendWindow of the timeline, and the cost at the planned
 	// end if it holds.
 	p.SpendPerMin, p.Projected = decimal.Zero, snap.Spent
+	var perMS *decimal.Decimal // observed, USD per millisecond
 	if n := len(r.timeline); n >= 2 {
 		last := r.timeline[n-1]
 		first := r.timeline[0]
@@ -94,12 +96,46 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 			first = r.timeline[i]
 		}
 		if ms := int64(math.Round((last.T - first.T) * 1000)); ms > 0 {
-			perMS := last.Spent.Sub(first.Spent).Div(decimal.NewFromInt(ms))
-			p.SpendPerMin = perMS.Mul(decimal.NewFromInt(60_000))
-			p.Projected = snap.Spent.Add(perMS.Mul(decimal.NewFromInt(remaining.Milliseconds())))
+			rate := last.Spent.Sub(first.Spent).Div(decimal.NewFromInt(ms))
+			perMS = &rate
+			p.SpendPerMin = rate.Mul(decimal.NewFromInt(60_000))
 		}
 	}
+	rate, early := projectionRate(perMS, r.cfg.ExpectedCost, elapsed, r.sc.TotalDuration(), r.projectionWarmup())
+	p.ProjectedEarly = early
+	if rate != nil {
+		p.Projected = snap.Spent.Add(rate.Mul(decimal.NewFromInt(remaining.Milliseconds())))
+	}
 	return p
+}
+
+// projectionWarmup is how long the observed spend rate is not trusted alone: one full pacing
+// period or a tenth of the duration, whichever is longer. Before it, users paced in step
+// (everyone sending in the same second) or still starting make the rate swing.
+func (r *runner) projectionWarmup() time.Duration {
+	w := r.sc.TotalDuration() / 10
+	if r.sc.Wait.Kind == plan.WaitPacing {
+		w = max(w, r.sc.Wait.Min)
+	}
+	return w
+}
+
+// projectionRate is the spend rate (USD per millisecond) the projection uses: the observed
+// one, and before warmup a blend of it with the estimate's expected rate (its expected cost
+// over the planned duration), weighted by the share of warmup elapsed. early is true before
+// warmup. nil: no rate known yet.
+func projectionRate(observed, expected *decimal.Decimal, elapsed, total, warmup time.Duration) (rate *decimal.Decimal, early bool) {
+	early = elapsed < warmup
+	if !early || expected == nil || total <= 0 {
+		return observed, early
+	}
+	expRate := expected.Div(decimal.NewFromInt(max(total.Milliseconds(), 1)))
+	if observed == nil {
+		return &expRate, early
+	}
+	w := decimal.NewFromInt(elapsed.Milliseconds()).Div(decimal.NewFromInt(max(warmup.Milliseconds(), 1)))
+	blend := observed.Mul(w).Add(expRate.Mul(decimal.NewFromInt(1).Sub(w)))
+	return &blend, early
 }
 
 // abortWarmup is how many requests a threshold's scope needs before an aborting threshold
@@ -117,7 +153,7 @@ func (r *runner) checkAborting(rows []rowSnap, elapsed time.Duration) {
 		if n < abortWarmup || res.Pass {
 			continue
 		}
-		r.stop(&stopCause{reason: StopThresholdAbort, detail: "threshold " + res.Name + " (" + res.Scope + ") is " +
+		r.stop(&stopCause{reason: StopThresholdAbort, detail: "threshold " + res.Name + " (" + res.ScopeText() + ") is " +
 			res.Actual + ", over its limit " + res.Limit + " (abort_on_fail)"})
 		return
 	}

@@ -142,7 +142,7 @@ func newRunView(s *executor.Summary) (*runView, error) {
 			Occurrences: groupThousands(float64(f.Occurrences)), Share: share})
 	}
 	for _, t := range s.Thresholds {
-		v.Thresholds = append(v.Thresholds, htmlThreshold{Name: t.Name, Scope: t.Scope, Limit: t.Limit, Actual: t.Actual, Pass: t.Pass})
+		v.Thresholds = append(v.Thresholds, htmlThreshold{Name: t.Name, Scope: t.ScopeText(), Limit: t.Limit, Actual: t.Actual, Pass: t.Pass})
 	}
 	return v, nil
 }
@@ -216,8 +216,11 @@ func runKPIs(s *executor.Summary, est *planner.Scenario) []kpi {
 	if est != nil && est.Requests.Expected != nil {
 		reqSub += fmt.Sprintf(" · %s expected", groupThousands(*est.Requests.Expected))
 	}
+	if t := arrivalsText(a); t != "" {
+		reqSub += " · " + t
+	}
 	failClass := ""
-	if a.Failures > 0 {
+	if a.Failures > 0 || a.DroppedArrivals > 0 {
 		failClass = "warn"
 	}
 	out := []kpi{
@@ -331,9 +334,12 @@ func costPanel(s *executor.Summary, est *planner.Scenario) (template.HTML, []str
 		default:
 			notes = append(notes, "The declared bounds held: no response cost more than its reservation.")
 		}
-		if m.UnreportedCharged > 0 {
-			notes = append(notes, fmt.Sprintf("%d responses reported no usage and were charged their reservation.", m.UnreportedCharged))
+		if n := m.UnreportedCharged - a.UnpricedResponses; n > 0 {
+			notes = append(notes, fmt.Sprintf("%d responses reported no usage and were charged their reservation.", n))
 		}
+	}
+	if t := unpricedText(a); t != "" {
+		notes = append(notes, t+".")
 	}
 	return c.render(), notes
 }

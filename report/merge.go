@@ -95,6 +95,8 @@ func Merge(parts ...*executor.Summary) (*executor.Summary, error) {
 		a.Tokens.CacheRead += p.Actual.Tokens.CacheRead
 		a.Tokens.CacheWrite += p.Actual.Tokens.CacheWrite
 		a.LateStarts += p.Actual.LateStarts
+		a.DroppedArrivals += p.Actual.DroppedArrivals
+		a.UnpricedResponses += p.Actual.UnpricedResponses
 		a.RateLimited += p.Actual.RateLimited
 		hits += p.Actual.CacheHitRate * float64(p.Actual.Requests)
 	}
@@ -511,7 +513,7 @@ func addMoney(a, b planner.Money) planner.Money {
 // mergeThresholds judges each threshold again on the merged summary; one that cannot be
 // judged from it keeps the workers' verdict (all must have passed).
 func mergeThresholds(m *executor.Summary, parts []*executor.Summary) ([]executor.ThresholdResult, bool, error) {
-	type key struct{ name, scope string }
+	type key struct{ name, scope, task string }
 	var order []key
 	byKey := map[key]*executor.ThresholdResult{}
 	pass := true
@@ -520,7 +522,7 @@ func mergeThresholds(m *executor.Summary, parts []*executor.Summary) ([]executor
 		pass = pass && p.Pass
 		for _, t := range p.Thresholds {
 			anyThreshold = true
-			k := key{t.Name, t.Scope}
+			k := key{t.Name, t.Scope, t.Task}
 			if r, ok := byKey[k]; ok {
 				r.Pass = r.Pass && t.Pass
 				continue
@@ -537,7 +539,11 @@ func mergeThresholds(m *executor.Summary, parts []*executor.Summary) ([]executor
 	pass = true
 	for _, k := range order {
 		r := *byKey[k]
-		actual, ok, judged, err := evaluateThreshold(m, r.Name, r.Scope, r.Limit)
+		scope := r.Scope
+		if scope == executor.ScopeTask {
+			scope = "task:" + r.Task
+		}
+		actual, ok, judged, err := evaluateThreshold(m, r.Name, scope, r.Limit)
 		if err != nil {
 			return nil, false, err
 		}

@@ -42,8 +42,8 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 	if a.RateLimited > 0 {
 		fmt.Fprintf(w, ", %s rate limited", groupThousands(float64(a.RateLimited)))
 	}
-	if a.LateStarts > 0 {
-		fmt.Fprintf(w, "; %s arrivals started late", groupThousands(float64(a.LateStarts)))
+	if t := arrivalsText(a); t != "" {
+		fmt.Fprintf(w, "; %s", t)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, CostLine(s))
@@ -57,10 +57,13 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 		}
 		fmt.Fprintf(w, "Meter: spent %s, reserved %s at the end, largest worst case %s; %s", pricing.FormatUSD(m.Spent),
 			pricing.FormatUSD(m.Reserved), pricing.FormatUSD(m.LargestWorstCase), held)
-		if m.UnreportedCharged > 0 {
-			fmt.Fprintf(w, "; %d responses without usage charged their reservation", m.UnreportedCharged)
+		if n := m.UnreportedCharged - a.UnpricedResponses; n > 0 {
+			fmt.Fprintf(w, "; %d responses without usage charged their reservation", n)
 		}
 		fmt.Fprintln(w)
+	}
+	if t := unpricedText(a); t != "" {
+		fmt.Fprintln(w, t)
 	}
 	result := "PASS"
 	if !s.Pass {
@@ -73,14 +76,47 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 	return nil
 }
 
-// RunLine is the one line --quiet prints: stop reason, requests, cost.
+// RunLine is the one line --quiet prints: stop reason, requests, arrivals late or dropped,
+// cost.
 func RunLine(s *executor.Summary) string {
 	res := "pass"
 	if !s.Pass {
 		res = "fail"
 	}
-	return fmt.Sprintf("%s/%s: %s, %d requests (%d failed), cost %s, thresholds %s, exit %d",
-		s.Plan, s.Scenario, s.StopReason, s.Actual.Requests, s.Actual.Failures, pricing.FormatUSD(s.Actual.Cost), res, s.ExitCode)
+	arrivals := ""
+	if t := arrivalsText(s.Actual); t != "" {
+		arrivals = ", " + t
+	}
+	unpriced := ""
+	if n := s.Actual.UnpricedResponses; n > 0 {
+		unpriced = fmt.Sprintf(" (%d responses of unknown cost)", n)
+	}
+	return fmt.Sprintf("%s/%s: %s, %d requests (%d failed)%s, cost %s%s, thresholds %s, exit %d",
+		s.Plan, s.Scenario, s.StopReason, s.Actual.Requests, s.Actual.Failures, arrivals, pricing.FormatUSD(s.Actual.Cost), unpriced, res, s.ExitCode)
+}
+
+// arrivalsText says how many arrivals of an open model started late and how many never
+// started (dropped): "" when none did either.
+func arrivalsText(a executor.Actual) string {
+	var parts []string
+	if a.LateStarts > 0 {
+		parts = append(parts, groupThousands(float64(a.LateStarts))+" arrivals started late")
+	}
+	if a.DroppedArrivals > 0 {
+		parts = append(parts, groupThousands(float64(a.DroppedArrivals))+" arrivals dropped (never started)")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// unpricedText says how many responses have an unknown cost: steps with no worst case (an
+// uncapped run) that did not report all their usage, charged nothing for what they did not
+// report. "" when none.
+func unpricedText(a executor.Actual) string {
+	if a.UnpricedResponses == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Unknown cost: %s responses of steps with no worst case did not report their usage in full; what they did not report is unknown and was charged $0",
+		groupThousands(float64(a.UnpricedResponses)))
 }
 
 func runStopText(s *executor.Summary) string {
@@ -171,7 +207,7 @@ func ThresholdTable(w io.Writer, s *executor.Summary) {
 		if !th.Pass {
 			res = "FAIL"
 		}
-		t.AppendRow(table.Row{th.Name, th.Scope, th.Limit, th.Actual, res})
+		t.AppendRow(table.Row{th.Name, th.ScopeText(), th.Limit, th.Actual, res})
 	}
 	t.SetColumnConfigs([]table.ColumnConfig{{Number: 3, Align: text.AlignRight}, {Number: 4, Align: text.AlignRight}})
 	t.Render()

@@ -92,6 +92,12 @@ func SummaryTable(w io.Writer, s *executor.Summary) error {
 	t.Render()
 
 	fmt.Fprintln(w, summaryCostLine(s, est))
+	if t := unpricedText(a); t != "" {
+		fmt.Fprintln(w, t)
+	}
+	if t := arrivalsText(a); t != "" {
+		fmt.Fprintf(w, "Arrivals: %s\n", t)
+	}
 	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %s\n",
 		groupThousands(float64(a.Tokens.Input)), groupThousands(float64(a.Tokens.CacheRead)),
 		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), pctText(a.CacheHitRate))
@@ -118,7 +124,7 @@ func SummaryTable(w io.Writer, s *executor.Summary) error {
 			if !th.Pass {
 				res = "FAIL"
 			}
-			tt.AppendRow(table.Row{th.Name, th.Scope, th.Limit, th.Actual, res})
+			tt.AppendRow(table.Row{th.Name, th.ScopeText(), th.Limit, th.Actual, res})
 		}
 		tt.SetColumnConfigs(rightAligned(3, 4))
 		tt.Render()

@@ -86,12 +86,13 @@ func TestRunThresholdsFail(t *testing.T) {
 		t.Errorf("pass %v exit %d stop %s partial %v", s.Pass, s.ExitCode, s.StopReason, s.Partial)
 	}
 	want := map[string]bool{"plan/p95": false, "plan/failure_rate": true, "plan/total_cost": false,
-		"task:ping/cost_per_request": true, "task:ping/failure_rate": true}
+		"task ping/cost_per_request": true, "task ping/failure_rate": true}
 	for _, th := range s.Thresholds {
-		if pass, ok := want[th.Scope+"/"+th.Name]; !ok || pass != th.Pass {
+		key := strings.TrimSpace(th.Scope+" "+th.Task) + "/" + th.Name
+		if pass, ok := want[key]; !ok || pass != th.Pass {
 			t.Errorf("threshold %+v", th)
 		}
-		delete(want, th.Scope+"/"+th.Name)
+		delete(want, key)
 	}
 	if len(want) > 0 {
 		t.Errorf("thresholds missing: %v", want)
