@@ -155,8 +155,17 @@ func costLine(p executor.Progress) string {
 	} else {
 		b.WriteString(" (no budget)")
 	}
-	fmt.Fprintf(&b, " · %s/min · projected %s", pricing.FormatUSD(p.SpendPerMin), pricing.FormatUSD(p.Projected))
+	fmt.Fprintf(&b, " · %s/min · %s %s", pricing.FormatUSD(p.SpendPerMin), projectedLabel(p), pricing.FormatUSD(p.Projected))
 	return b.String()
+}
+
+// projectedLabel names the projection: "projected (early)" while it still leans on the
+// estimate (before one pacing period or a tenth of the run).
+func projectedLabel(p executor.Progress) string {
+	if p.ProjectedEarly {
+		return "projected (early)"
+	}
+	return "projected"
 }
 
 // budgetBar draws spent (#) and reserved (+) as shares of the budget.
@@ -191,9 +200,13 @@ func plainLine(p executor.Progress) string {
 	if p.Budget != nil {
 		budget = " budget=" + pricing.FormatUSD(*p.Budget)
 	}
-	return fmt.Sprintf("[%s] users=%d rps=%.1f requests=%d failures=%d p95=%s spent=%s reserved=%s%s projected=%s",
+	early := ""
+	if p.ProjectedEarly {
+		early = " (early)"
+	}
+	return fmt.Sprintf("[%s] users=%d rps=%.1f requests=%d failures=%d p95=%s spent=%s reserved=%s%s projected=%s%s",
 		clock(p.Elapsed), p.Users, t.CurrentRPS, t.Requests, t.Failures, msText(t.Latency.P95), pricing.FormatUSD(p.Spent),
-		pricing.FormatUSD(p.Reserved), budget, pricing.FormatUSD(p.Projected))
+		pricing.FormatUSD(p.Reserved), budget, pricing.FormatUSD(p.Projected), early)
 }
 
 func clock(d time.Duration) string {

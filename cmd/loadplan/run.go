@@ -168,13 +168,8 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			seed = uint64(time.Now().UnixNano())
 		}
 	}
-	if o.jsonFile != "" {
-		// Refuse before anything is sent when the summary could not be written.
-		f, err := os.OpenFile(o.jsonFile, os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			return withCode(exitFailed, fmt.Errorf("--json: %w", err))
-		}
-		f.Close()
+	if err := checkOutputs(o); err != nil {
+		return err
 	}
 	estJSON, err := json.Marshal(est)
 	if err != nil {
@@ -238,7 +233,11 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
 	sum, err := executor.Run(runCtx, cfg)
-	if err != nil {
+	var cfgErr *executor.ConfigError
+	if errors.As(err, &cfgErr) {
+		// The plan cannot be compiled into a run: a bad plan, before any request.
+		return withCode(exitUsage, fmt.Errorf("cannot run: %w", err))
+	} else if err != nil {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
@@ -251,6 +250,13 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	}
 	if outErr == nil {
 		outErr = writeExtraReports(o, sum)
+		if outErr != nil && o.jsonFile != "" && sum.ExitCode != exitInterrupted {
+			// The summary written says the run's exit code: rewrite it with the final one.
+			sum.ExitCode = exitFailed
+			if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
+				outErr = errors.Join(outErr, fmt.Errorf("--json: %w", err))
+			}
+		}
 	}
 	if outErr != nil && sum.ExitCode != exitInterrupted {
 		sum.ExitCode = exitFailed
@@ -360,4 +366,29 @@ func writeExtraReports(o *runOptions, s *executor.Summary) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkOutputs refuses, before anything is sent, a run whose reports could not be written
+// (exit 5): every output file is opened for writing, created if need be, and closed, without
+// truncating what is there (a history file is opened for append).
+func checkOutputs(o *runOptions) error {
+	files := []struct {
+		flag, path string
+		mode       int
+	}{
+		{"--json", o.jsonFile, os.O_WRONLY | os.O_CREATE},
+		{"--html", o.htmlFile, os.O_WRONLY | os.O_CREATE},
+		{"--history", o.historyFile, os.O_WRONLY | os.O_CREATE | os.O_APPEND},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		fh, err := os.OpenFile(f.path, f.mode, 0o644)
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("%s: %w", f.flag, err))
+		}
+		fh.Close()
+	}
+	return nil
 }
