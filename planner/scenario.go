@@ -69,6 +69,9 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 	// Iterations (one task each) in the three cases, and user starts (each runs on_start).
 	var itLow, itExp float64
 	var itWorst *float64
+	// rateUnknown: no wait and no expected latency, so nothing bounds how many requests a
+	// user sends: the counts are unknown, and so is the cost unless every task is free.
+	rateUnknown := false
 	var starts float64
 	var fullRate, worstRate float64 // iterations per second at full load
 	w := s.Wait
@@ -126,9 +129,11 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 				out.Warnings = append(out.Warnings, "users do not wait between tasks: with a fast server the number of requests has no bound, so there is no worst case; add wait: {constant: 1s} or pacing")
 			}
 			if expPeriod == 0 {
-				return nil, fmt.Errorf("scenario %s: no wait and no expected latency: the request rate has no bound; add wait: or expect.latency", s.Name)
+				rateUnknown = true
+				out.Warnings = append(out.Warnings, "no wait and no expected latency: the number of requests cannot be estimated (unknown), nor their cost unless every task is free; add wait: or expect.latency")
+			} else {
+				out.Assumptions = append(out.Assumptions, fmt.Sprintf("%.1f user-seconds of load; each user runs a task every %.2fs on average (wait %s + mean latency %.2fs)", us, expPeriod, seconds(w.Mean()), latExp))
 			}
-			out.Assumptions = append(out.Assumptions, fmt.Sprintf("%.1f user-seconds of load; each user runs a task every %.2fs on average (wait %s + mean latency %.2fs)", us, expPeriod, seconds(w.Mean()), latExp))
 		}
 		if len(s.Stages) == 0 && s.SpawnRate > 0 {
 			out.Assumptions = append(out.Assumptions, fmt.Sprintf("users start at %g per second up to %d", s.SpawnRate, s.Users))
@@ -142,6 +147,7 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 	costWorstKnown := true
 	var worstPer *decimal.Decimal
 	noBound := []string{}
+	tasksFree := true // every task's every step is free
 	track := func(c stepCosts, name string) {
 		if !c.worstKnown {
 			costWorstKnown = false
@@ -176,6 +182,22 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 		te.Cost = Money{Low: ptr(tl), Expected: ptr(tx)}
 		if tWorstKnown {
 			te.Cost.Worst = ptr(tw)
+		}
+		free := true
+		for _, st := range tm.t.Steps {
+			free = free && st.Cost.Kind == plan.CostFree
+		}
+		tasksFree = tasksFree && free
+		if rateUnknown {
+			// Unknown counts; a free task costs nothing however many times it runs.
+			te.Requests = Counts{}
+			te.Cost = Money{}
+			if free {
+				te.Cost = Money{Low: ptr(decimal.Zero), Expected: ptr(decimal.Zero), Worst: ptr(decimal.Zero)}
+			}
+			out.Tokens = out.Tokens.add(te.Tokens, 1)
+			out.Tasks = append(out.Tasks, te)
+			continue
 		}
 		reqLow += *te.Requests.Low
 		reqExp += *te.Requests.Expected
@@ -221,6 +243,15 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 	if worstKnown && costWorstKnown {
 		out.Cost.Worst = ptr(costWorst)
 	}
+	if rateUnknown {
+		// The tasks' counts are unknown; the cost is what on_start costs when every task is
+		// free, else unknown (an unknown cost is never zero: the gate fails closed).
+		out.Requests = Counts{}
+		out.Cost = Money{}
+		if tasksFree && costWorstKnown {
+			out.Cost = Money{Low: ptr(costLow), Expected: ptr(costExp), Worst: ptr(costWorst)}
+		}
+	}
 	if costWorstKnown {
 		out.WorstPerRequest = worstPer
 	}
@@ -250,6 +281,9 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, tasks []taskModel, 
 	for _, th := range s.Thresholds {
 		switch th.Kind {
 		case plan.ThRPS:
+			if out.Requests.Expected == nil {
+				break // the rate is unknown: nothing to compare
+			}
 			switch {
 			case worstRPS > 0 && worstRPS < th.Ratio:
 				ws = append(ws, fmt.Sprintf("threshold rps %s cannot be reached: %s at full load sends at most %.2f requests/s (expected %.2f/s)", th.Text, loadText(s, out), worstRPS, rps))

@@ -180,3 +180,33 @@ func TestEarlyProjectionShown(t *testing.T) {
 		t.Errorf("cost line %q", line)
 	}
 }
+
+const freeNoWaitPlan = `version: 1
+name: free
+target: TARGET
+tasks:
+  ping: {request: {path: /ping}, price: free}
+scenarios:
+  s: {users: 1, duration: 300ms, wait: {constant: 0s}}
+`
+
+// TestRunFreeNoWait: a free plan with no wait and no expected latency has an unknown request
+// count but a known cost of zero: it runs without a budget; a priced one fails the gate
+// closed.
+func TestRunFreeNoWait(t *testing.T) {
+	srv, hits := slowServer(t, 0)
+	code, stdout, stderr := runCLI(t, "run", writePlan(t, freeNoWaitPlan, srv.URL), "--no-budget", "--quiet")
+	if code != exitOK || hits.Load() == 0 {
+		t.Errorf("--no-budget: exit %d, %d requests\n%s\n%s", code, hits.Load(), stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "run", writePlan(t, freeNoWaitPlan, srv.URL), "--budget", "1", "--quiet")
+	if code != exitOK {
+		t.Errorf("--budget 1: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	priced := strings.Replace(freeNoWaitPlan, "price: free", "price: 0.01", 1)
+	n := hits.Load()
+	code, stdout, stderr = runCLI(t, "run", writePlan(t, priced, srv.URL), "--budget", "1", "--quiet")
+	if code != exitGate || hits.Load() != n {
+		t.Errorf("priced: exit %d, want 3, %d requests sent\n%s\n%s", code, hits.Load()-n, stdout, stderr)
+	}
+}
