@@ -40,7 +40,7 @@ IFS=, read -r -a TOOL_LIST <<<"$TOOLS"
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 
 check_cores
-need_tools go time taskset jq curl
+need_tools go time taskset ps jq curl
 for t in "${TOOL_LIST[@]}"; do
 	case $t in
 	loadplan) ;;
@@ -155,9 +155,10 @@ run_one() {
 		-v s0="$s0" -v s1="$s1" -v mt="$((m1 - m0))" -v hz="$TICKS" \
 		-v rc="$rc" -v client="$client" -v note="${note# }" 'BEGIN {
 		split(t, x, " "); wall = x[1]; u = x[2]; s = x[3]; rss = x[4] / 1024
-		# others: CPU that neither steal, the generator nor the mock used, in % of both cores
+		# others: user and system CPU of other processes (not steal, not interrupts, not the
+		# generator, not the mock), in % of both cores: what a shared machine takes
 		split(s0, a, " "); split(s1, b, " "); dt = b[2] - a[2]
-		busy = dt - (b[3] - a[3]) - (b[1] - a[1]) - (u + s) * hz - mt
+		busy = dt - (b[3] - a[3]) - (b[1] - a[1]) - (b[4] - a[4]) - (u + s) * hz - mt
 		others = dt > 0 ? 100 * (busy < 0 ? 0 : busy) / dt : 0
 		mockpct = wall > 0 ? 100 * mt / hz / wall : 0
 		n = c3 - c0

@@ -81,13 +81,14 @@ apt_install() { # apt_install PACKAGE...: Debian/Ubuntu packages
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
 }
 
-# need_tools TOOL...: installs what is missing. Tools: time taskset jq curl hey wrk vegeta go.
+# need_tools TOOL...: installs what is missing. Tools: time taskset ps jq curl hey wrk vegeta go.
 need_tools() {
 	local t
 	for t in "$@"; do
 		case $t in
 		time) [[ -x /usr/bin/time ]] || apt_install time ;;
 		taskset) command -v taskset >/dev/null || apt_install util-linux ;;
+		ps) command -v ps >/dev/null || apt_install procps ;;
 		jq | curl | hey | wrk) command -v "$t" >/dev/null || apt_install "$t" ;;
 		go) command -v go >/dev/null || die "Go is needed to build loadplan (https://go.dev/dl/)" ;;
 		vegeta)
@@ -159,28 +160,33 @@ free_port() {
 }
 
 # start_mock ARGS...: runs `loadplan mock ARGS` pinned to MOCK_CPU on a free loopback port,
-# bounded by MOCK_TIMEOUT seconds; sets MOCK_URL and MOCK_PID and waits until it answers.
+# bounded by MOCK_TIMEOUT seconds; sets MOCK_URL, MOCK_PID (the timeout process) and MOCK_PROC
+# (the mock) and waits until it answers. A port taken between the check and the bind (another
+# program's) is retried on another port.
 start_mock() {
-	local port
-	port=$(free_port)
-	MOCK_URL=http://127.0.0.1:$port
-	timeout -k 5 "${MOCK_TIMEOUT:-3600}" taskset -c "$MOCK_CPU" "$LP" mock --addr "127.0.0.1:$port" "$@" \
-		>"$OUT/mock.log" 2>&1 &
-	MOCK_PID=$!
-	BENCH_PIDS+=("$MOCK_PID")
-	MOCK_PROC=$(generator_pid "$MOCK_PID" 1)
-	for _ in $(seq 100); do
-		if curl -sf -o /dev/null "$MOCK_URL/health"; then
-			log "mock ($*) at $MOCK_URL on core $MOCK_CPU"
-			return
-		fi
-		kill -0 "$MOCK_PID" 2>/dev/null || {
-			cat "$OUT/mock.log" >&2
-			die "the mock did not start"
-		}
-		sleep 0.1
+	local port attempt
+	for attempt in 1 2 3 4 5; do
+		port=$(free_port)
+		MOCK_URL=http://127.0.0.1:$port
+		timeout -k 5 "${MOCK_TIMEOUT:-3600}" taskset -c "$MOCK_CPU" "$LP" mock --addr "127.0.0.1:$port" "$@" \
+			>"$OUT/mock.log" 2>&1 &
+		MOCK_PID=$!
+		BENCH_PIDS+=("$MOCK_PID")
+		for _ in $(seq 100); do
+			if curl -sf -o /dev/null "$MOCK_URL/health"; then
+				MOCK_PROC=$(generator_pid "$MOCK_PID" 1)
+				log "mock ($*) at $MOCK_URL on core $MOCK_CPU"
+				return
+			fi
+			kill -0 "$MOCK_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_mock
+		grep -q "address already in use" "$OUT/mock.log" || break
+		log "port $port was taken: trying another"
 	done
-	die "the mock did not answer at $MOCK_URL"
+	cat "$OUT/mock.log" >&2
+	die "the mock did not start at $MOCK_URL"
 }
 
 stop_mock() {
@@ -206,20 +212,11 @@ ledger_tokens() {
 	curl -sf "$MOCK_URL/_mock/ledger" | jq -r '"\(.tokens.input) \(.tokens.output) \(.tokens.cache_read) \(.tokens.cache_write) \(.cost)"'
 }
 
-# cpu_stat: "steal total idle" clock ticks of all CPUs from /proc/stat (total = user..steal,
-# idle = idle + iowait).
+# cpu_stat: "steal total idle irq" clock ticks of all CPUs from /proc/stat (total =
+# user..steal, idle = idle + iowait, irq = irq + softirq: the kernel's packet processing,
+# which no process is charged for and which grows with the request rate).
 cpu_stat() {
-	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t, $5 + $6; exit }' /proc/stat
-}
-
-# others_pct "S0 T0 I0" "S1 T1 I1" OWN_TICKS: the CPU time that other processes (neither
-# steal nor ours: OWN_TICKS) used over an interval, in % of all CPU time. On a shared machine
-# this, more than steal, is what disturbs a benchmark.
-others_pct() {
-	awk -v a="$1" -v b="$2" -v own="$3" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		dt = y[2] - x[2]; busy = dt - (y[3] - x[3]) - (y[1] - x[1]) - own
-		if (busy < 0) busy = 0
-		printf "%.1f", (dt > 0 ? 100 * busy / dt : 0) }'
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t, $5 + $6, $7 + $8; exit }' /proc/stat
 }
 
 # cpu_ticks PID: the user+system clock ticks PID has used so far (0 when it is gone).

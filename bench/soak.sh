@@ -24,7 +24,7 @@ DUR_S=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
 [[ $DUR_S -ge $((2 * INTERVAL)) ]] || die "--minutes must cover at least two --interval samples"
 
 check_cores
-need_tools go time taskset jq curl
+need_tools go time taskset ps jq curl
 make_out soak
 build_loadplan run
 

@@ -30,7 +30,7 @@ NOFILE=$(ulimit -n)
 	die "open-file limit $NOFILE (hard limit $(ulimit -Hn)) is too low for $USERS users: raise it (as root: ulimit -Hn 65536)"
 
 check_cores
-need_tools go time taskset jq curl
+need_tools go time taskset ps jq curl
 make_out users
 build_loadplan run
 
