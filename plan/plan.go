@@ -83,6 +83,15 @@ func (w Wait) Mean() time.Duration {
 	return w.Min
 }
 
+// Variance is the variance of the wait, in seconds² (uniform for between, else 0).
+func (w Wait) Variance() float64 {
+	if w.Kind != WaitBetween {
+		return 0
+	}
+	d := (w.Max - w.Min).Seconds()
+	return d * d / 12
+}
+
 // DataFile is a file of rows that requests draw from at random ({{data.NAME.FIELD}}).
 type DataFile struct {
 	Name   string

@@ -164,6 +164,7 @@ type stepCosts struct {
 	worstKnown      bool
 	lowTok, expTok  Tokens
 	latLow, latExp  float64 // seconds: p95 (low case) and mean (expected)
+	latVar          float64 // seconds²: the variance of the latency
 	latGiven        bool
 }
 
@@ -203,6 +204,7 @@ func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
 	var c stepCosts
 	e := st.Expect
 	c.latExp, c.latLow, c.latGiven = latencyMean(e.Latency), latencyP95(e.Latency), e.Latency.Median > 0
+	c.latVar = latencyVar(e.Latency)
 	switch st.Cost.Kind {
 	case plan.CostFree:
 		c.worstKnown = true
@@ -256,6 +258,17 @@ func latencyMean(d plan.Dist) float64 {
 	}
 	sigma := math.Log(d.P95.Seconds()/m) / z95
 	return m * math.Exp(sigma*sigma/2)
+}
+
+// latencyVar is the variance of that log-normal: mean²·(exp(σ²) − 1).
+func latencyVar(d plan.Dist) float64 {
+	m := d.Median.Seconds()
+	if d.P95 <= d.Median || m == 0 {
+		return 0
+	}
+	sigma := math.Log(d.P95.Seconds()/m) / z95
+	mean := m * math.Exp(sigma*sigma/2)
+	return mean * mean * math.Expm1(sigma*sigma)
 }
 
 func latencyP95(d plan.Dist) float64 {

@@ -28,6 +28,7 @@ type taskModel struct {
 	share          float64
 	steps          []stepCosts
 	latExp, latLow float64 // one iteration's latency, seconds
+	latVar         float64 // its variance, seconds²
 }
 
 // EstimateScenario estimates one scenario. The model is DESIGN.md's "Estimation": request
@@ -45,6 +46,7 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 	}
 	var tasks []taskModel
 	var latExp, latLow, stepsPerIter float64
+	var latSecondMoment, lowSecondMoment float64 // E[L²] of one iteration's latency, both cases
 	noLatency := []string{}
 	for _, t := range p.Tasks {
 		tm := taskModel{t: t, share: float64(t.Weight) / total}
@@ -59,9 +61,12 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 			tm.steps = append(tm.steps, c)
 			tm.latExp += c.latExp
 			tm.latLow += c.latLow
+			tm.latVar += c.latVar
 		}
 		latExp += tm.share * tm.latExp
 		latLow += tm.share * tm.latLow
+		latSecondMoment += tm.share * (tm.latVar + tm.latExp*tm.latExp)
+		lowSecondMoment += tm.share * tm.latLow * tm.latLow
 		stepsPerIter += tm.share * float64(len(t.Steps))
 		tasks = append(tasks, tm)
 	}
@@ -114,15 +119,22 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 			expPeriod := w.Mean().Seconds() + latExp
 			lowPeriod := w.Mean().Seconds() + latLow
 			worstPeriod := w.Min.Seconds()
+			// A user starts a task when it starts and then one every period on average, and
+			// the task under way at the end still counts: by renewal theory a user active for
+			// T seconds starts T/E[P] + 1/2 + Var(P)/(2·E[P]²) tasks on average (the first at
+			// once). In the worst case (fixed shortest period) it is at most T/P + 1.
+			waitVar := w.Variance()
 			if expPeriod > 0 {
-				itExp = us / expPeriod
+				periodVar := waitVar + latSecondMoment - latExp*latExp
+				itExp = us/expPeriod + starts*(0.5+periodVar/(2*expPeriod*expPeriod))
 				fullRate = float64(out.MaxUsers) / expPeriod
 			}
 			if lowPeriod > 0 {
-				itLow = us / lowPeriod
+				periodVar := waitVar + lowSecondMoment - latLow*latLow
+				itLow = us/lowPeriod + starts*(0.5+periodVar/(2*lowPeriod*lowPeriod))
 			}
 			if worstPeriod > 0 {
-				itWorst = ptr(us / worstPeriod)
+				itWorst = ptr(us/worstPeriod + starts)
 				worstRate = float64(out.MaxUsers) / worstPeriod
 				out.Assumptions = append(out.Assumptions, fmt.Sprintf("worst case: latency 0 and every wait its shortest (%s)", seconds(w.Min)))
 			} else {
@@ -132,7 +144,7 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 				rateUnknown = true
 				out.Warnings = append(out.Warnings, "no wait and no expected latency: the number of requests cannot be estimated (unknown), nor their cost unless every task is free; add wait: or expect.latency")
 			} else {
-				out.Assumptions = append(out.Assumptions, fmt.Sprintf("%.1f user-seconds of load; each user runs a task every %.2fs on average (wait %s + mean latency %.2fs)", us, expPeriod, seconds(w.Mean()), latExp))
+				out.Assumptions = append(out.Assumptions, fmt.Sprintf("%.1f user-seconds of load; each user runs a task every %.2fs on average (wait %s + mean latency %.2fs), its first at once", us, expPeriod, seconds(w.Mean()), latExp))
 			}
 		}
 		if len(s.Stages) == 0 && s.SpawnRate > 0 {
