@@ -416,7 +416,7 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 }
 
 func (r *runner) overrunProm(s *stat, excess, held decimal.Decimal) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew $%s more than every request not yet settled reserved ($%s): the declared bounds do not hold, or the counters count traffic that is not this run's",
+	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew $%s more than every request not yet settled reserved ($%s): the declared bounds do not hold, or the counters count traffic that is not this step's (other clients of the service, other steps of the run)",
 		s.name, excess, held)}
 	r.stop(cause)
 	r.abort(cause)
