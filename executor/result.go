@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"github.com/loadplan/loadplan/plan"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -25,7 +26,7 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	elapsed := ended.Sub(started)
 	s := &Summary{Schema: SummarySchema, Plan: r.cfg.Plan.Name, Scenario: r.sc.Name,
 		StartedAt: started.UTC(), EndedAt: ended.UTC(), StopReason: reason, StopDetail: detail,
-		Estimate: r.cfg.Estimate, Target: r.cfg.Target, Seed: r.cfg.Seed,
+		Estimate: r.cfg.Estimate, Target: plan.RedactURL(r.cfg.Target), Seed: r.cfg.Seed,
 		DurationS: elapsed.Seconds(), Partial: partial,
 		Tasks: []TaskStats{}, Failures: r.stats.failureList(), Timeline: r.timeline, Thresholds: []ThresholdResult{}}
 	if s.Timeline == nil {
