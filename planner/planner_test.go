@@ -197,3 +197,18 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestPrometheusOverlapWarning(t *testing.T) {
+	promStep := usageStep("dte", "claude-sonnet-4-5", plan.Expect{InputTokens: 100, OutputTokens: 10, MaxOutputTokens: 20})
+	promStep.Cost.Usage = plan.UsageSource{Kind: plan.UsagePrometheus, Path: "/metrics", Fields: map[string]string{"input": "t{type=\"input\"}"}}
+	chat := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: 100, OutputTokens: 10, MaxOutputTokens: 20})
+	s := &plan.Scenario{Name: "s", Users: 1, Duration: time.Minute, Wait: plan.Wait{Kind: plan.WaitConstant, Min: time.Second, Max: time.Second}}
+	alone := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "dte", Weight: 1, Steps: []*plan.Step{promStep}}}, Scenarios: []*plan.Scenario{s}}
+	if w := strings.Join(estimate(t, alone, s).Warnings, "\n"); strings.Contains(w, "charged twice") {
+		t.Errorf("one Prometheus step alone: %s", w)
+	}
+	both := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "dte", Weight: 1, Steps: []*plan.Step{promStep}}, {Name: "chat", Weight: 1, Steps: []*plan.Step{chat}}}, Scenarios: []*plan.Scenario{s}}
+	if w := strings.Join(estimate(t, both, s).Warnings, "\n"); !strings.Contains(w, "dte is priced by the service's Prometheus counters, which also count the usage of chat") {
+		t.Errorf("warnings: %s", w)
+	}
+}

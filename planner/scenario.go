@@ -322,6 +322,9 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, tasks []taskModel, 
 			}
 		}
 	}
+	if w := prometheusOverlap(p); w != "" {
+		ws = append(ws, w)
+	}
 	if p.RateLimit.RPM > 0 && rps*60 > float64(p.RateLimit.RPM) {
 		ws = append(ws, fmt.Sprintf("%.0f requests/min at full load is above the plan's rate_limit of %d rpm: the client will hold requests back", rps*60, p.RateLimit.RPM))
 	}
@@ -364,4 +367,32 @@ func fmtNum(x float64) string {
 		return fmt.Sprintf("%.0f", x)
 	}
 	return fmt.Sprintf("%.1f", x)
+}
+
+// prometheusOverlap warns when a step priced by the service's Prometheus counters shares them
+// with other priced steps: the counters count every request the service serves, so the other
+// steps' tokens would be charged twice (and may be seen as an overrun).
+func prometheusOverlap(p *plan.Plan) string {
+	var prom, others []string
+	for _, st := range allSteps(p) {
+		switch {
+		case st.Cost.Kind == plan.CostUsage && st.Cost.Usage.Kind == plan.UsagePrometheus:
+			prom = append(prom, st.Name)
+		case st.Cost.Kind == plan.CostUsage || st.Cost.Kind == plan.CostFlat:
+			others = append(others, st.Name)
+		}
+	}
+	if len(prom) == 0 || len(prom)+len(others) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s priced by the service's Prometheus counters, which also count the usage of %s: those requests would be charged twice; price by counters only when they count nothing else (one step, or one step per counter)",
+		strings.Join(prom, ", "), plural(len(prom), "is", "are"), strings.Join(append(prom[1:len(prom):len(prom)], others...), ", "))
+}
+
+func allSteps(p *plan.Plan) []*plan.Step {
+	steps := append([]*plan.Step(nil), p.OnStart...)
+	for _, t := range p.Tasks {
+		steps = append(steps, t.Steps...)
+	}
+	return steps
 }
