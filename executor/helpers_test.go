@@ -19,7 +19,7 @@ import (
 
 // parsePlan parses a plan written in a test; TARGET in it becomes target. Data files may be
 // given as name → content and are written next to it.
-func parsePlan(t *testing.T, yaml, target string, files map[string]string) *plan.Plan {
+func parsePlan(t testing.TB, yaml, target string, files map[string]string) *plan.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -38,7 +38,7 @@ func parsePlan(t *testing.T, yaml, target string, files map[string]string) *plan
 // worstBounds computes the steps' worst cases as the planner does (DESIGN.md, "Estimation":
 // input at max_input_tokens with the cacheable prefix written at the 1-hour rate, output at
 // its bound); the executor does not import the planner.
-func worstBounds(t *testing.T, p *plan.Plan, cat *pricing.Catalog) map[*plan.Step]Bound {
+func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Step]Bound {
 	t.Helper()
 	out := map[*plan.Step]Bound{}
 	steps := append([]*plan.Step(nil), p.OnStart...)
@@ -69,7 +69,7 @@ func worstBounds(t *testing.T, p *plan.Plan, cat *pricing.Catalog) map[*plan.Ste
 }
 
 // config is a run of scenario s of p against target with the given budget (nil: none).
-func config(t *testing.T, p *plan.Plan, scenario, target string, budget *decimal.Decimal) Config {
+func config(t testing.TB, p *plan.Plan, scenario, target string, budget *decimal.Decimal) Config {
 	t.Helper()
 	sc := p.Scenario(scenario)
 	if sc == nil {
@@ -93,7 +93,7 @@ func run(t *testing.T, cfg Config) *Summary {
 }
 
 // server starts an httptest server closed at the test's end.
-func server(t *testing.T, h http.Handler) *httptest.Server {
+func server(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -101,7 +101,7 @@ func server(t *testing.T, h http.Handler) *httptest.Server {
 }
 
 // startMock starts the embedded mock with cfg changed by edit, stopped at the test's end.
-func startMock(t *testing.T, edit func(*mock.Config)) (string, *mock.Server) {
+func startMock(t testing.TB, edit func(*mock.Config)) (string, *mock.Server) {
 	t.Helper()
 	cfg, err := mock.Profile("default")
 	if err != nil {
@@ -124,7 +124,7 @@ func startMock(t *testing.T, edit func(*mock.Config)) (string, *mock.Server) {
 }
 
 // testRunner builds a runner whose steps can be run one by one (white-box tests).
-func testRunner(t *testing.T, cfg Config) *runner {
+func testRunner(t testing.TB, cfg Config) *runner {
 	t.Helper()
 	r, err := newRunner(cfg)
 	if err != nil {
