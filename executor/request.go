@@ -61,8 +61,11 @@ type step struct {
 	contains []byte
 	retryOn  []int
 	cost     *pricer
-	needJSON bool  // the body is decoded (captures, JSON checks, usage from the body)
-	tpm      int64 // tokens taken from the tokens-per-minute limiter before sending
+	needJSON bool // the body is decoded (captures, JSON checks, usage from the body)
+	// usageOnly: nothing but the usage source reads the body, and it reads only its
+	// top-level usage object (anthropic, openai): the body is scanned, not decoded.
+	usageOnly bool
+	tpm       int64 // tokens taken from the tokens-per-minute limiter before sending
 }
 
 type kv struct {
@@ -160,6 +163,8 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 		return nil, err
 	}
 	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || s.cost.bodyUsage()
+	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 &&
+		(s.cost.ukind == usage.KindAnthropic || s.cost.ukind == usage.KindOpenAI)
 	s.tpm = ps.Expect.InputTokens + ps.Expect.OutputTokens
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
@@ -363,10 +368,15 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 	o.complete = true
 	b := buf.Bytes()
 	if s.needJSON && n > 0 {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
 		var v any
-		if err := dec.Decode(&v); err == nil {
+		var err error
+		if s.usageOnly {
+			v, err = usageBody(b)
+		}
+		if !s.usageOnly || err == errNotObject {
+			v, err = decodeUsing(b)
+		}
+		if err == nil {
 			o.body = v
 		} else if ok {
 			o.res.failure = "invalid JSON"
