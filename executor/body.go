@@ -335,7 +335,7 @@ func (s *jsonScanner) decode() any {
 				s.i++
 				s.space()
 			}
-			k := s.decodeString()
+			k := s.decodeKey()
 			s.space()
 			s.i++ // ':'
 			m[k] = s.decode()
@@ -369,6 +369,33 @@ func (s *jsonScanner) decode() any {
 	start := s.i
 	s.number()
 	return json.Number(s.b[start:s.i])
+}
+
+// usageKeys are the members of the providers' usage objects, interned: their keys are not
+// allocated per response.
+var usageKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"input_tokens", "output_tokens", "cache_creation_input_tokens",
+		"cache_read_input_tokens", "cache_creation", "ephemeral_5m_input_tokens",
+		"ephemeral_1h_input_tokens", "server_tool_use", "web_search_requests", "service_tier",
+		"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
+		"completion_tokens_details", "cached_tokens", "audio_tokens", "reasoning_tokens",
+		"accepted_prediction_tokens", "rejected_prediction_tokens", "input_tokens_details",
+		"output_tokens_details"} {
+		m[k] = k
+	}
+	return m
+}()
+
+// decodeKey is decodeString for an object's key, interned when it is a usage key.
+func (s *jsonScanner) decodeKey() string {
+	if end := bytes.IndexByte(s.b[s.i+1:], '"'); end >= 0 {
+		if k, ok := usageKeys[string(s.b[s.i+1:s.i+1+end])]; ok {
+			s.i += end + 2
+			return k
+		}
+	}
+	return s.decodeString()
 }
 
 // decodeString decodes the valid string at s.i as encoding/json does (escapes resolved,

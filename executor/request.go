@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -45,23 +46,28 @@ const (
 // step is a plan step compiled for sending: templates parsed, paths compiled, its statistics
 // row and its cost rule resolved.
 type step struct {
-	p        *plan.Step
-	stat     *stat
-	method   string
-	url      *tmpl // the full URL: the target's base and the path, or the step's absolute URL
-	query    []kv
-	headers  []kv
-	json     *jsonNode
-	body     *tmpl
-	stream   bool
-	timeout  time.Duration
-	captures []capture
-	checks   []jsonCheck
-	status   []int // the statuses that succeed; nil: any 2xx
-	contains []byte
-	retryOn  []int
-	cost     *pricer
-	needJSON bool // the body is decoded (captures, JSON checks, usage from the body)
+	p      *plan.Step
+	stat   *stat
+	method string
+	url    *tmpl // the full URL: the target's base and the path, or the step's absolute URL
+	query  []kv
+	// The request's headers: those whose value is fixed, with the defaults that apply, built
+	// once (each request gets a copy of the map; the values are shared, never written), and
+	// the templated ones, rendered per request in plan order.
+	staticHeader http.Header
+	headers      []dynHeader
+	json         *jsonNode
+	body         *tmpl
+	staticBody   []byte // the body when it has no template (shared, never written)
+	stream       bool
+	timeout      time.Duration
+	captures     []capture
+	checks       []jsonCheck
+	status       []int // the statuses that succeed; nil: any 2xx
+	contains     []byte
+	retryOn      []int
+	cost         *pricer
+	needJSON     bool // the body is decoded (captures, JSON checks, usage from the body)
 	// usageOnly: nothing but the usage source reads the body, and it reads only its
 	// top-level usage object (anthropic, openai): the body is scanned, not decoded.
 	usageOnly bool
@@ -71,6 +77,15 @@ type step struct {
 type kv struct {
 	name string
 	val  *tmpl
+}
+
+// dynHeader is a templated header. Every one is rendered, in plan order (a {{seq}} or a data
+// row is drawn even when a later header of the same name replaces it); only the last of a
+// name (final) is sent, or its default when it renders empty (def).
+type dynHeader struct {
+	kv
+	final bool
+	def   string
 }
 
 type capture struct {
@@ -124,13 +139,14 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 		}
 		s.query = append(s.query, kv{q.Name, t})
 	}
+	var headers []kv
 	for _, hs := range [][]plan.Header{p.Headers, req.Headers} {
 		for _, h := range hs {
 			t, err := compileTemplate(h.Value, p.Data)
 			if err != nil {
 				return nil, fmt.Errorf("%s: header %s: %w", ps.Name, h.Name, err)
 			}
-			s.headers = append(s.headers, kv{http.CanonicalHeaderKey(h.Name), t})
+			headers = append(headers, kv{http.CanonicalHeaderKey(h.Name), t})
 		}
 	}
 	if req.JSON != nil {
@@ -141,7 +157,11 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 		if s.body, err = compileTemplate(req.Body, p.Data); err != nil {
 			return nil, fmt.Errorf("%s: body: %w", ps.Name, err)
 		}
+		if s.body.static {
+			s.staticBody = []byte(s.body.lit)
+		}
 	}
+	s.compileHeaders(headers)
 	for _, c := range ps.Capture {
 		path, err := jsonpath.Compile(c.Path)
 		if err != nil {
@@ -206,39 +226,87 @@ type prepared struct {
 	body   []byte
 }
 
+// userHeader names the user a request is sent for; it replaces any header of that name.
+const userHeader = "X-Loadplan-User"
+
+// compileHeaders splits a step's headers (in plan order, names canonical) into the fixed
+// ones, built once with the defaults that apply (User-Agent; Content-Type for a JSON body;
+// Accept for a stream: each when the plan sets none, or sets it empty), and the templated
+// ones.
+func (s *step) compileHeaders(headers []kv) {
+	defaults := map[string]string{"User-Agent": userAgent}
+	if s.json != nil {
+		defaults["Content-Type"] = "application/json"
+	}
+	if s.stream {
+		defaults["Accept"] = "text/event-stream"
+	}
+	last := map[string]int{}
+	for i, h := range headers {
+		last[h.name] = i
+	}
+	s.staticHeader = make(http.Header, len(last)+len(defaults))
+	for i, h := range headers {
+		final := last[h.name] == i && h.name != userHeader
+		if !h.val.static {
+			s.headers = append(s.headers, dynHeader{kv: h, final: final, def: defaults[h.name]})
+		} else if final {
+			v := h.val.lit
+			if v == "" && defaults[h.name] != "" {
+				v = defaults[h.name]
+			}
+			s.staticHeader[h.name] = []string{v}
+		}
+	}
+	for name, v := range defaults {
+		if _, set := last[name]; !set {
+			s.staticHeader[name] = []string{v}
+		}
+	}
+}
+
 func (r *runner) prepare(s *step, rc *renderCtx) prepared {
 	var pr prepared
-	buf := s.url.appendTo(make([]byte, 0, 128), rc)
-	for i, q := range s.query {
-		if i == 0 {
-			buf = append(buf, '?')
-		} else {
-			buf = append(buf, '&')
+	if s.url.static && len(s.query) == 0 {
+		pr.url = s.url.lit
+	} else {
+		buf := s.url.appendTo(make([]byte, 0, 128), rc)
+		for i, q := range s.query {
+			if i == 0 {
+				buf = append(buf, '?')
+			} else {
+				buf = append(buf, '&')
+			}
+			buf = append(buf, url.QueryEscape(q.name)...)
+			buf = append(buf, '=')
+			buf = append(buf, url.QueryEscape(q.val.render(rc))...)
 		}
-		buf = append(buf, url.QueryEscape(q.name)...)
-		buf = append(buf, '=')
-		buf = append(buf, url.QueryEscape(q.val.render(rc))...)
+		pr.url = string(buf)
 	}
-	pr.url = string(buf)
-	pr.header = make(http.Header, len(s.headers)+3)
-	for _, h := range s.headers {
-		pr.header[h.name] = []string{h.val.render(rc)}
+	// A copy of the fixed headers: net/http reads a request's header map and never writes
+	// it, nor the value slices shared with the step.
+	pr.header = maps.Clone(s.staticHeader)
+	for i := range s.headers {
+		h := &s.headers[i]
+		v := h.val.render(rc)
+		if !h.final {
+			continue
+		}
+		if v == "" && h.def != "" {
+			v = h.def
+		}
+		pr.header[h.name] = []string{v}
 	}
-	pr.header["X-Loadplan-User"] = []string{rc.u.idText}
-	if pr.header.Get("User-Agent") == "" {
-		pr.header["User-Agent"] = []string{userAgent}
-	}
+	pr.header[userHeader] = rc.u.idHeader
 	switch {
+	case s.json != nil && s.json.raw != nil:
+		pr.body = s.json.raw
 	case s.json != nil:
 		pr.body = s.json.encode(make([]byte, 0, 256), rc)
-		if pr.header.Get("Content-Type") == "" {
-			pr.header["Content-Type"] = []string{"application/json"}
-		}
+	case s.staticBody != nil:
+		pr.body = s.staticBody
 	case s.body != nil:
 		pr.body = s.body.appendTo(nil, rc)
-	}
-	if s.stream && pr.header.Get("Accept") == "" {
-		pr.header["Accept"] = []string{"text/event-stream"}
 	}
 	return pr
 }
@@ -262,7 +330,13 @@ type outcome struct {
 	complete  bool // the response was read to its end (a stream: its final event)
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bodyReader is a pooled buffer for a body read whole, with its bound.
+type bodyReader struct {
+	buf bytes.Buffer
+	lr  io.LimitedReader
+}
+
+var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
 
 // send makes one attempt of a prepared request and reads its response.
 func (r *runner) send(s *step, pr *prepared) (o outcome) {
@@ -296,8 +370,7 @@ func (r *runner) send(s *step, pr *prepared) (o outcome) {
 		o.report, o.reportErr = usage.FromHeaders(resp.Header, s.cost.headerSpec)
 	}
 	ok := s.statusOK(resp.StatusCode)
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == "text/event-stream" {
+	if isEventStream(resp.Header.Get("Content-Type")) {
 		r.readStream(ctx, s, resp, start, &o)
 	} else {
 		r.readBody(ctx, s, resp, ok, &o)
@@ -308,6 +381,34 @@ func (r *runner) send(s *step, pr *prepared) (o outcome) {
 	}
 	o.res.rateLimited = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == 529
 	return o
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, as mime.ParseMediaType
+// reads it (type case-insensitive, spaces around it, parameters after a semicolon), without
+// its allocations for the common case: a type alone is compared in place; one with
+// parameters that names the stream is parsed (a malformed parameter list makes it no
+// stream).
+func isEventStream(ct string) bool {
+	base, _, params := strings.Cut(ct, ";")
+	base = strings.TrimSpace(base)
+	const es = "text/event-stream"
+	if len(base) != len(es) {
+		return false
+	}
+	for i := range len(es) {
+		c := base[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != es[i] {
+			return false
+		}
+	}
+	if !params {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == es
 }
 
 func (s *step) statusOK(code int) bool {
@@ -348,14 +449,17 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 		o.complete = true
 		return
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
+	br := bodyPool.Get().(*bodyReader)
+	buf := &br.buf
 	buf.Reset()
+	br.lr = io.LimitedReader{R: resp.Body, N: MaxBodyBytes + 1}
 	defer func() {
+		br.lr.R = nil
 		if buf.Cap() <= 1<<20 {
-			bufPool.Put(buf)
+			bodyPool.Put(br)
 		}
 	}()
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	n, err := buf.ReadFrom(&br.lr)
 	o.res.size = n
 	if err != nil {
 		o.res.failure, _ = r.classify(ctx, err)

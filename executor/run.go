@@ -122,12 +122,13 @@ type task struct {
 // user is one virtual user: its number, random source and captured values. Only its own
 // goroutine touches it.
 type user struct {
-	id     int
-	idText string
-	rand   *rand.Rand
-	vars   map[string]string
-	stop   chan struct{} // closed when the closed model retires this user
-	timer  *time.Timer
+	id       int
+	idText   string
+	idHeader []string // {idText}: the X-Loadplan-User header's value, shared by its requests
+	rand     *rand.Rand
+	vars     map[string]string
+	stop     chan struct{} // closed when the closed model retires this user
+	timer    *time.Timer
 }
 
 type runner struct {
@@ -408,7 +409,8 @@ func (r *runner) shape() schedule.Shape {
 }
 
 func (r *runner) newUser(id int, start uint64) *user {
-	return &user{id: id, idText: strconv.Itoa(id), vars: map[string]string{}, stop: make(chan struct{}),
+	idText := strconv.Itoa(id)
+	return &user{id: id, idText: idText, idHeader: []string{idText}, vars: map[string]string{}, stop: make(chan struct{}),
 		rand: rand.New(rand.NewPCG(r.cfg.Seed+uint64(id), start))}
 }
 

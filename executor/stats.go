@@ -108,7 +108,10 @@ func (s *stat) record(r *result) {
 // charge records what one response cost.
 func (s *stat) charge(c charged) {
 	s.mu.Lock()
-	s.cost = s.cost.Add(c.total)
+	if !c.total.IsZero() || c.total.Exponent() < s.cost.Exponent() {
+		// (Adding a zero of no finer exponent leaves the sum as it is, digits included.)
+		s.cost = s.cost.Add(c.total)
+	}
 	if !c.estimated.IsZero() {
 		s.costEst = s.costEst.Add(c.estimated)
 	}
