@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadplan/loadplan/mock"
 )
@@ -189,4 +191,36 @@ func BenchmarkRequestMessages(b *testing.B) {
 		b.Fatalf("the mock's answer has no usage: %s", resp)
 	}
 	benchStep(b, benchMessagesPlan, resp)
+}
+
+// BenchmarkTick is one second of the timeline for a plan of seven request names, 2,000
+// requests each: quiet (no progress report) and live (a progress report with every
+// percentile of every row).
+func BenchmarkTick(b *testing.B) {
+	for _, live := range []bool{false, true} {
+		name := "quiet"
+		if live {
+			name = "live"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := parsePlan(b, preparePlan, "http://127.0.0.1:1", nil)
+			r := testRunner(b, config(b, p, "s", "http://127.0.0.1:1", nil))
+			if live {
+				r.cfg.OnProgress = func(Progress) {}
+			}
+			rnd := rand.New(rand.NewPCG(1, 2))
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				for _, st := range r.stats.rows {
+					for range 2000 {
+						st.record(&result{latency: time.Duration(rnd.ExpFloat64() * float64(50*time.Millisecond))})
+					}
+				}
+				r.timeline = r.timeline[:0]
+				b.StartTimer()
+				r.tick(time.Now(), false)
+			}
+		})
+	}
 }

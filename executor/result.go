@@ -13,7 +13,7 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	r.agg.mu.Lock()
 	rows := r.agg.drain()
 	r.agg.mu.Unlock()
-	tot := total(rows, nil)
+	tot := total(rows, nil, true)
 	snap := r.ledger.Snapshot()
 
 	// The outcome is everything that happened, not only what stopped new work first: an

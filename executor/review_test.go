@@ -411,7 +411,7 @@ func TestEarlyProjection(t *testing.T) {
 	r := testRunner(t, cfg)
 	// 50 users sent their first request at once: $0.50 in the first second.
 	r.timeline = []TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 1, Spent: decimal.RequireFromString("0.5")}}
-	tot := total(nil, nil)
+	tot := total(nil, nil, true)
 	perSec := func(int64) float64 { return 0 }
 	snap := r.ledger.Snapshot()
 	snap.Spent = decimal.RequireFromString("0.5")

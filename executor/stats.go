@@ -281,9 +281,14 @@ func (a *aggregator) drain() []rowSnap {
 	return out
 }
 
-// total merges rows into one (the Aggregated row), or the rows that pass keep.
-func total(rows []rowSnap, keep func(*rowSnap) bool) rowSnap {
-	t := rowSnap{name: "Aggregated", lat: newHist(), ttft: newHist()}
+// total merges rows into one (the Aggregated row), or the rows that pass keep. Its
+// histograms are merged only when hists is true (else lat and ttft are nil): merging a
+// cumulative histogram walks all of it, which the per-second counters do not need.
+func total(rows []rowSnap, keep func(*rowSnap) bool, hists bool) rowSnap {
+	t := rowSnap{name: "Aggregated"}
+	if hists {
+		t.lat, t.ttft = newHist(), newHist()
+	}
 	for i := range rows {
 		r := &rows[i]
 		if keep != nil && !keep(r) {
@@ -293,8 +298,10 @@ func total(rows []rowSnap, keep func(*rowSnap) bool) rowSnap {
 		t.failures += r.failures
 		t.rateLimited += r.rateLimited
 		t.bytes += r.bytes
-		t.lat.Merge(r.lat)
-		t.ttft.Merge(r.ttft)
+		if hists {
+			t.lat.Merge(r.lat)
+			t.ttft.Merge(r.ttft)
+		}
 		t.secReq += r.secReq
 		t.secFail += r.secFail
 		t.tokens = t.tokens.Add(r.tokens)

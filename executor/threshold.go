@@ -34,6 +34,15 @@ func (t ThresholdResult) ScopeText() string {
 // never a pass).
 const noData = "no data"
 
+// latencyKind: a threshold on a latency or TTFT percentile (the others read counters only).
+func latencyKind(k plan.ThresholdKind) bool {
+	switch k {
+	case plan.ThP50, plan.ThP90, plan.ThP95, plan.ThP99, plan.ThTTFTP50, plan.ThTTFTP95:
+		return true
+	}
+	return false
+}
+
 // evalThreshold judges one threshold on rows (all of them for the plan and scenario scopes,
 // the task's own for a task scope). It also returns the number of requests in scope.
 func evalThreshold(th plan.Threshold, rows []rowSnap, elapsed time.Duration) (ThresholdResult, int64) {
@@ -44,7 +53,7 @@ func evalThreshold(th plan.Threshold, rows []rowSnap, elapsed time.Duration) (Th
 		res.Scope, res.Task = ScopeTask, name
 		keep = func(s *rowSnap) bool { return s.task == name }
 	}
-	t := total(rows, keep)
+	t := total(rows, keep, latencyKind(th.Kind))
 	duration := func(h *hdr.Histogram, q float64) {
 		if h.TotalCount() == 0 {
 			res.Actual = noData

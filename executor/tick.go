@@ -34,7 +34,11 @@ func (r *runner) tick(now time.Time, final bool) {
 	r.agg.mu.Lock()
 	defer r.agg.mu.Unlock()
 	rows := r.agg.drain()
-	tot := total(rows, nil)
+	// The timeline needs the counters and the second's p50 and p95 (r.agg.sec); the
+	// cumulative histograms are merged and read only for a progress report (nobody reads one
+	// in --quiet runs: OnProgress is nil).
+	progress := !final && r.cfg.OnProgress != nil
+	tot := total(rows, nil, progress)
 	snap := r.ledger.Snapshot()
 	dt := now.Sub(r.lastTick).Seconds()
 	r.lastTick = now
@@ -60,7 +64,7 @@ func (r *runner) tick(now time.Time, final bool) {
 	if final {
 		return
 	}
-	if r.cfg.OnProgress != nil {
+	if progress {
 		r.cfg.OnProgress(r.progress(elapsed, rows, &tot, snap, perSec))
 	}
 	if r.stopCtx.Err() == nil {

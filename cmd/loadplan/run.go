@@ -226,6 +226,10 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			}
 		}
 	}
+	if o.quiet && o.csvPrefix == "" {
+		// Nobody reads the progress: the executor then skips its per-second percentiles.
+		onProgress = nil
+	}
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
