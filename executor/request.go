@@ -669,6 +669,19 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
+// Each pooled HTTP/1 connection has a read and a write buffer, 4 KiB each by default. With
+// many connections they are much of the generator's memory (10,000 users: about 10,000
+// connections, 80 MB of buffers, and as much again of the garbage collector's headroom), so
+// a run of more than manyConnections users (or requests in flight) gets smallConnBuffer-byte
+// buffers. Nothing is lost but read and write calls: a response larger than the buffer is
+// read in more than one read (past the buffer the body goes straight to its reader), a
+// header line longer than it is put together by the header reader, an SSE line by the SSE
+// decoder's own buffer, and a request larger than it is written in more than one write.
+const (
+	manyConnections = 1024
+	smallConnBuffer = 1024
+)
+
 // newClient builds the shared HTTP client of a run: one tuned transport for every user.
 func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 	if cfg.Client != nil {
@@ -699,7 +712,13 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
+	bufSize := 0 // net/http's default, 4 KiB
+	if concurrency > manyConnections {
+		bufSize = smallConnBuffer
+	}
 	tr := &http.Transport{
+		ReadBufferSize:        bufSize,
+		WriteBufferSize:       bufSize,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
