@@ -672,13 +672,13 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // Each pooled HTTP/1 connection has a read and a write buffer, 4 KiB each by default. With
 // many connections they are much of the generator's memory (10,000 users: about 10,000
 // connections, 80 MB of buffers, and as much again of the garbage collector's headroom), so
-// a run of more than manyConnections users (or requests in flight) gets smallConnBuffer-byte
+// a run of more than ManyConnections users (or requests in flight) gets smallConnBuffer-byte
 // buffers. Nothing is lost but read and write calls: a response larger than the buffer is
 // read in more than one read (past the buffer the body goes straight to its reader), a
 // header line longer than it is put together by the header reader, an SSE line by the SSE
 // decoder's own buffer, and a request larger than it is written in more than one write.
 const (
-	manyConnections = 1024
+	ManyConnections = 1024 // users or requests in flight
 	smallConnBuffer = 1024
 )
 
@@ -713,7 +713,7 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	bufSize := 0 // net/http's default, 4 KiB
-	if concurrency > manyConnections {
+	if concurrency > ManyConnections {
 		bufSize = smallConnBuffer
 	}
 	tr := &http.Transport{
