@@ -9,9 +9,9 @@
 #
 # The target (issue 5): within 5 % on the 2-minute normal run. --seeds 42,1042,2042 runs one
 # set per seed (in parallel: the load is light, about 2.5 requests/s each) to show the spread
-# that chance alone gives a run of this size. Space the seeds by more than the users: user N
-# of seed S draws as user N+1 of seed S-1. --mock-check adds a large run (thousands of requests
-# per task, no delays) that measures the token model without the task-mix noise.
+# that chance alone gives a run of this size (any two seeds are independent). --mock-check
+# adds a large run (thousands of requests per task, no delays) that measures the token model
+# without the task-mix noise.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SEEDS=42

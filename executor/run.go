@@ -411,7 +411,24 @@ func (r *runner) shape() schedule.Shape {
 func (r *runner) newUser(id int, start uint64) *user {
 	idText := strconv.Itoa(id)
 	return &user{id: id, idText: idText, idHeader: []string{idText}, vars: map[string]string{}, stop: make(chan struct{}),
-		rand: rand.New(rand.NewPCG(r.cfg.Seed+uint64(id), start))}
+		rand: userRand(r.cfg.Seed, id, start)}
+}
+
+// userRand is the random source of user id (its start-th start, for a slot the stages
+// retire and start again) under seed. The three are hashed together, so that a user draws
+// the same whatever the others do, and no two (seed, user) pairs share a stream: seeded with
+// seed + id, user N of seed S drew exactly as user N+1 of seed S-1.
+func userRand(seed uint64, id int, start uint64) *rand.Rand {
+	key := uint64(id)<<32 ^ start
+	return rand.New(rand.NewPCG(splitmix64(seed^splitmix64(key)), splitmix64(key^splitmix64(seed^0x9e3779b97f4a7c15))))
+}
+
+// splitmix64 is SplitMix64's finaliser: a bijection of uint64 that mixes every bit.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // closedUser runs on_start once, then task iterations with their waits, until it is retired
