@@ -113,13 +113,8 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	if !c.admit() {
 		return
 	}
-	body, ok := c.readBody()
-	if !ok {
-		return
-	}
 	var req anthropicRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		c.badRequest("invalid JSON body: " + err.Error())
+	if !c.decodeBody(&req) {
 		return
 	}
 	if len(req.Messages) == 0 {

@@ -109,6 +109,20 @@ func (c *call) seed(key string) {
 	c.rng = requestRand(c.s.cfg.Seed, key, n)
 }
 
+// decodeBody reads the body and decodes its JSON into v; on failure it has answered 400 (or
+// 413) and returns false.
+func (c *call) decodeBody(v any) bool {
+	body, ok := c.readBody()
+	if !ok {
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		c.badRequest("invalid JSON body: " + err.Error())
+		return false
+	}
+	return true
+}
+
 func (c *call) readBody() ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBodyBytes))
 	if err != nil {

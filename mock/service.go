@@ -120,13 +120,8 @@ func (s *Server) handleService(ep *endpoint) http.HandlerFunc {
 		if !c.admit() {
 			return
 		}
-		body, ok := c.readBody()
-		if !ok {
-			return
-		}
 		var req serviceRequest
-		if err := json.Unmarshal(body, &req); err != nil {
-			c.badRequest("invalid JSON body: " + err.Error())
+		if !c.decodeBody(&req) {
 			return
 		}
 		if req.Message == nil {
