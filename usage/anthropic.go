@@ -27,13 +27,7 @@ func Anthropic(body []byte) (Report, error) {
 // AnthropicValue is Anthropic for a body decoded already by encoding/json (with UseNumber,
 // so that counts stay exact; float64 counts up to 2^53 are accepted too).
 func AnthropicValue(v any) (Report, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return Report{}, nil
-	}
-	var rep Report
-	rep.Model, _ = m["model"].(string)
-	u, ok := m["usage"].(map[string]any)
+	rep, u, ok := usageObject(v)
 	if !ok {
 		return rep, nil
 	}
@@ -311,4 +305,16 @@ func sniffType(data []byte) (string, error) {
 		return "", fmt.Errorf("decode event type: %w", err)
 	}
 	return m.Type, nil
+}
+
+// usageObject finds the `usage` object and the `model` of a decoded response body; ok is false
+// when the body has no usage object (the Report then holds only the model, if any).
+func usageObject(v any) (rep Report, u map[string]any, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return Report{}, nil, false
+	}
+	rep.Model, _ = m["model"].(string)
+	u, ok = m["usage"].(map[string]any)
+	return rep, u, ok
 }

@@ -25,13 +25,7 @@ func OpenAI(body []byte) (Report, error) {
 
 // OpenAIValue is OpenAI for a body decoded already by encoding/json (with UseNumber).
 func OpenAIValue(v any) (Report, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return Report{}, nil
-	}
-	var rep Report
-	rep.Model, _ = m["model"].(string)
-	u, ok := m["usage"].(map[string]any)
+	rep, u, ok := usageObject(v)
 	if !ok {
 		return rep, nil
 	}
