@@ -155,6 +155,7 @@ func benchStep(b *testing.B, planText string, resp []byte) {
 	r := testRunner(b, config(b, p, "s", url, nil))
 	defer r.client.CloseIdleConnections()
 	u := r.newUser(1, 0)
+	defer u.close()
 	s := r.tasks[0].steps[0]
 	if !r.runStep(u, s) { // the connection, warm
 		b.Fatal("the first request failed")

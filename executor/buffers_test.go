@@ -70,7 +70,14 @@ func TestSmallConnectionBuffers(t *testing.T) {
 	if tr.ReadBufferSize != smallConnBuffer || tr.WriteBufferSize != smallConnBuffer {
 		t.Fatalf("5,000 users: buffers %d/%d, want %d", tr.ReadBufferSize, tr.WriteBufferSize, smallConnBuffer)
 	}
+	if r.connBuf != smallConnBuffer {
+		t.Fatalf("5,000 users: a user's connection has a %d-byte buffer, want %d", r.connBuf, smallConnBuffer)
+	}
 	u := r.newUser(1, 0)
+	defer u.close()
+	if u.conn == nil {
+		t.Fatal("the user has no connection of its own")
+	}
 	for _, tk := range r.tasks {
 		s := tk.steps[0]
 		for range 3 {

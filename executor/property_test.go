@@ -547,16 +547,6 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	}
 	led := newCheckedLedger(budget)
 	cfg.Ledger = led
-	// The executor's own client, built here so that its idle connections can be closed after
-	// the run (Run leaves them open, and the mock's graceful stop waits up to 5 s for a
-	// connection that never carried a request).
-	concurrency := cfg.Scenario.MaxUsers()
-	if cfg.Scenario.Open() {
-		concurrency = cfg.Scenario.MaxInFlight
-	}
-	if cfg.Client, err = newClient(&cfg, concurrency); err != nil {
-		t.Fatal(err)
-	}
 	var progMu sync.Mutex
 	var progress []string // samples that broke the invariant
 	cfg.OnProgress = func(p Progress) {
@@ -570,7 +560,6 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	began := time.Now()
 	s := run(t, cfg)
 	elapsed := time.Since(began)
-	cfg.Client.CloseIdleConnections()
 	stopMock() // graceful: every handler that may bill has finished and written the ledger
 	ledger := srv.Ledger().Snapshot()
 	final := led.inner.Snapshot()

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/http1"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/internal/sse"
 	"github.com/loadplan/loadplan/plan"
@@ -339,7 +340,7 @@ type bodyReader struct {
 var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
 
 // send makes one attempt of a prepared request and reads its response.
-func (r *runner) send(s *step, pr *prepared) (o outcome) {
+func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
 	ctx, cancel := context.WithTimeout(r.abortCtx, s.timeout)
 	defer cancel()
 	var body io.Reader
@@ -353,7 +354,7 @@ func (r *runner) send(s *step, pr *prepared) (o outcome) {
 	}
 	req.Header = pr.header
 	start := time.Now()
-	resp, err := r.client.Do(req)
+	resp, err := u.client.Do(req)
 	if err != nil {
 		o.res.latency = time.Since(start)
 		o.res.failure, o.refused = r.classify(ctx, err)
@@ -669,20 +670,30 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// Each pooled HTTP/1 connection has a read and a write buffer, 4 KiB each by default. With
-// many connections they are much of the generator's memory (10,000 users: about 10,000
-// connections, 80 MB of buffers, and as much again of the garbage collector's headroom), so
-// a run of more than ManyConnections users (or requests in flight) gets smallConnBuffer-byte
-// buffers. Nothing is lost but read and write calls: a response larger than the buffer is
-// read in more than one read (past the buffer the body goes straight to its reader), a
-// header line longer than it is put together by the header reader, an SSE line by the SSE
-// decoder's own buffer, and a request larger than it is written in more than one write.
+// Each HTTP/1 connection has a read buffer (net/http's pooled ones a write buffer too), 4 KiB
+// by default. With many connections they are much of the generator's memory (10,000 users:
+// 10,000 connections, 40 MB of read buffers, and as much again of the garbage collector's
+// headroom), so a run of more than ManyConnections users (or requests in flight) gets
+// smallConnBuffer-byte buffers. Nothing is lost but read and write calls: a response larger
+// than the buffer is read in more than one read (past the buffer the body goes straight to its
+// reader), a header line longer than it is put together by the header reader, an SSE line by
+// the SSE decoder's own buffer, and a request larger than it is written in more than one
+// write.
 const (
 	ManyConnections = 1024 // users or requests in flight
 	smallConnBuffer = 1024
 )
 
-// newClient builds the shared HTTP client of a run: one tuned transport for every user.
+func connBufferSize(concurrency int) int {
+	if concurrency > ManyConnections {
+		return smallConnBuffer
+	}
+	return 0 // the default, 4 KiB
+}
+
+// newClient builds the shared HTTP client of a run: one tuned transport, for https (HTTP/2
+// and TLS), proxied requests and the Prometheus scrapes; plain-HTTP requests go over each
+// user's own connection (userClient).
 func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 	if cfg.Client != nil {
 		return cfg.Client, nil
@@ -712,15 +723,12 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
-	bufSize := 0 // net/http's default, 4 KiB
-	if concurrency > ManyConnections {
-		bufSize = smallConnBuffer
-	}
+	bufSize := connBufferSize(concurrency)
 	tr := &http.Transport{
 		ReadBufferSize:        bufSize,
 		WriteBufferSize:       bufSize,
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		TLSClientConfig:       tc,
 		MaxIdleConns:          0, // no limit across hosts
@@ -736,4 +744,20 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		}
 		return CheckHost(cfg.Plan, req.URL.Scheme+"://"+req.URL.Host)
 	}}, nil
+}
+
+var dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+
+// userClient is a user's HTTP client: its own HTTP/1.1 connection (internal/http1: read and
+// written by the user's goroutine, no pool, no goroutines of its own), as a Locust or k6
+// user has, with the shared client's transport for what it does not speak (https, proxies)
+// and the shared client's redirect rule. conn is nil when the client is the shared one (a
+// Config.Client given by a test).
+func (r *runner) userClient() (client *http.Client, conn *http1.Client) {
+	if r.cfg.Client != nil {
+		return r.client, nil
+	}
+	conn = &http1.Client{Dial: dialer.DialContext, Fallback: r.client.Transport, Proxy: http.ProxyFromEnvironment,
+		ReadBufferSize: r.connBuf}
+	return &http.Client{Transport: conn, CheckRedirect: r.client.CheckRedirect}, conn
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/http1"
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
@@ -129,12 +130,22 @@ type user struct {
 	vars     map[string]string
 	stop     chan struct{} // closed when the closed model retires this user
 	timer    *time.Timer
+	client   *http.Client
+	conn     *http1.Client // the user's own connection; nil: client is the shared one
+}
+
+// close closes the user's connection.
+func (u *user) close() {
+	if u.conn != nil {
+		u.conn.Close()
+	}
 }
 
 type runner struct {
 	cfg     Config
 	sc      *plan.Scenario
-	client  *http.Client
+	client  *http.Client // the shared client: https, proxies, scrapes (and tests' Config.Client)
+	connBuf int          // the read buffer of a user's connection
 	ledger  meter.Ledger
 	capped  bool
 	onStart []*step
@@ -219,6 +230,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if r.client, err = newClient(&cfg, concurrency); err != nil {
 		return nil, err
 	}
+	r.connBuf = connBufferSize(concurrency)
 	for _, ps := range cfg.Plan.OnStart {
 		s, err := r.compileStep(ps, "on_start")
 		if err != nil {
@@ -410,8 +422,10 @@ func (r *runner) shape() schedule.Shape {
 
 func (r *runner) newUser(id int, start uint64) *user {
 	idText := strconv.Itoa(id)
-	return &user{id: id, idText: idText, idHeader: []string{idText}, vars: map[string]string{}, stop: make(chan struct{}),
+	u := &user{id: id, idText: idText, idHeader: []string{idText}, vars: map[string]string{}, stop: make(chan struct{}),
 		rand: userRand(r.cfg.Seed, id, start)}
+	u.client, u.conn = r.userClient()
+	return u
 }
 
 // userRand is the random source of user id (its start-th start, for a slot the stages
@@ -435,6 +449,7 @@ func splitmix64(x uint64) uint64 {
 // or the run stops.
 func (r *runner) closedUser(wg *sync.WaitGroup, u *user) {
 	defer wg.Done()
+	defer u.close()
 	began := time.Now()
 	r.runSteps(u, r.onStart)
 	w := r.sc.Wait
@@ -578,6 +593,7 @@ func (r *runner) runOpen(wg *sync.WaitGroup) {
 func (r *runner) openUser(wg *sync.WaitGroup, id int, work <-chan struct{}) {
 	defer wg.Done()
 	u := r.newUser(id, 0)
+	defer u.close()
 	r.users.Add(1)
 	r.runSteps(u, r.onStart)
 	r.runSteps(u, r.pickTask(u).steps)
@@ -635,7 +651,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 			s.cost.prom.begin(res)
 		}
 		r.inFlight.Add(1)
-		o := r.send(s, &pr)
+		o := r.send(u, s, &pr)
 		r.inFlight.Add(-1)
 		if o.refused && !r.anyResponse.Load() {
 			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("%s unreachable: %s", r.dialled(s, pr.url), o.res.failure)})

@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,7 +137,8 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if c.Fallback == nil {
 			closeBody(req)
-			return nil, fmt.Errorf("http1: cannot send %s %s: no fallback transport", req.Method, req.URL.Scheme)
+			return nil, fmt.Errorf("http1: cannot send %s %s://%s without a fallback transport (https, a proxy, a body of unknown length or trailers)",
+				req.Method, req.URL.Scheme, req.URL.Host)
 		}
 		return c.Fallback.RoundTrip(req)
 	}
@@ -268,7 +270,9 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, addr string, 
 	c.lim.n = -1
 	c.reused = true
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		// The connection is no longer HTTP: it goes with the response's body.
+		// The connection is no longer HTTP, and this client does not hand it over (a load
+		// test of upgraded protocols is not its job): the response is returned, the
+		// connection closed.
 		resp.Close = true
 	}
 	closing := resp.Close || req.Close
@@ -354,13 +358,7 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 	if method == "" {
 		method = http.MethodGet
 	}
-	var payload []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		payload = make([]byte, req.ContentLength)
-		if _, err := io.ReadFull(req.Body, payload); err != nil {
-			return nil, nil, false, fmt.Errorf("http1: reading the request body: %w", err)
-		}
-	}
+	hasBody := req.Body != nil && req.Body != http.NoBody
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -395,7 +393,11 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 	if req.Close {
 		b = append(b, "Connection: close\r\n"...)
 	}
-	if n := int64(len(payload)); n > 0 || (method != http.MethodGet && method != http.MethodHead) {
+	var n int64
+	if hasBody {
+		n = req.ContentLength
+	}
+	if n > 0 || (method != http.MethodGet && method != http.MethodHead) {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, n, 10)
 		b = append(b, "\r\n"...)
@@ -422,9 +424,24 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 		b = append(b, "Accept-Encoding: gzip\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	if len(payload) <= inlineBody {
-		b = append(b, payload...)
-		payload = nil
+	var payload []byte
+	if n > 0 {
+		// A small body goes behind the head, read straight into the buffer: the request is
+		// one write; a large one is a write of its own.
+		dst := &b
+		if n <= inlineBody {
+			b = slices.Grow(b, int(n))
+		} else {
+			payload = make([]byte, 0, n)
+			dst = &payload
+		}
+		at := len(*dst)
+		*dst = (*dst)[:at+int(n)]
+		if _, err := io.ReadFull(req.Body, (*dst)[at:]); err != nil {
+			*bp = b
+			putBuf(bp)
+			return nil, nil, false, fmt.Errorf("http1: reading the request body: %w", err)
+		}
 	}
 	*bp = b
 	return bp, payload, gz, nil
