@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -130,5 +131,96 @@ func TestUserConnectionProxy(t *testing.T) {
 	defer u.close()
 	if !r.runStep(u, r.tasks[1].steps[0]) {
 		t.Fatalf("the proxied request failed: %v", r.stats.failureList())
+	}
+}
+
+const streamTimeoutPlan = `version: 1
+name: stall
+target: TARGET
+pricing: {model: claude-sonnet-4-5}
+tasks:
+  stall:
+    request: {method: POST, path: /stall, json: {max_tokens: 10}, stream: true, timeout: 30ms}
+    usage: anthropic
+    expect: {input_tokens: 10, output_tokens: 10}
+scenarios:
+  s: {users: 1, duration: 10s}
+`
+
+// TestStreamTimeout: a stream that stalls past the request's timeout is a timeout, every
+// time: the user's connection has the request's deadline and the request's context has its
+// own timer, and whichever fires first, it is not a "stream cut".
+func TestStreamTimeout(t *testing.T) {
+	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		sseEvent(w, "message_start", messageStart)
+		<-r.Context().Done() // then nothing, until the client gives up
+	}))
+	p := parsePlan(t, streamTimeoutPlan, srv.URL, nil)
+	r := testRunner(t, config(t, p, "s", srv.URL, nil))
+	u := r.newUser(1, 0)
+	defer u.close()
+	s := r.tasks[0].steps[0]
+	for range 40 {
+		if r.runStep(u, s) {
+			t.Fatal("a stalled stream succeeded")
+		}
+	}
+	got := map[string]int64{}
+	for _, f := range r.stats.failureList() {
+		got[f.Error] += f.Occurrences
+	}
+	if len(got) != 1 || got["timeout"] != 40 {
+		t.Errorf("failures %v, want 40 timeouts", got)
+	}
+}
+
+const twoHostPlan = `version: 1
+name: two-hosts
+target: TARGET
+wait: {constant: 2ms}
+tasks:
+  api:
+    request: {path: /api}
+    price: free
+  auth:
+    request: {url: "AUTH/token"}
+    price: free
+scenarios:
+  s: {users: 3, spawn_rate: 100, duration: 400ms}
+`
+
+// TestSecondHost: a plan whose steps alternate between the target and another host keeps
+// each user's connection to the target (the other host's requests go through the shared
+// pool) instead of closing and opening it at every change.
+func TestSecondHost(t *testing.T) {
+	count := func(n *atomic.Int32) func(net.Conn, http.ConnState) {
+		return func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				n.Add(1)
+			}
+		}
+	}
+	var apiConns, authConns atomic.Int32
+	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api") }))
+	api.Config.ConnState = count(&apiConns)
+	api.Start()
+	t.Cleanup(api.Close)
+	auth := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "token") }))
+	auth.Config.ConnState = count(&authConns)
+	auth.Start()
+	t.Cleanup(auth.Close)
+
+	p := parsePlan(t, strings.Replace(twoHostPlan, "AUTH", auth.URL, 1), api.URL, nil)
+	s := run(t, config(t, p, "s", api.URL, nil))
+	apiRow, authRow := row(s, "api"), row(s, "auth")
+	if s.Actual.Failures != 0 || apiRow == nil || authRow == nil || apiRow.Requests < 10 || authRow.Requests < 10 {
+		t.Fatalf("requests %d, failures %+v", s.Actual.Requests, s.Failures)
+	}
+	if n := apiConns.Load(); n != 3 {
+		t.Errorf("the target saw %d connections for 3 users over %d requests, want 3", n, apiRow.Requests)
+	}
+	if n := authConns.Load(); n > 3 {
+		t.Errorf("the other host saw %d connections for 3 users, want at most 3 (pooled)", n)
 	}
 }

@@ -559,7 +559,7 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		o.res.failure = "stream error: " + se.Type
 	case parser != nil && parser.Err() != nil:
 		o.res.failure = "stream error"
-	case readErr != nil && ctx.Err() != nil:
+	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, context.DeadlineExceeded) || errors.Is(readErr, os.ErrDeadlineExceeded)):
 		o.res.failure, _ = r.classify(ctx, readErr)
 	case !o.complete && !(ended && readErr == nil):
 		// (A stream that ended as it should without its usage, such as OpenAI's without
@@ -748,16 +748,17 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 
 var dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 
-// userClient is a user's HTTP client: its own HTTP/1.1 connection (internal/http1: read and
-// written by the user's goroutine, no pool, no goroutines of its own), as a Locust or k6
-// user has, with the shared client's transport for what it does not speak (https, proxies)
-// and the shared client's redirect rule. conn is nil when the client is the shared one (a
+// userClient is a user's HTTP client: its own HTTP/1.1 connection to the target
+// (internal/http1: read and written by the user's goroutine, no pool, no goroutines of its
+// own), as a Locust or k6 user has, with the shared client's transport for what it does not
+// speak (https, proxies) and for the other hosts a plan's steps name (their connections
+// pooled), and the shared client's redirect rule. conn is nil when the client is the shared one (a
 // Config.Client given by a test).
 func (r *runner) userClient() (client *http.Client, conn *http1.Client) {
 	if r.cfg.Client != nil {
 		return r.client, nil
 	}
 	conn = &http1.Client{Dial: dialer.DialContext, Fallback: r.client.Transport, Proxy: http.ProxyFromEnvironment,
-		ReadBufferSize: r.connBuf}
+		ReadBufferSize: r.connBuf, Addr: r.connAddr}
 	return &http.Client{Transport: conn, CheckRedirect: r.client.CheckRedirect}, conn
 }

@@ -142,20 +142,21 @@ func (u *user) close() {
 }
 
 type runner struct {
-	cfg     Config
-	sc      *plan.Scenario
-	client  *http.Client // the shared client: https, proxies, scrapes (and tests' Config.Client)
-	connBuf int          // the read buffer of a user's connection
-	ledger  meter.Ledger
-	capped  bool
-	onStart []*step
-	tasks   []*task
-	weights []int // cumulative
-	stats   *stats
-	agg     *aggregator
-	proms   map[string]*promMeter
-	rpm     *bucket
-	tpm     *bucket
+	cfg      Config
+	sc       *plan.Scenario
+	client   *http.Client // the shared client: https, proxies, scrapes (and tests' Config.Client)
+	connBuf  int          // the read buffer of a user's connection
+	connAddr string       // the address a user's connection is kept to: the target's
+	ledger   meter.Ledger
+	capped   bool
+	onStart  []*step
+	tasks    []*task
+	weights  []int // cumulative
+	stats    *stats
+	agg      *aggregator
+	proms    map[string]*promMeter
+	rpm      *bucket
+	tpm      *bucket
 
 	seq         atomic.Uint64
 	inFlight    atomic.Int64
@@ -231,6 +232,9 @@ func newRunner(cfg Config) (*runner, error) {
 		return nil, err
 	}
 	r.connBuf = connBufferSize(concurrency)
+	if u, err := url.Parse(cfg.Target); err == nil && u.Scheme == "http" && u.Host != "" {
+		r.connAddr = http1.Addr(u)
+	}
 	for _, ps := range cfg.Plan.OnStart {
 		s, err := r.compileStep(ps, "on_start")
 		if err != nil {

@@ -1,9 +1,11 @@
-//go:build !unix
+//go:build !unix || aix
 
 package http1
 
-import "net"
+import (
+	"bufio"
+	"net"
+)
 
-// alive cannot look without blocking here: an idle connection is taken as open (a request
-// that finds it closed is retried when it may be, as net/http does).
-func alive(net.Conn) bool { return true }
+// alive: here a non-blocking peek is not at hand; a short one is (peekAlive).
+func alive(conn net.Conn, br *bufio.Reader) bool { return peekAlive(conn, br) }

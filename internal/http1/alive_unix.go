@@ -1,8 +1,9 @@
-//go:build unix
+//go:build unix && !aix
 
 package http1
 
 import (
+	"bufio"
 	"errors"
 	"net"
 	"syscall"
@@ -11,7 +12,7 @@ import (
 // alive says whether an idle connection is still open: a non-blocking peek finds nothing to
 // read (EAGAIN). End of file (the server closed it), data (nothing is due on an idle
 // connection) or an error all mean it cannot carry the next request.
-func alive(conn net.Conn) bool {
+func alive(conn net.Conn, _ *bufio.Reader) bool {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return true

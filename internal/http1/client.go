@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,12 @@ type Client struct {
 	// DisableCompression turns off the Accept-Encoding: gzip that net/http adds to a request
 	// that has none, and the transparent decompression of the response.
 	DisableCompression bool
+	// Addr, when set (host:port, as Addr gives it), is the only address this client keeps its
+	// connection to: requests to any other go to Fallback, whose pool keeps a connection per
+	// host. Without it the connection follows the request's host, closed and opened again
+	// at every change: a plan that alternates between two hosts would pay a connect per
+	// request.
+	Addr string
 
 	conn      net.Conn
 	lim       limitedReader
@@ -158,30 +165,67 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		// carry another request.
 		c.closeConn()
 	}
-	head, body, gz, err := c.encode(req)
-	closeBody(req)
+	head, large, gz, err := c.encode(req)
+	if !large {
+		closeBody(req)
+	}
 	if err != nil {
+		if large {
+			closeBody(req)
+		}
 		return nil, err
 	}
 	defer putBuf(head)
+	// A large body is copied from the request's reader to the connection, not buffered: the
+	// caller holds it already (a long-context prompt for each of many users would be in
+	// memory twice).
+	var stream io.ReadCloser
+	if large {
+		stream = req.Body
+	}
 	addr := canonicalAddr(req.URL)
 	for attempt := 0; ; attempt++ {
-		resp, err := c.roundTrip(ctx, req, addr, *head, body, gz)
+		resp, err := c.roundTrip(ctx, req, addr, *head, stream, gz)
+		if stream != nil {
+			stream.Close()
+		}
 		if err == nil {
 			return resp, nil
 		}
 		// A connection the server closed while it was idle: once more on a new one, when
-		// the request did not reach the server or may be sent twice.
+		// the request did not reach the server or may be sent twice (and its large body, if
+		// any, can be read again).
 		if attempt == 0 && errors.Is(err, errServerClosedIdle) && ctx.Err() == nil {
 			if re := (*retryable)(nil); errors.As(err, &re) && (re.nothingWritten || replayable(req)) {
-				continue
+				if stream == nil {
+					continue
+				}
+				if req.GetBody != nil {
+					if stream, err = req.GetBody(); err == nil {
+						continue
+					}
+				}
 			}
 		}
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, err
+		return nil, ctxErr(ctx, err)
 	}
+}
+
+// ctxErr is the error to return for err: the context's when it is done, and
+// context.DeadlineExceeded when err is the connection's deadline (the context's deadline,
+// set on the connection) and the context's deadline has passed. The two are timers of their
+// own that fire at the same instant, in either order; a read that failed on the first is a
+// timeout all the same, as net/http reports it.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+			return context.DeadlineExceeded
+		}
+	}
+	return err
 }
 
 // retryable marks a failure on a reused connection before any byte of the response.
@@ -195,7 +239,7 @@ func (e *retryable) Unwrap() []error {
 	return []error{errServerClosedIdle, e.err}
 }
 
-func (c *Client) roundTrip(ctx context.Context, req *http.Request, addr string, head, payload []byte, gz bool) (*http.Response, error) {
+func (c *Client) roundTrip(ctx context.Context, req *http.Request, addr string, head []byte, stream io.Reader, gz bool) (*http.Response, error) {
 	if c.conn != nil && c.addr != addr {
 		c.closeConn()
 	}
@@ -203,7 +247,7 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, addr string, 
 		// The last request's deadline may have passed while the connection was idle: the
 		// peek would fail on it, not on the connection.
 		c.conn.SetReadDeadline(time.Time{})
-		if !alive(c.conn) {
+		if !alive(c.conn, c.br) {
 			c.closeConn()
 		}
 	}
@@ -235,7 +279,7 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, addr string, 
 		c.closeConn()
 		return nil, err
 	}
-	if err := writeAll(conn, head, payload); err != nil {
+	if err := writeAll(conn, head, stream, req.ContentLength); err != nil {
 		n, _ := err.(*writeError)
 		if reused && n != nil && n.written == 0 {
 			return fail(&retryable{err: n.err, nothingWritten: true})
@@ -334,8 +378,20 @@ func (c *Client) useFallback(req *http.Request) (bool, error) {
 	if req.URL.Host == "" {
 		return false, errors.New("http1: no Host in request URL")
 	}
+	if c.Addr != "" && req.URL.Host != c.Addr && canonicalAddr(req.URL) != c.Addr {
+		return true, nil
+	}
 	if len(req.TransferEncoding) > 0 || req.Trailer != nil ||
 		(req.ContentLength <= 0 && req.Body != nil && req.Body != http.NoBody) {
+		return true, nil
+	}
+	if _, ok := req.Header["Expect"]; ok {
+		// "Expect: 100-continue" asks to wait for the server's go-ahead before the body:
+		// net/http does the waiting.
+		return true, nil
+	}
+	if !ascii(req.URL.Host) || !ascii(req.Host) {
+		// An internationalised name: net/http writes and dials its punycode form.
 		return true, nil
 	}
 	if c.Proxy != nil {
@@ -351,9 +407,10 @@ func (c *Client) useFallback(req *http.Request) (bool, error) {
 	return false, nil
 }
 
-// encode writes the request's head (and its body, when small) into a pooled buffer; body is
-// what is left to write after it. gz says whether the client asked for gzip.
-func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, err error) {
+// encode writes the request's head (and its body, when small) into a pooled buffer; large
+// says that the body is not in it (it is to be copied from req.Body after the head). gz says
+// whether the client asked for gzip.
+func (c *Client) encode(req *http.Request) (head *[]byte, large, gz bool, err error) {
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
@@ -369,7 +426,7 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 	host = removeZone(host)
 	ruri := req.URL.RequestURI()
 	if hasCTL(ruri) {
-		return nil, nil, false, errors.New("http1: can't write control character in Request.URL")
+		return nil, false, false, errors.New("http1: can't write control character in Request.URL")
 	}
 	bp := getBuf()
 	b := append((*bp)[:0], method...)
@@ -402,7 +459,15 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 		b = strconv.AppendInt(b, n, 10)
 		b = append(b, "\r\n"...)
 	}
-	for name, vs := range req.Header {
+	// The header in the order of its names, as net/http writes it: the same request is the
+	// same bytes on the wire.
+	names := make([]string, 0, 16)
+	for name := range req.Header {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		vs := req.Header[name]
 		switch name {
 		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
@@ -424,27 +489,24 @@ func (c *Client) encode(req *http.Request) (head *[]byte, body []byte, gz bool, 
 		b = append(b, "Accept-Encoding: gzip\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	var payload []byte
+	if n > inlineBody {
+		*bp = b
+		return bp, true, gz, nil
+	}
 	if n > 0 {
 		// A small body goes behind the head, read straight into the buffer: the request is
-		// one write; a large one is a write of its own.
-		dst := &b
-		if n <= inlineBody {
-			b = slices.Grow(b, int(n))
-		} else {
-			payload = make([]byte, 0, n)
-			dst = &payload
-		}
-		at := len(*dst)
-		*dst = (*dst)[:at+int(n)]
-		if _, err := io.ReadFull(req.Body, (*dst)[at:]); err != nil {
+		// one write.
+		b = slices.Grow(b, int(n))
+		at := len(b)
+		b = b[:at+int(n)]
+		if _, err := io.ReadFull(req.Body, b[at:]); err != nil {
 			*bp = b
 			putBuf(bp)
-			return nil, nil, false, fmt.Errorf("http1: reading the request body: %w", err)
+			return nil, false, false, fmt.Errorf("http1: reading the request body: %w", err)
 		}
 	}
 	*bp = b
-	return bp, payload, gz, nil
+	return bp, false, gz, nil
 }
 
 // inlineBody is the largest body copied behind the head, so that the request goes out in one
@@ -477,16 +539,15 @@ func unwrapWrite(err error) error {
 }
 
 // writeAll writes head then body; a failure says how much had been written.
-func writeAll(conn net.Conn, head, body []byte) error {
-	var n int
-	var err error
-	if len(body) == 0 {
-		n, err = conn.Write(head)
-	} else {
-		bufs := net.Buffers{head, body}
-		var n64 int64
-		n64, err = bufs.WriteTo(conn)
-		n = int(n64)
+func writeAll(conn net.Conn, head []byte, body io.Reader, size int64) error {
+	n, err := conn.Write(head)
+	if err == nil && body != nil {
+		var m int64
+		m, err = io.CopyN(conn, body, size)
+		n += int(m)
+		if err == io.EOF {
+			err = fmt.Errorf("http1: the request body ended %d bytes short of its ContentLength", size-m)
+		}
 	}
 	if err != nil {
 		return &writeError{err: err, written: n}
@@ -538,9 +599,7 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		b.end(false)
-		if cerr := b.ctx.Err(); cerr != nil {
-			err = cerr
-		}
+		err = ctxErr(b.ctx, err)
 	}
 	return n, err
 }
@@ -760,6 +819,38 @@ func removeZone(host string) string {
 	}
 	return host[:j] + host[i:]
 }
+
+// peekWait bounds peekAlive's look at an idle connection.
+const peekWait = 100 * time.Microsecond
+
+// peekAlive says whether an idle connection is still open where a non-blocking peek is not
+// at hand (alive_other.go): a read of one byte that waits peekWait finds nothing (its deadline
+// passes). End of file (the server closed it), data (nothing is due on an idle connection)
+// or an error all mean it cannot carry the next request. The caller sets the request's
+// deadline after it.
+func peekAlive(conn net.Conn, br *bufio.Reader) bool {
+	if br.Buffered() > 0 {
+		return false
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(peekWait)); err != nil {
+		return false
+	}
+	_, err := br.Peek(1)
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// Addr is the address a Client dials for a URL (host:port, the port defaulted for http): its
+// Addr for a client that keeps its connection to that URL's host.
+func Addr(u *url.URL) string { return canonicalAddr(u) }
 
 func hasCTL(s string) bool {
 	for i := 0; i < len(s); i++ {
