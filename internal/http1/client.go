@@ -11,12 +11,21 @@
 //
 // Client speaks plain HTTP/1.1 only. Everything else goes to its Fallback (net/http's
 // Transport): https (TLS and HTTP/2), requests that a proxy from the environment applies to,
-// bodies of unknown length, trailers. It follows net/http where the two meet: the headers
-// written (Host, User-Agent, Content-Length, Accept-Encoding: gzip and transparent
-// decompression), header validation, 1xx responses skipped, a response's "Connection: close"
-// honoured, a request retried on a fresh connection only when the kept-alive one turned out
-// to be closed by the server and the request is replayable (net/http's rule), and a
-// request's context bounding it (its deadline and its cancellation).
+// bodies of unknown length, trailers, "Expect: 100-continue", internationalised host names,
+// and (with Addr) hosts other than the one the client keeps its connection to. It follows
+// net/http where the two meet: the headers written (Host, User-Agent, Content-Length,
+// Accept-Encoding: gzip and transparent decompression, the rest sorted by name), header
+// validation, 1xx responses skipped, a response's "Connection: close" honoured, a request
+// retried on a fresh connection only when the kept-alive one turned out to be closed by the
+// server and the request is replayable (net/http's rule), and a request's context bounding
+// it (its deadline and its cancellation).
+//
+// Where it differs: the request is written whole before the response is read (net/http
+// reads while it writes), so a server that answers early and stops reading a large request
+// body is a timeout here, not its early answer; and an idle connection is checked for a
+// close by the server only after idleCheckAfter (net/http's read goroutine sees the close as
+// it comes), so a server that closes a connection within a millisecond of its last response,
+// without saying so, fails the next request unless that request may be retried.
 //
 // A Client is used by one goroutine at a time: the body of a response must be read to its
 // end or closed before the next request. Redirects, cookies and the client timeout are
