@@ -761,7 +761,10 @@ func validToken(s string) bool {
 	return true
 }
 
-var tokenChar = func() (t [128]bool) {
+var tokenChar = charTable("!#$%&'*+-.^_`|~")
+
+// charTable marks the ASCII letters, the digits and extra.
+func charTable(extra string) (t [128]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
@@ -769,11 +772,11 @@ var tokenChar = func() (t [128]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
+	for _, c := range extra {
 		t[c] = true
 	}
 	return t
-}()
+}
 
 // validValue: a field value has no control characters but horizontal tab (obs-text, bytes
 // from 0x80, is allowed, as net/http allows it).
@@ -798,19 +801,7 @@ func validHost(h string) bool {
 	return true
 }
 
-var hostChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!$&'()*+,;=:.-_~[]%" {
-		t[c] = true
-	}
-	return t
-}()
+var hostChar = charTable("!$&'()*+,;=:.-_~[]%")
 
 // removeZone drops an IPv6 zone ("[fe80::1%en0]:80" → "[fe80::1]:80"), as RFC 6874 asks of
 // a client.
