@@ -271,7 +271,7 @@ func TestFailureClassification(t *testing.T) {
 		"redirect":  "host prod.example.com is not allowed by the plan; allowed: loopback (add it to allowed_hosts)",
 		"fine":      "",
 	}
-	u := r.newUser(1, 0)
+	u := testUser(t, r, 1)
 	for _, tk := range r.tasks {
 		t.Run(tk.name, func(t *testing.T) {
 			ok := r.runStep(u, tk.steps[0])
@@ -324,7 +324,7 @@ func TestRetryAfter(t *testing.T) {
 	}))
 	p := parsePlan(t, retryPlan, srv.URL, nil)
 	r := testRunner(t, config(t, p, "s", srv.URL, nil))
-	if !r.runStep(r.newUser(1, 0), r.tasks[0].steps[0]) {
+	if !r.runStep(testUser(t, r, 1), r.tasks[0].steps[0]) {
 		t.Fatal("the retried request failed")
 	}
 	if n.Load() != 2 || gap < 900*time.Millisecond {

@@ -145,3 +145,10 @@ func row(s *Summary, name string) *TaskStats {
 	}
 	return nil
 }
+
+// testUser is a user of r whose connection is closed at the test's end.
+func testUser(t testing.TB, r *runner, id int) *user {
+	u := r.newUser(id, 0)
+	t.Cleanup(u.close)
+	return u
+}

@@ -104,7 +104,7 @@ scenarios:
 func TestPrepareMatchesReference(t *testing.T) {
 	p := parsePlan(t, preparePlan, "http://127.0.0.1:1", nil)
 	r := testRunner(t, config(t, p, "s", "http://127.0.0.1:1", nil))
-	u := r.newUser(3, 0)
+	u := testUser(t, r, 3)
 	u.vars["token"], u.vars["empty"] = "tok", ""
 	for i, pt := range p.Tasks {
 		ps := pt.Steps[0]

@@ -142,7 +142,7 @@ func TestFailureKeys(t *testing.T) {
 	})).URL
 	p := parsePlan(t, checkPlan, url, nil)
 	r := testRunner(t, config(t, p, "s", url, nil))
-	u := r.newUser(1, 0)
+	u := testUser(t, r, 1)
 	st := r.tasks[0].steps[0]
 	for range 50 {
 		r.runStep(u, st)
