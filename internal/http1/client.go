@@ -101,6 +101,8 @@ type Client struct {
 	idleSince time.Time
 	proxyHost string // the last host asked of Proxy, and its answer
 	proxied   bool
+	addrHost  string // the last URL host resolved to a dial address, and that address
+	addrOfIt  string
 	gz        *gzip.Reader
 }
 
@@ -192,7 +194,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	if large {
 		stream = req.Body
 	}
-	addr := canonicalAddr(req.URL)
+	addr := c.addrOf(req.URL)
 	for attempt := 0; ; attempt++ {
 		resp, err := c.roundTrip(ctx, req, addr, *head, stream, gz)
 		if stream != nil {
@@ -387,7 +389,7 @@ func (c *Client) useFallback(req *http.Request) (bool, error) {
 	if req.URL.Host == "" {
 		return false, errors.New("http1: no Host in request URL")
 	}
-	if c.Addr != "" && req.URL.Host != c.Addr && canonicalAddr(req.URL) != c.Addr {
+	if c.Addr != "" && req.URL.Host != c.Addr && c.addrOf(req.URL) != c.Addr {
 		return true, nil
 	}
 	if len(req.TransferEncoding) > 0 || req.Trailer != nil ||
@@ -713,6 +715,15 @@ func replayable(req *http.Request) bool {
 	_, k1 := req.Header["Idempotency-Key"]
 	_, k2 := req.Header["X-Idempotency-Key"]
 	return k1 || k2
+}
+
+// addrOf is canonicalAddr, remembered for the last host: a user sends to the same one again
+// and again, and the address is built once.
+func (c *Client) addrOf(u *url.URL) string {
+	if u.Host != c.addrHost || c.addrOfIt == "" {
+		c.addrHost, c.addrOfIt = u.Host, canonicalAddr(u)
+	}
+	return c.addrOfIt
 }
 
 // canonicalAddr is the URL's host:port, the port defaulted for http.
