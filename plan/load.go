@@ -145,6 +145,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 			for _, e := range d.entries(v, key, "names to data files") {
 				f := &DataFile{Name: e.k.Value, Pos: at(e.k)}
 				f.Path = d.str(e.v, join(key, e.k.Value))
+				f.Written = f.Path
 				p.Data = append(p.Data, f)
 				if f.Path != "" {
 					d.loadData(f, p.Dir, e.v, join(key, f.Name))

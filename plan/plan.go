@@ -99,6 +99,10 @@ type DataFile struct {
 	Fields []string
 	Rows   []map[string]string
 	Pos    Pos
+
+	// Written is the path as the plan gives it (after ${VAR} expansion): relative to the
+	// plan's directory, or absolute.
+	Written string
 }
 
 // Task is something a user does: one request, or a sequence of steps run in order with
