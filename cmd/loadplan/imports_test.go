@@ -8,7 +8,8 @@ import (
 
 // TestImportGraph holds the import rules of DESIGN.md and STYLE.md: pricing is a leaf,
 // planner and executor never import each other, nothing imports cmd, go-pretty is used only
-// by report and cmd.
+// by report and cmd; kube renders manifests from a plan and runs nothing, and is the only
+// package that imports the Kubernetes types.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/loadplan/loadplan/...").Output()
 	if err != nil {
@@ -36,6 +37,10 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("%s imports %s", pkg, dep)
 			case strings.HasPrefix(d, "github.com/jedib0t/go-pretty") && pkg != "report" && !strings.HasPrefix(pkg, "cmd/"):
 				t.Errorf("%s imports go-pretty: only report and cmd render tables", pkg)
+			case pkg == "kube" && ours && dep != "plan":
+				t.Errorf("kube imports %s: it renders manifests from a plan and runs nothing", dep)
+			case (strings.HasPrefix(d, "k8s.io/") || strings.HasPrefix(d, "sigs.k8s.io/")) && pkg != "kube":
+				t.Errorf("%s imports %s: only kube uses the Kubernetes types", pkg, d)
 			case pkg == "plan" && (d == "net/http" || dep == "pricing"):
 				t.Errorf("plan imports %s: it knows nothing of HTTP or money arithmetic", d)
 			}
