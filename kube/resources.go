@@ -60,6 +60,14 @@ func ParseResourceList(flag string, pairs map[string]string) (corev1.ResourceLis
 	return list, errors.Join(errs...)
 }
 
+// Requirements reads the requests and limits flags of one kind of pod, whose names start with
+// prefix (--worker: --worker-requests, --worker-limits).
+func Requirements(prefix string, requests, limits map[string]string) (*corev1.ResourceRequirements, error) {
+	req, err1 := ParseResourceList(prefix+"-requests", requests)
+	lim, err2 := ParseResourceList(prefix+"-limits", limits)
+	return &corev1.ResourceRequirements{Requests: req, Limits: lim}, errors.Join(err1, err2)
+}
+
 // FormatResourceList is the inverse of ParseResourceList, for a flag's default.
 func FormatResourceList(l corev1.ResourceList) map[string]string {
 	m := make(map[string]string, len(l))

@@ -56,10 +56,14 @@ func (m *Manifests) Files() ([]File, error) {
 	return files, nil
 }
 
+// Header is how every rendered stream and file begins (a YAML comment): a tool may tell its
+// own files by it.
+const Header = "# loadplan run "
+
 // header says, in a YAML comment, what the manifests are and what they need.
 func (m *Manifests) header() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# loadplan run %s, rendered by loadplan k8s render.\n", m.RunID)
+	fmt.Fprintf(&b, "%s%s, rendered by loadplan k8s render.\n", Header, m.RunID)
 	if len(m.Env) > 0 {
 		names := make([]string, len(m.Env))
 		for i, r := range m.Env {
