@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/internal/golden"
+	"github.com/loadplan/loadplan/plan"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -687,5 +688,45 @@ func TestParseResourceList(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want %q", err, want)
 		}
+	}
+}
+
+// TestThePodsLoadThePlan lays the ConfigMap out as the pods' volume does (each item at its
+// path under the mount) and loads the plan from there, as loadplan run does in the pod: the
+// data files are where the plan looks for them.
+func TestThePodsLoadThePlan(t *testing.T) {
+	t.Parallel()
+	_, _, r := render(t, canaryEnv, baseOptions())
+	cm := r.configMaps[0]
+	spec := r.jobs["coordinator"].Spec.Template.Spec
+	mount := t.TempDir()
+	for _, v := range spec.Volumes {
+		if v.ConfigMap == nil || v.ConfigMap.Name != cm.Name {
+			continue
+		}
+		for _, it := range v.ConfigMap.Items {
+			p := filepath.Join(mount, filepath.FromSlash(it.Path))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(cm.Data[it.Key]), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	args := spec.Containers[0].Args
+	if args[1] != "/etc/loadplan/plan.yaml" || spec.Containers[0].VolumeMounts[0].MountPath != "/etc/loadplan" {
+		t.Fatalf("the coordinator loads %s from a mount at %s", args[1], spec.Containers[0].VolumeMounts[0].MountPath)
+	}
+	p, err := plan.Load(filepath.Join(mount, "plan.yaml"), plan.Options{Env: canaryEnv})
+	if err != nil {
+		t.Fatalf("the plan as the pods see it: %v", err)
+	}
+	rows := map[string]int{}
+	for _, d := range p.Data {
+		rows[d.Name] = len(d.Rows)
+	}
+	if !reflect.DeepEqual(rows, map[string]int{"prompts": 2, "users": 2, "again": 2}) {
+		t.Errorf("data rows in the pod %v", rows)
 	}
 }
