@@ -66,13 +66,16 @@ func (m *Manifests) header() string {
 	fmt.Fprintf(&b, "%s%s, rendered by loadplan k8s render.\n", Header, m.RunID)
 	if len(m.Env) > 0 {
 		names := make([]string, len(m.Env))
+		todo := "it may be left out (the plan has a default for each)"
 		for i, r := range m.Env {
 			names[i] = r.Name
 			if !r.Required {
 				names[i] += " (optional)"
+			} else {
+				todo = "create it first"
 			}
 		}
-		fmt.Fprintf(&b, "# The pods read %s from Secret %s; create it first.\n", strings.Join(names, ", "), m.Secret)
+		fmt.Fprintf(&b, "# The pods read %s from Secret %s; %s.\n", strings.Join(names, ", "), m.Secret, todo)
 	}
 	return b.String()
 }

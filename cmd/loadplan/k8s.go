@@ -151,6 +151,7 @@ func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
 		if _, err := streams.Out.Write(y); err != nil {
 			return withCode(exitFailed, err)
 		}
+		fmt.Fprintf(streams.ErrOut, "loadplan: run %s: %d objects, labelled app.kubernetes.io/instance=loadplan-%s\n", m.RunID, len(m.Objects), m.RunID)
 	} else {
 		files, err := m.Files()
 		if err != nil {
@@ -163,24 +164,28 @@ func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
 		for i, f := range files {
 			names[i] = filepath.Join(o.output, f.Name)
 		}
-		fmt.Fprintf(streams.ErrOut, "loadplan: run %s: wrote %s\n", m.RunID, strings.Join(names, ", "))
+		fmt.Fprintf(streams.ErrOut, "loadplan: run %s: wrote %s, labelled app.kubernetes.io/instance=loadplan-%s\n", m.RunID, strings.Join(names, ", "), m.RunID)
 	}
 	if len(m.Env) > 0 {
 		ns := ""
 		if o.kube.Namespace != "" {
 			ns = " -n " + o.kube.Namespace
 		}
-		var lits, names []string
+		var lits, optional []string
 		for _, r := range m.Env {
 			lits = append(lits, "--from-literal="+r.Name+"=...")
 			if !r.Required {
-				names = append(names, r.Name)
+				optional = append(optional, r.Name)
 			}
 		}
-		fmt.Fprintf(streams.ErrOut, "loadplan: the pods read %d environment %s from Secret %s; create it first:\n  kubectl%s create secret generic %s %s\n",
-			len(m.Env), pluralWord(len(m.Env), "variable", "variables"), m.Secret, ns, m.Secret, strings.Join(lits, " "))
-		if len(names) > 0 {
-			fmt.Fprintf(streams.ErrOut, "  (optional, the plan has a default: %s)\n", strings.Join(names, ", "))
+		todo := "create it first"
+		if len(optional) == len(m.Env) {
+			todo = "the plan has a default for each, so the Secret may be left out"
+		}
+		fmt.Fprintf(streams.ErrOut, "loadplan: the pods read %d environment %s from Secret %s; %s:\n  kubectl%s create secret generic %s %s\n",
+			len(m.Env), pluralWord(len(m.Env), "variable", "variables"), m.Secret, todo, ns, m.Secret, strings.Join(lits, " "))
+		if len(optional) > 0 && len(optional) < len(m.Env) {
+			fmt.Fprintf(streams.ErrOut, "  (optional, the plan has a default: %s)\n", strings.Join(optional, ", "))
 		}
 	}
 	return nil

@@ -90,7 +90,8 @@ func TestK8sRenderStdout(t *testing.T) {
 		}
 	}
 	// What the user must do, on stderr: stdout goes to kubectl.
-	if !strings.Contains(errOut, "kubectl -n lt create secret generic loadplan --from-literal=API_KEY=...") {
+	if !strings.Contains(errOut, "kubectl -n lt create secret generic loadplan --from-literal=API_KEY=...") ||
+		!strings.Contains(errOut, "labelled app.kubernetes.io/instance=loadplan-peak-") {
 		t.Errorf("stderr does not say how to create the Secret:\n%s", errOut)
 	}
 	// Rendering again gives the same bytes.
