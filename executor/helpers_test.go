@@ -58,10 +58,11 @@ func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Ste
 				continue
 			}
 			u := pricing.Usage{Input: e.MaxInputTokens - e.CacheableTokens, CacheWrite1h: e.CacheableTokens, Output: e.MaxOutputTokens}
-			c, err := cat.Cost(u, st.Cost.Model)
+			price, err := cat.Lookup(st.Cost.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
+			c := price.WorstCost(u, pricing.AnyTier)
 			out[st] = Bound{Cost: &c, Usage: &u}
 		}
 	}

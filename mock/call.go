@@ -79,7 +79,15 @@ func (c *call) finish() {
 	var cost decimal.Decimal
 	if !c.billed.IsZero() {
 		p, _ := c.s.price(c.model) // the model was checked before anything was billed
-		cost = p.Cost(c.billed)
+		var err error
+		if cost, err = p.Cost(c.billed); err != nil {
+			// A service tier the catalog has no price for: the ledger bills the standard
+			// rates (what a real provider would bill is unknown; the meter charges such a
+			// response its reservation, flagged).
+			std := c.billed
+			std.ServiceTier = ""
+			cost, _ = p.Cost(std)
+		}
 	}
 	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost, time.Since(c.start))
 	if c.counted { // last: once no request is in flight, the ledger has them all

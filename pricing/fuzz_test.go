@@ -74,7 +74,10 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Lookup(alias %q) = %q, %v; want %q", a, got.Model, err, p.Model)
 				}
 			}
-			cost := p.Cost(u)
+			cost, err := p.Cost(u)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Model, err)
+			}
 			if cost.IsNegative() {
 				t.Fatalf("%s: negative cost %s", p.Model, cost)
 			}

@@ -145,7 +145,9 @@ func simulate(t testing.TB, sp simSpec) *executor.Summary {
 				t.Fatal(err)
 			}
 			r.usage = &u
-			r.cost = price.Cost(u)
+			if r.cost, err = price.Cost(u); err != nil {
+				t.Fatal(err)
+			}
 			r.size = 180 + 4*u.Output
 			if st.Request.Stream {
 				r.ttft = min(logNormal(st.Expect.TTFT, 0.6)*sp.latScale, lat*0.9)
