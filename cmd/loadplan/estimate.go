@@ -300,7 +300,7 @@ func (o *estimateOptions) adHocPlan() (*plan.Plan, error) {
 			return nil, usageError("--model needs --input-tokens and --output-tokens per request")
 		}
 		st.Cost = plan.CostRule{Kind: plan.CostUsage, Model: o.model, Usage: plan.UsageSource{Kind: plan.UsageAnthropic}}
-		st.Expect = plan.Expect{InputTokens: o.inputTokens, OutputTokens: o.outputTokens, MaxInputTokens: 2 * o.inputTokens,
+		st.Expect = plan.Expect{InputTokens: decimal.NewFromInt(o.inputTokens), OutputTokens: decimal.NewFromInt(o.outputTokens), MaxInputTokens: 2 * o.inputTokens,
 			MaxOutputTokens: o.maxOutputTokens, HasTokens: true}
 	default:
 		return nil, usageError("price the requests: --price USD per request, or --model with --input-tokens and --output-tokens")
