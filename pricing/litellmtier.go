@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -44,6 +45,10 @@ func litellmTiers(p *Price, keys []string, get func(field string) (decimal.Decim
 	}
 	cells := map[cell]map[string]decimal.Decimal{}
 	for _, k := range keys {
+		if !strings.Contains(k, "_above_") && !strings.HasSuffix(k, "_priority") && !strings.HasSuffix(k, "_flex") &&
+			!strings.HasSuffix(k, "_batches") && !strings.HasSuffix(k, "_scale") {
+			continue // most fields: no regular expression for them
+		}
 		m := litellmTierKey.FindStringSubmatch(k)
 		if m == nil || (m[2] == "" && m[4] == "") {
 			continue // not a field, or the standard price itself
