@@ -120,7 +120,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
 	}
-	cat, err := o.load.catalog()
+	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,10 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	est, err := planner.EstimateScenario(p, sc, cat, planner.Options{Gate: planner.GateExpected, Budget: budget})
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	est.Warnings = append(est.Warnings, stale...)
+	for _, w := range stale {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
 	}
 	bounds, err := stepBounds(p, cat, budget != nil)
 	if err != nil {
