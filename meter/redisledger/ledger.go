@@ -68,6 +68,11 @@ type Options struct {
 	RunTTL time.Duration
 }
 
+// ErrBadOptions is returned by Open for options that can never work (a URL that is not
+// redis:// or rediss://, a bad run ID, a budget too large), as opposed to a server that
+// cannot be reached or refuses.
+var ErrBadOptions = errors.New("bad ledger options")
+
 // quiet silences go-redis, which logs connection failures to stderr: a package of ours never
 // prints, and those failures reach the caller as errors. The logger is the process's.
 var quiet sync.Once
@@ -131,21 +136,21 @@ func Open(ctx context.Context, o Options) (*Ledger, error) {
 		o.RunTTL = DefaultRunTTL
 	}
 	if !runIDPattern.MatchString(o.RunID) {
-		return nil, fmt.Errorf("run ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", o.RunID)
+		return nil, fmt.Errorf("run ID %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.RunID, ErrBadOptions)
 	}
 	if o.Worker == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		o.Worker = hex.EncodeToString(b[:])
 	} else if !runIDPattern.MatchString(o.Worker) {
-		return nil, fmt.Errorf("worker name %q: use 1 to 64 letters, digits, '.', '_' or '-'", o.Worker)
+		return nil, fmt.Errorf("worker name %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.Worker, ErrBadOptions)
 	}
 	var budgetText string
 	var budget *decimal.Decimal
 	if o.Budget != nil {
 		units, ok := toUnits(*o.Budget, roundDown)
 		if !ok {
-			return nil, fmt.Errorf("budget %s: a Redis ledger takes 0 to %s USD", o.Budget, maxAmount)
+			return nil, fmt.Errorf("budget %s: a Redis ledger takes 0 to %s USD: %w", o.Budget, maxAmount, ErrBadOptions)
 		}
 		budgetText = unitText(units)
 		b := fromUnits(units)
@@ -268,7 +273,7 @@ func parseURL(raw, password string) (*redis.Options, string, []string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Error's text repeats the URL, password included.
-		return nil, "", nil, errors.New("ledger URL: not a URL; want redis://HOST:PORT/DB or rediss://HOST:PORT/DB (TLS)")
+		return nil, "", nil, fmt.Errorf("not a URL; want redis://HOST:PORT/DB or rediss://HOST:PORT/DB (TLS): %w", ErrBadOptions)
 	}
 	var secrets []string
 	if p, ok := u.User.Password(); ok && p != "" {
@@ -276,14 +281,14 @@ func parseURL(raw, password string) (*redis.Options, string, []string, error) {
 	}
 	redacted := u.Redacted()
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, "", nil, fmt.Errorf("ledger URL %s: want redis://HOST:PORT/DB or rediss://HOST:PORT/DB (TLS)", redactText(redacted, secrets))
+		return nil, "", nil, fmt.Errorf("%s: want redis://HOST:PORT/DB or rediss://HOST:PORT/DB (TLS): %w", redactText(redacted, secrets), ErrBadOptions)
 	}
 	if u.Host == "" {
-		return nil, "", nil, fmt.Errorf("ledger URL %s: no host; want redis://HOST:PORT/DB", redactText(redacted, secrets))
+		return nil, "", nil, fmt.Errorf("%s: no host; want redis://HOST:PORT/DB: %w", redactText(redacted, secrets), ErrBadOptions)
 	}
 	opts, err := redis.ParseURL(raw)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("ledger URL %s: %s", redactText(redacted, secrets), redactText(err.Error(), secrets))
+		return nil, "", nil, fmt.Errorf("%s: %s: %w", redactText(redacted, secrets), redactText(err.Error(), secrets), ErrBadOptions)
 	}
 	if opts.Password == "" && password != "" {
 		opts.Password = password

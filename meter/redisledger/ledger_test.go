@@ -14,6 +14,7 @@ import (
 
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/meter/metertest"
+	"github.com/loadplan/loadplan/meter/redisledger/redistest"
 )
 
 // testTimeout bounds every wait in these tests.
@@ -30,7 +31,7 @@ func newRunID() string { return fmt.Sprintf("test-%d-%d", time.Now().UnixNano(),
 // open joins run id on srv as a new worker; t.Cleanup closes it. mod changes the options.
 func open(t testing.TB, srv *server, id string, budget *decimal.Decimal, mod func(*Options)) *Ledger {
 	t.Helper()
-	o := Options{URL: srv.url(), RunID: id, Budget: budget}
+	o := Options{URL: srv.URL(), RunID: id, Budget: budget}
 	if mod != nil {
 		mod(&o)
 	}
@@ -192,7 +193,7 @@ func TestLeaseLapseChargesDeadWorker(t *testing.T) {
 	srv, id := sharedServer(t), newRunID()
 	const ttl = 300 * time.Millisecond
 	deadCtx, die := context.WithCancel(context.Background())
-	dead, err := Open(deadCtx, Options{URL: srv.url(), RunID: id, Budget: dp("1"), LeaseTTL: ttl})
+	dead, err := Open(deadCtx, Options{URL: srv.URL(), RunID: id, Budget: dp("1"), LeaseTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestBudgetOfTheRun(t *testing.T) {
 	srv, id := sharedServer(t), newRunID()
 	open(t, srv, id, dp("1.5"), nil)
 	for _, budget := range []*decimal.Decimal{dp("2"), nil} {
-		_, err := Open(context.Background(), Options{URL: srv.url(), RunID: id, Budget: budget})
+		_, err := Open(context.Background(), Options{URL: srv.URL(), RunID: id, Budget: budget})
 		if err == nil || !strings.Contains(err.Error(), "budget of 1.5 USD") {
 			t.Errorf("Open with budget %v: err = %v, want the run's budget named", budget, err)
 		}
@@ -310,12 +311,12 @@ func TestBudgetOfTheRun(t *testing.T) {
 // period and a bound, and so does every later Reserve, at once; nothing is reserved after.
 func TestRedisStopped(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	srv := redistest.Start(t)
 	const grace = 500 * time.Millisecond
 	l := open(t, srv, newRunID(), dp("1"), func(o *Options) { o.Grace = grace })
 	r := mustReserve(t, l, "0.1")
 	l.Snapshot() // the last state read
-	srv.stop()
+	srv.Stop()
 	start := time.Now()
 	_, err := l.Reserve(ctxTimeout(t), d("0.1"))
 	took := time.Since(start)
@@ -351,12 +352,12 @@ func TestRedisStopped(t *testing.T) {
 // settle that could not be recorded is recorded, and the run's figures are exact.
 func TestRedisHangs(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	srv := redistest.Start(t)
 	const grace = 600 * time.Millisecond
 	id := newRunID()
 	l := open(t, srv, id, dp("1"), func(o *Options) { o.Grace = grace })
 	r := mustReserve(t, l, "0.1")
-	srv.pause()
+	srv.Pause()
 	start := time.Now()
 	var chs []<-chan reserveResult
 	for range 4 {
@@ -374,7 +375,7 @@ func TestRedisHangs(t *testing.T) {
 	if err := l.Settle(r, meter.Charge{Actual: d("0.07")}); !errors.Is(err, meter.ErrLedgerUnreachable) {
 		t.Errorf("Settle with Redis paused: err = %v, want ErrLedgerUnreachable", err)
 	}
-	srv.resume()
+	srv.Resume()
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close once Redis answers: %v", err)
 	}
@@ -395,14 +396,14 @@ func TestRedisRestarted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	persist := []string{"--dir", dir, "--dbfilename", "dump.rdb"}
-	srv := startServer(t, persist...)
+	srv := redistest.Start(t, persist...)
 	l := open(t, srv, newRunID(), dp("1"), func(o *Options) { o.LeaseTTL = 600 * time.Millisecond })
 	mustReserve(t, l, "0.1")
 	if err := l.rdb.Save(ctxTimeout(t)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	srv.stop()
-	startServerOn(t, srv.port(), persist...)
+	srv.Stop()
+	redistest.StartOn(t, srv.Port(), persist...)
 	eventually(t, "Reserve fails", func() bool {
 		_, err := l.Reserve(ctxTimeout(t), d("0"))
 		return err != nil
@@ -418,8 +419,8 @@ func TestRedisRestarted(t *testing.T) {
 func TestPasswordNeverPrinted(t *testing.T) {
 	t.Parallel()
 	const secret = "s3cr3t-Pa55"
-	srv := startServer(t, "--requirepass", secret)
-	host := srv.addr
+	srv := redistest.Start(t, "--requirepass", secret)
+	host := srv.Addr
 	check := func(name string, err error) {
 		t.Helper()
 		if err == nil {
@@ -440,12 +441,17 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	check("wrong password from the environment", err)
 	_, err = Open(context.Background(), opts("redis://:"+secret+"@"+host+":99999999/0", ""))
 	check("bad port", err)
-	_, err = Open(context.Background(), opts("redis://:"+secret+"@"+host+"/0%zz", ""))
-	check("unparsable URL", err)
-	_, err = Open(context.Background(), opts("http://:"+secret+"@"+host+"/0", ""))
-	check("wrong scheme", err)
-	_, err = Open(context.Background(), opts("redis://:"+secret+"@"+host+"/0?dial_timeout=x"+secret, ""))
-	check("bad option", err)
+	for name, url := range map[string]string{
+		"unparsable URL": "redis://:" + secret + "@" + host + "/0%zz",
+		"wrong scheme":   "http://:" + secret + "@" + host + "/0",
+		"bad option":     "redis://:" + secret + "@" + host + "/0?dial_timeout=x" + secret,
+	} {
+		_, err = Open(context.Background(), opts(url, ""))
+		check(name, err)
+		if !errors.Is(err, ErrBadOptions) {
+			t.Errorf("%s: err = %v, want ErrBadOptions", name, err)
+		}
+	}
 
 	// The right password, in the URL and from the environment; then the server goes.
 	l, err := Open(context.Background(), opts("redis://:"+secret+"@"+host+"/0", ""))
@@ -460,7 +466,7 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	defer l2.Close()
 	mustReserve(t, l, "0.1")
 	// A script error from the server carries the keys and arguments: none is the password.
-	srv.stop()
+	srv.Stop()
 	_, err = l.Reserve(ctxTimeout(t), d("0.1"))
 	check("unreachable, password in the URL", err)
 	_, err = l2.Reserve(ctxTimeout(t), d("0.1"))
