@@ -8,7 +8,7 @@ import (
 
 // TestImportGraph holds the import rules of DESIGN.md and STYLE.md: pricing is a leaf,
 // planner and executor never import each other, nothing imports cmd, go-pretty is used only
-// by report and cmd.
+// by report and cmd, go-redis only by meter/redisledger.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/loadplan/loadplan/...").Output()
 	if err != nil {
@@ -36,6 +36,8 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("%s imports %s", pkg, dep)
 			case strings.HasPrefix(d, "github.com/jedib0t/go-pretty") && pkg != "report" && !strings.HasPrefix(pkg, "cmd/"):
 				t.Errorf("%s imports go-pretty: only report and cmd render tables", pkg)
+			case strings.HasPrefix(d, "github.com/redis/go-redis") && pkg != "meter/redisledger":
+				t.Errorf("%s imports go-redis: only meter/redisledger talks to Redis", pkg)
 			case pkg == "plan" && (d == "net/http" || dep == "pricing"):
 				t.Errorf("plan imports %s: it knows nothing of HTTP or money arithmetic", d)
 			}
