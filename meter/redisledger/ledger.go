@@ -169,6 +169,10 @@ func Open(ctx context.Context, o Options) (*Ledger, error) {
 	opts.PoolTimeout = opTimeout
 	opts.DialerRetries = 1
 	opts.DisableIdentity = true
+	// RESP2: with RESP3 the client looks for push notifications on the connection before every
+	// command, a read system call each; the ledger uses none (its subscription has its own
+	// connection).
+	opts.Protocol = 2
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 
 	prefix := "loadplan:{" + o.RunID + "}:"
