@@ -2,9 +2,14 @@ package redisledger
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/loadplan/loadplan/meter/redisledger/redistest"
 )
@@ -34,6 +39,9 @@ func sharedServer(t testing.TB) *server {
 }
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(workerEnv); spec != "" {
+		os.Exit(worker(spec))
+	}
 	code := m.Run()
 	if shared != nil {
 		shared.Stop()
@@ -46,4 +54,28 @@ func ctxTimeout(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// workerEnv makes the test binary a worker process of TestKilledWorker: "URL RUNID".
+const workerEnv = "REDISLEDGER_TEST_WORKER"
+
+// worker joins the run, reserves $0.3 and $0.2 of its $1, says "reserved" on stdout and waits,
+// at most 30 s, to be killed.
+func worker(spec string) int {
+	url, id, _ := strings.Cut(spec, " ")
+	budget := decimal.RequireFromString("1")
+	l, err := Open(context.Background(), Options{URL: url, RunID: id, Budget: &budget, LeaseTTL: time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, worst := range []string{"0.3", "0.2"} {
+		if _, err := l.Reserve(context.Background(), decimal.RequireFromString(worst)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	fmt.Println("reserved")
+	time.Sleep(30 * time.Second)
+	return 1
 }
