@@ -40,7 +40,7 @@ echo "$(redis-server --version)"
 
 # 1. The Go benchmarks (each starts its own redis-server). The figure is the median of COUNT.
 log "go test -bench (count $COUNT)"
-(cd "$REPO" && go test -run '^$' -bench 'ReserveSettle|Ping' -benchtime 2s -count "$COUNT" \
+(cd "$REPO" && go test -p 1 -run '^$' -bench 'ReserveSettle|Ping' -benchtime 2s -count "$COUNT" \
 	./meter ./meter/redisledger) >"$OUT/gobench.txt" 2>&1 || { cat "$OUT/gobench.txt" >&2; die "go test -bench failed"; }
 echo
 printf '%-40s %12s %10s %10s\n' "package.benchmark" "µs/op (med)" "B/op" "allocs/op"
