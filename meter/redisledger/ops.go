@@ -101,7 +101,9 @@ func (l *Ledger) Reserve(ctx context.Context, worst decimal.Decimal) (meter.Rese
 }
 
 // Settle implements meter.Ledger. The charge is rounded up to the unit (10^-9 USD), its
-// estimated part too: the meter never undercounts. When Redis cannot record it within the
+// estimated part too: the meter never undercounts. A charge above the largest amount
+// ($9,007,199.254740991) is invalid, like a negative one: meter.ErrInvalidAmount, and the
+// reservation is charged in full, flagged estimated. When Redis cannot record it within the
 // grace period (or at once, once the ledger is unreachable) it returns an error wrapping
 // meter.ErrLedgerUnreachable and Close records it; a worker declared dead gets the same error,
 // and a charge above the reservation still adds its excess and wraps meter.ErrOverrun too.
