@@ -80,13 +80,13 @@ type stopCause struct {
 func (c *stopCause) Error() string { return string(c.reason) + ": " + c.detail }
 
 // stopRank orders the stop reasons as DESIGN.md orders the exit codes when several apply:
-// interrupted (130), then error (5), then budget_exhausted and overrun (4), then
+// interrupted (130), then error and ledger_unreachable (5), then budget_exhausted and overrun (4), then
 // threshold_abort (1), then completed.
 func stopRank(r StopReason) int {
 	switch r {
 	case StopInterrupted:
 		return 5
-	case StopError:
+	case StopError, StopLedgerUnreachable:
 		return 4
 	case StopOverrun:
 		return 3
@@ -644,6 +644,9 @@ func (r *runner) runStep(u *user, s *step) bool {
 				snap := r.ledger.Snapshot()
 				r.stop(&stopCause{reason: StopBudgetExhausted, detail: fmt.Sprintf("the next request's worst case %s does not fit: spent %s of %s",
 					pricing.FormatUSD(s.cost.worst), pricing.FormatUSD(snap.Spent), budgetText(snap.Budget))})
+			}
+			if errors.Is(err, meter.ErrLedgerUnreachable) {
+				r.stop(&stopCause{reason: StopLedgerUnreachable, detail: err.Error()})
 			}
 			return false
 		}

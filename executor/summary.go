@@ -21,6 +21,9 @@ const (
 	StopInterrupted     StopReason = "interrupted"
 	StopThresholdAbort  StopReason = "threshold_abort"
 	StopError           StopReason = "error"
+	// StopLedgerUnreachable: the shared ledger (Redis) was unreachable past its grace period,
+	// or this worker's lease lapsed; nothing was sent that was not reserved. Exit code 5.
+	StopLedgerUnreachable StopReason = "ledger_unreachable"
 )
 
 // Summary is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;

@@ -157,7 +157,7 @@ func stopSeverity(r executor.StopReason) int {
 	switch r {
 	case executor.StopInterrupted:
 		return 5
-	case executor.StopError:
+	case executor.StopError, executor.StopLedgerUnreachable:
 		return 4
 	case executor.StopOverrun:
 		return 3
@@ -174,7 +174,7 @@ func exitCodeFor(r executor.StopReason, pass bool) int {
 	switch r {
 	case executor.StopInterrupted:
 		return 130
-	case executor.StopError:
+	case executor.StopError, executor.StopLedgerUnreachable:
 		return 5
 	case executor.StopOverrun, executor.StopBudgetExhausted:
 		return 4

@@ -8,8 +8,8 @@ import (
 
 // TestImportGraph holds the import rules of DESIGN.md and STYLE.md: pricing is a leaf,
 // planner and executor never import each other, nothing imports cmd, go-pretty is used only
-// by report and cmd; kube renders manifests from a plan and runs nothing, and is the only
-// package that imports the Kubernetes types.
+// by report and cmd, go-redis only by meter/redisledger; kube renders manifests from a plan and
+// runs nothing, and is the only package that imports the Kubernetes types.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/loadplan/loadplan/...").Output()
 	if err != nil {
@@ -41,6 +41,8 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("kube imports %s: it renders manifests from a plan and runs nothing", dep)
 			case (strings.HasPrefix(d, "k8s.io/") || strings.HasPrefix(d, "sigs.k8s.io/")) && pkg != "kube":
 				t.Errorf("%s imports %s: only kube uses the Kubernetes types", pkg, d)
+			case strings.HasPrefix(d, "github.com/redis/go-redis") && pkg != "meter/redisledger":
+				t.Errorf("%s imports go-redis: only meter/redisledger talks to Redis", pkg)
 			case pkg == "plan" && (d == "net/http" || dep == "pricing"):
 				t.Errorf("plan imports %s: it knows nothing of HTTP or money arithmetic", d)
 			}

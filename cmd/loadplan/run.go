@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
-	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/mock"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
@@ -43,6 +42,7 @@ type runOptions struct {
 	quiet           bool
 	profile         string
 	tls             executor.TLSOptions
+	ledger          ledgerFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -62,7 +62,7 @@ aborts them. The summary is written either way.
 Exit codes: 0 thresholds passed, 1 thresholds failed (or threshold_abort), 2 bad plan or flags
 (or a capped run with no worst case, or no budget without --no-budget), 3 refused by the budget
 gate, 4 stopped by the budget (budget_exhausted, overrun), 5 could not run (target unreachable,
-output not writable), 130 interrupted.`,
+output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.`,
 		Example: `  loadplan run examples/ai-service.yaml --scenario smoke --json out.json
   loadplan run examples/ai-service.yaml --scenario normal --budget 0.50 --allow-over-budget
   loadplan run plan.yaml --scenario peak --host https://staging.internal --users 100 --run-time 2m
@@ -92,6 +92,7 @@ output not writable), 130 interrupted.`,
 	fs.StringVar(&o.tls.CertFile, "cert", "", "client certificate (PEM) for mutual TLS")
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
+	o.ledger.register(fs)
 	return cmd
 }
 
@@ -242,13 +243,19 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		debug.SetGCPercent(gcPercent(concurrency))
 	}
-	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
+	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger,
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
 	sum, err := executor.Run(runCtx, cfg)
+	leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
 		// The plan cannot be compiled into a run: a bad plan, before any request.
@@ -285,7 +292,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
-	case sum.StopReason == executor.StopError:
+	case sum.StopReason == executor.StopError, sum.StopReason == executor.StopLedgerUnreachable:
 		return withCode(sum.ExitCode, errors.New(sum.StopDetail))
 	case sum.ExitCode != exitOK:
 		return withCode(sum.ExitCode, nil)
@@ -317,7 +324,7 @@ func runExitCode(s *executor.Summary) int {
 	switch s.StopReason {
 	case executor.StopInterrupted:
 		return exitInterrupted
-	case executor.StopError:
+	case executor.StopError, executor.StopLedgerUnreachable:
 		return exitFailed
 	case executor.StopBudgetExhausted, executor.StopOverrun:
 		return exitBudget
