@@ -109,7 +109,8 @@ type charged struct {
 //     incomplete), or a stream cut before its final usage (its output): those buckets at
 //     their bounds (fill), the total capped at the reservation while what was reported is
 //     within the bounds, so that a bucket charged at its bound is never an overrun;
-//   - errors without usage (429, 5xx, resets): nothing.
+//   - errors without usage (429, 5xx, resets): nothing; an error status that reports some
+//     usage: what it reports.
 //
 // A step with no worst case (uncapped runs) reserved nothing: what it did not report is
 // unknown, charged nothing and flagged unpriced.
@@ -121,10 +122,11 @@ func (p *pricer) charge(o *outcome) charged {
 		return charged{total: p.flat}
 	}
 	rep := o.report
+	billed := o.maybeBilled()
 	// incomplete: the source read a response that ended, and found required buckets missing.
-	incomplete := o.reportErr == nil && rep.Missing != 0 && o.complete
+	incomplete := o.reportErr == nil && rep.Missing != 0 && o.complete && billed
 	if o.reportErr != nil || !rep.Found {
-		if o.maybeBilled() {
+		if billed {
 			return charged{total: p.fallback, estimated: p.fallback, unreported: true, unpriced: p.unbounded, incomplete: incomplete}
 		}
 		return charged{}
@@ -132,6 +134,11 @@ func (p *pricer) charge(o *outcome) charged {
 	u := rep.Usage
 	actual := p.price.Cost(u)
 	missing := rep.Missing
+	if !billed {
+		// An error status that reports some usage is charged what it reports: an error is
+		// not billed for what it does not say.
+		missing = 0
+	}
 	if o.streamed && !o.complete {
 		// A cut stream: its input was reported at its start, its output only in part.
 		missing |= usage.BucketOutput

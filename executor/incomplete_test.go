@@ -352,3 +352,29 @@ func TestIncompleteUsagePrometheus(t *testing.T) {
 		t.Errorf("warnings %q", ws)
 	}
 }
+
+// TestIncompleteUsageErrorStatus: an error status is not billed for what it does not say: a
+// 400 that reports its input alone is charged that input, not flagged, not warned of.
+func TestIncompleteUsageErrorStatus(t *testing.T) {
+	t.Parallel()
+	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"u": {"in": 600}}`)
+	})).URL
+	task := `t:
+    request: {method: POST, path: /x, json: {message: hi, max_tokens: 100}}
+    usage: {json: {input: $.u.in, output: $.u.out}}
+    expect: {input_tokens: 600, output_tokens: 50, max_input_tokens: 1000}`
+	p := parsePlan(t, strings.Replace(incompletePlan, "TASK", task, 1), url, nil)
+	var w warnings
+	budget := decimal.NewFromInt(100)
+	cfg := config(t, p, "s", url, &budget)
+	cfg.OnWarning = w.add
+	s := run(t, cfg)
+	tk := s.Tasks[0]
+	want := price(t).Cost(pricing.Usage{Input: 600}).Mul(decimal.NewFromInt(tk.Requests))
+	if tk.Requests == 0 || tk.Failures != tk.Requests || !tk.Cost.Equal(want) || !tk.CostEstimated.IsZero() || tk.IncompleteUsage != 0 || len(w.all()) != 0 {
+		t.Errorf("%d requests (%d failed): cost %s (estimated %s), want %s; incomplete_usage %d, warnings %q",
+			tk.Requests, tk.Failures, tk.Cost, tk.CostEstimated, want, tk.IncompleteUsage, w.all())
+	}
+}
