@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
@@ -33,21 +34,13 @@ type pricer struct {
 	// unbounded: a priced-by-usage step with no worst case, which only an uncapped run may
 	// have. It reserves nothing, so what it costs is never an overrun; a response of it that
 	// reports no usage cannot be charged anything known (charged 0, counted unpriced).
-	unbounded  bool
-	flat       decimal.Decimal
-	price      pricing.Price
-	ukind      usage.Kind
-	jsonSpec   usage.JSONSpec
-	headerSpec usage.HeaderSpec
-	prom       *promMeter
-}
-
-func (p *pricer) bodyUsage() bool {
-	switch p.ukind {
-	case usage.KindAnthropic, usage.KindOpenAI, usage.KindJSON:
-		return true
-	}
-	return false
+	unbounded bool
+	flat      decimal.Decimal
+	price     pricing.Price
+	src       *usage.Source // where a priced-by-usage step reads its usage; nil otherwise
+	prom      *promMeter
+	// warned: a response of the step lacked usage it should report, and the run was warned.
+	warned atomic.Bool
 }
 
 func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
@@ -77,33 +70,10 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 		// report either; such responses are counted (unpriced_responses), never silently $0.
 		p.unbounded = true
 	}
-	f := c.Usage.Fields
-	switch c.Usage.Kind {
-	case plan.UsageAnthropic:
-		p.ukind = usage.KindAnthropic
-	case plan.UsageOpenAI:
-		p.ukind = usage.KindOpenAI
-	case plan.UsageJSON:
-		p.ukind = usage.KindJSON
-		paths := map[string]**jsonpath.Path{"input": &p.jsonSpec.Input, "output": &p.jsonSpec.Output,
-			"cache_read": &p.jsonSpec.CacheRead, "cache_write": &p.jsonSpec.CacheWrite, "cache_write_1h": &p.jsonSpec.CacheWrite1h}
-		for k, expr := range f {
-			dst, ok := paths[k]
-			if !ok {
-				continue
-			}
-			if *dst, err = jsonpath.Compile(expr); err != nil {
-				return nil, fmt.Errorf("%s: usage.json.%s: %w", ps.Name, k, err)
-			}
-		}
-	case plan.UsageHeaders:
-		p.ukind = usage.KindHeaders
-		p.headerSpec = usage.HeaderSpec{Input: f["input"], Output: f["output"], CacheRead: f["cache_read"],
-			CacheWrite: f["cache_write"], CacheWrite1h: f["cache_write_1h"]}
-	case plan.UsagePrometheus:
-		p.ukind = usage.KindPrometheus
-		spec := usage.PromSpec{Path: c.Usage.Path, Input: f["input"], Output: f["output"], CacheRead: f["cache_read"],
-			CacheWrite: f["cache_write"], CacheWrite1h: f["cache_write_1h"], CostUSD: f["cost_usd"]}
+	if p.src, err = usage.NewSource(c.Usage); err != nil {
+		return nil, fmt.Errorf("%s: %w", ps.Name, err)
+	}
+	if spec, ok := p.src.Prometheus(); ok {
 		if p.prom, err = r.promFor(spec, price); err != nil {
 			return nil, fmt.Errorf("%s: %w", ps.Name, err)
 		}
@@ -115,8 +85,6 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 		if p.unbounded {
 			p.prom.absorb = true
 		}
-	default:
-		return nil, fmt.Errorf("%s: unknown usage source %q", ps.Name, c.Usage.Kind)
 	}
 	return p, nil
 }
@@ -131,15 +99,26 @@ type charged struct {
 	// unpriced: a step with no worst case left part of its cost unreported, so that part is
 	// unknown and charged nothing (an uncapped run only).
 	unpriced bool
+	// incomplete: the response ended as it should, but its usage lacked a bucket the source
+	// requires (a JSON path or header that matched nothing, a member that is null, a stream
+	// that stopped without its final count); that bucket was charged at its bound.
+	incomplete bool
 }
 
 // charge is what one attempt costs, from what its response reported (DESIGN.md, "Metering"):
 // the reported usage priced at the step's model (a model the response names is not used: the
-// plan's model is what the estimate and the reservation priced); a 2xx response, a stream, or
-// a request that timed out after it was sent, with no usage report: the reservation, flagged
-// estimated; a stream cut before its final usage: what it reported plus its unreported output
-// at the worst case, flagged estimated; errors without usage (429, 5xx, resets): nothing. A
-// step with no worst case (uncapped runs) reserved nothing: what it did not report is
+// plan's model is what the estimate and the reservation priced). What was not reported is
+// charged at the request's bounds, flagged estimated, never zero:
+//   - a 2xx response, a stream, or a request that timed out after it was sent, with no usage
+//     report at all: the reservation;
+//   - a response whose usage lacks a required bucket (usage.Report.Missing; flagged
+//     incomplete), or a stream cut before its final usage (its output): those buckets at
+//     their bounds (fill), the total capped at the reservation while what was reported is
+//     within the bounds, so that a bucket charged at its bound is never an overrun;
+//   - errors without usage (429, 5xx, resets): nothing; an error status that reports some
+//     usage: what it reports.
+//
+// A step with no worst case (uncapped runs) reserved nothing: what it did not report is
 // unknown, charged nothing and flagged unpriced.
 func (p *pricer) charge(o *outcome) charged {
 	switch p.kind {
@@ -148,42 +127,105 @@ func (p *pricer) charge(o *outcome) charged {
 	case plan.CostFlat:
 		return charged{total: p.flat}
 	}
-	if o.reportErr == nil && o.report.Found {
-		u := o.report.Usage
-		actual, err := p.price.Cost(u)
-		if err != nil {
-			// Served at a service tier the catalog has no price for: what it cost is unknown,
-			// so it is charged its reservation, flagged estimated, never the standard rate.
-			return charged{total: p.fallback, estimated: p.fallback, reported: &u, unpriced: p.unbounded}
+	rep := o.report
+	billed := o.maybeBilled()
+	// incomplete: the source read a response that ended, and found required buckets missing.
+	incomplete := o.reportErr == nil && rep.Missing != 0 && o.complete && billed
+	if o.reportErr != nil || !rep.Found {
+		if billed {
+			return charged{total: p.fallback, estimated: p.fallback, unreported: true, unpriced: p.unbounded, incomplete: incomplete}
 		}
-		if !o.streamed || o.complete {
-			return charged{total: actual, reported: &u}
-		}
+		return charged{}
+	}
+	u := rep.Usage
+	actual, err := p.price.Cost(u)
+	if err != nil {
+		// Served at a service tier the catalog has no price for: what it cost is unknown, so
+		// it is charged its reservation, flagged estimated, never the standard rate.
+		return charged{total: p.fallback, estimated: p.fallback, reported: &u, unpriced: p.unbounded}
+	}
+	missing := rep.Missing
+	if !billed {
+		// An error status that reports some usage is charged what it reports: an error is
+		// not billed for what it does not say.
+		missing = 0
+	}
+	if o.streamed && !o.complete {
 		// A cut stream: its input was reported at its start, its output only in part.
-		if p.unbounded {
-			return charged{total: actual, reported: &u, unpriced: true}
-		}
-		bound := p.worstUsage
-		var outBound int64
-		if bound != nil {
-			outBound = bound.Output
-		}
-		// The output it could not report, at its bound, priced with what it did report (the
-		// prompt's size and the service tier decide the rates of every token).
-		full := u
-		full.Output = max(outBound, u.Output)
-		total, _ := p.price.Cost(full) // u's tier priced above; full has the same
-		total = decimal.Max(total, actual)
-		if bound != nil && total.GreaterThan(p.worst) && actual.LessThanOrEqual(p.worst) {
+		missing |= usage.BucketOutput
+	}
+	if missing == 0 {
+		return charged{total: actual, reported: &u}
+	}
+	c := charged{total: actual, reported: &u, incomplete: incomplete}
+	switch {
+	case p.unbounded:
+		c.unpriced = true
+		return c
+	case p.worstUsage == nil:
+		// A worst case without its usage (a caller that gave Bound.Cost alone): the
+		// reservation stands for what was not reported.
+		c.total = decimal.Max(actual, p.worst)
+	default:
+		bound := *p.worstUsage
+		// The missing buckets at their bounds, priced with what was reported (the prompt's
+		// size and the service tier decide the rates of every token); u's tier was priced
+		// above, so the filled usage, of the same tier, prices too.
+		filled, _ := p.price.Cost(fill(u, missing, bound, p.price))
+		c.total = decimal.Max(filled, actual)
+		if c.total.GreaterThan(p.worst) && actual.LessThanOrEqual(p.worst) && within(u, bound) {
 			// Within the declared bounds a request never costs more than its worst case.
-			total = p.worst
+			c.total = p.worst
 		}
-		return charged{total: total, estimated: total.Sub(actual), reported: &u}
 	}
-	if o.maybeBilled() {
-		return charged{total: p.fallback, estimated: p.fallback, unreported: true, unpriced: p.unbounded}
+	c.estimated = c.total.Sub(actual)
+	return c
+}
+
+// fill is the usage u reported with its missing buckets at the request's bounds (bound, its
+// worst usage): the output at its bound; the input buckets share one bound, max_input_tokens,
+// so the prompt tokens u did not account for (bound's total input less u's) are charged,
+// all of them, in the dearest missing input bucket (a cache read is cheap, a 1-hour write
+// dear): whatever the service did not report, it cannot have cost more within the bounds.
+func fill(u pricing.Usage, missing usage.Buckets, bound pricing.Usage, price pricing.Price) pricing.Usage {
+	full := u
+	if missing&usage.BucketOutput != 0 {
+		full.Output = max(u.Output, bound.Output)
 	}
-	return charged{}
+	if missing&usage.BucketsInput == 0 {
+		return full
+	}
+	rest := max(bound.TotalInput()-u.TotalInput(), 0)
+	var (
+		best     pricing.Usage
+		bestCost decimal.Decimal
+		found    bool
+	)
+	for _, b := range []struct {
+		bucket usage.Buckets
+		add    func(*pricing.Usage)
+	}{
+		{usage.BucketInput, func(x *pricing.Usage) { x.Input += rest }},
+		{usage.BucketCacheRead, func(x *pricing.Usage) { x.CacheRead += rest }},
+		{usage.BucketCacheWrite5m, func(x *pricing.Usage) { x.CacheWrite5m += rest }},
+		{usage.BucketCacheWrite1h, func(x *pricing.Usage) { x.CacheWrite1h += rest }},
+	} {
+		if missing&b.bucket == 0 {
+			continue
+		}
+		cand := full
+		b.add(&cand)
+		if c, _ := price.Cost(cand); !found || c.GreaterThan(bestCost) {
+			best, bestCost, found = cand, c, true
+		}
+	}
+	return best
+}
+
+// within reports whether the usage u reported keeps to the request's bounds: its prompt to
+// max_input_tokens, its output to the output bound.
+func within(u, bound pricing.Usage) bool {
+	return u.TotalInput() <= bound.TotalInput() && u.Output <= bound.Output
 }
 
 // maybeBilled reports whether a response without a usage report may still have been billed by
@@ -207,7 +249,7 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 		return
 	}
 	if s.cost.prom != nil {
-		s.cost.prom.add(res, s.stat, s.cost.unbounded)
+		s.cost.prom.add(res, s, o.maybeBilled())
 		return
 	}
 	c := s.cost.charge(o)
@@ -219,6 +261,9 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 		err = r.ledger.Settle(res, ch)
 	}
 	s.stat.charge(c)
+	if c.incomplete {
+		r.warnIncomplete(s, s.cost.src.Unmatched(o.report.Missing, o.streamed))
+	}
 	if errors.Is(err, meter.ErrOverrun) {
 		r.overrun(s, res.Amount, c.total)
 	}
@@ -226,6 +271,21 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 		// The tokens-per-minute limiter took the expected tokens; correct it by what was used.
 		r.tpm.adjust(c.reported.TotalInput() + c.reported.Output - s.tpm)
 	}
+}
+
+// warnIncomplete warns the run's user, once per step, that a response of s lacked usage its
+// source should report (what: the path or header that matched nothing, most often a typo):
+// every such response is charged at its bounds until it is fixed.
+func (r *runner) warnIncomplete(s *step, what string) {
+	if r.cfg.OnWarning == nil || !s.cost.warned.CompareAndSwap(false, true) {
+		return
+	}
+	charge := "charged at the request's bounds (flagged estimated)"
+	if s.cost.unbounded {
+		charge = "not charged (the request has no worst case: its cost is unknown)"
+	}
+	r.cfg.OnWarning(fmt.Sprintf("%s: a response did not report all its usage: %s; what it did not report is %s and counted in incomplete_usage (later ones are not warned of)",
+		s.stat.name, what, charge))
 }
 
 // settleUnbounded settles an attempt of a step with no worst case (an uncapped run): it
@@ -300,10 +360,10 @@ type promMeter struct {
 }
 
 type promPending struct {
-	res       meter.Reservation
-	stat      *stat
-	gen       int
-	unbounded bool
+	res    meter.Reservation
+	step   *step
+	gen    int
+	billed bool // the request may have been billed (outcome.maybeBilled)
 }
 
 func (r *runner) promFor(spec usage.PromSpec, price pricing.Price) (*promMeter, error) {
@@ -328,11 +388,12 @@ func (m *promMeter) begin(res meter.Reservation) {
 	m.mu.Unlock()
 }
 
-// add queues a completed request for the scrape after the next.
-func (m *promMeter) add(res meter.Reservation, s *stat, unbounded bool) {
+// add queues a completed request of step s for the scrape after the next. billed: it may
+// have been billed (a success, a stream; not a 429).
+func (m *promMeter) add(res meter.Reservation, s *step, billed bool) {
 	m.mu.Lock()
 	m.inFlight = m.inFlight.Sub(res.Amount)
-	m.pending = append(m.pending, promPending{res: res, stat: s, gen: m.gen, unbounded: unbounded})
+	m.pending = append(m.pending, promPending{res: res, step: s, gen: m.gen, billed: billed})
 	m.mu.Unlock()
 }
 
@@ -345,12 +406,25 @@ func (m *promMeter) cancel(res meter.Reservation) {
 
 // scrape reads the counters and settles the requests that completed before the previous
 // scrape (all of them when final).
+//
+// A required selector (input, output, cost_usd) whose metric has no matching series (a
+// label typo: type="ouput") reads as no growth, which would charge those requests less than
+// the bill. So while one matches nothing, each request of the batch that may have been billed
+// is charged its reservation, flagged estimated and incomplete, and its step warned of once
+// (see usage.Reading.Unmatched); what the other counters grew by is taken as charged by it.
 func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 	m.mu.Lock()
 	gen := m.gen
 	m.gen++
 	m.mu.Unlock()
-	u, cost, err := m.scraper.Delta(ctx)
+	rd, err := m.scraper.Read(ctx)
+	u, cost := rd.Usage, rd.CostUSD
+	var warn []*step
+	defer func() { // after the unlock below
+		for _, s := range warn {
+			r.warnIncomplete(s, "usage.prometheus "+strings.Join(rd.Unmatched, ", ")+" matched no series at "+m.scraper.URL())
+		}
+	}()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var batch []promPending
@@ -372,7 +446,7 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 		// request with no worst case reserved nothing: its cost is unknown).
 		for _, p := range batch {
 			_ = r.ledger.Settle(p.res, meter.Charge{Actual: p.res.Amount, Estimated: p.res.Amount})
-			p.stat.charge(charged{total: p.res.Amount, estimated: p.res.Amount, unreported: true, unpriced: p.unbounded})
+			p.step.stat.charge(charged{total: p.res.Amount, estimated: p.res.Amount, unreported: true, unpriced: p.step.cost.unbounded})
 		}
 		m.pending = nil
 		return
@@ -384,10 +458,37 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 	if len(batch) == 0 {
 		return // the growth, if any, goes to the next batch
 	}
+	dTok := pricing.Usage{Input: u.Input - m.tokens.Input, CacheRead: u.CacheRead - m.tokens.CacheRead,
+		CacheWrite5m: u.CacheWrite5m - m.tokens.CacheWrite5m, CacheWrite1h: u.CacheWrite1h - m.tokens.CacheWrite1h,
+		Output: u.Output - m.tokens.Output}
+	m.tokens = u
+	// Tokens go to the batch's first row: the counters do not say which request used them.
+	batch[0].step.stat.addTokens(dTok)
+	if len(rd.Unmatched) > 0 {
+		rest := batch[:0:0]
+		for _, p := range batch {
+			if !p.billed {
+				rest = append(rest, p)
+				continue
+			}
+			ch := meter.Charge{Actual: p.res.Amount, Estimated: p.res.Amount}
+			m.charged = m.charged.Add(p.res.Amount)
+			if m.absorb {
+				_ = r.settleUnbounded(p.res, ch)
+			} else {
+				_ = r.ledger.Settle(p.res, ch)
+			}
+			p.step.stat.charge(charged{total: p.res.Amount, estimated: p.res.Amount, incomplete: true, unpriced: p.step.cost.unbounded})
+			warn = append(warn, p.step)
+		}
+		if batch = rest; len(batch) == 0 {
+			return
+		}
+	}
 	left := decimal.Max(cost.Sub(m.charged), decimal.Zero)
 	amounts := make([]decimal.Decimal, len(batch))
 	for i, p := range batch {
-		if p.unbounded {
+		if p.step.cost.unbounded {
 			continue
 		}
 		amounts[i] = decimal.Min(left, p.res.Amount)
@@ -406,7 +507,7 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 	}
 	last := len(batch) - 1
 	for i, p := range batch {
-		if p.unbounded {
+		if p.step.cost.unbounded {
 			last = i
 		}
 	}
@@ -424,16 +525,10 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 			err = r.ledger.Settle(p.res, ch)
 		}
 		if errors.Is(err, meter.ErrOverrun) {
-			r.overrunProm(p.stat, excess, held)
+			r.overrunProm(p.step.stat, excess, held)
 		}
-		p.stat.charge(charged{total: amt})
+		p.step.stat.charge(charged{total: amt})
 	}
-	dTok := pricing.Usage{Input: u.Input - m.tokens.Input, CacheRead: u.CacheRead - m.tokens.CacheRead,
-		CacheWrite5m: u.CacheWrite5m - m.tokens.CacheWrite5m, CacheWrite1h: u.CacheWrite1h - m.tokens.CacheWrite1h,
-		Output: u.Output - m.tokens.Output}
-	m.tokens = u
-	// Tokens go to the batch's first row: the counters do not say which request used them.
-	batch[0].stat.addTokens(dTok)
 }
 
 func (r *runner) overrunProm(s *stat, excess, held decimal.Decimal) {

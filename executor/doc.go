@@ -3,8 +3,10 @@
 // their waits) and the open model (task iterations started at an arrival rate on a pool of at
 // most max_in_flight virtual users), HTTP and server-sent events, checks, captures, retries,
 // the cost meter (every attempt reserves its worst case, then settles what it cost) and
-// statistics in constant memory (HDR histograms per request name). It never prints: the
-// caller gets Progress about once a second and a Summary at the end.
+// statistics in constant memory (HDR histograms per request name). Each priced-by-usage step
+// reads its responses with the usage.Source built once for it. It never prints: the caller
+// gets Progress about once a second, warnings through Config.OnWarning, and a Summary at the
+// end.
 //
 //	sum, err := executor.Run(ctx, executor.Config{
 //		Plan: p, Scenario: s, Target: "http://127.0.0.1:8002", Catalog: cat,

@@ -69,8 +69,8 @@ type step struct {
 	retryOn      []int
 	cost         *pricer
 	needJSON     bool // the body is decoded (captures, JSON checks, usage from the body)
-	// usageOnly: nothing but the usage source reads the body, and it reads only its
-	// top-level usage object (anthropic, openai): the body is scanned, not decoded.
+	// usageOnly: nothing but the usage source reads the body, which decodes only what it
+	// reads of it (usage.Source.DecodeUsage).
 	usageOnly bool
 	tpm       int64 // tokens taken from the tokens-per-minute limiter before sending
 }
@@ -183,9 +183,9 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 	if s.cost, err = r.compileCost(ps); err != nil {
 		return nil, err
 	}
-	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || s.cost.bodyUsage()
-	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 &&
-		(s.cost.ukind == usage.KindAnthropic || s.cost.ukind == usage.KindOpenAI)
+	bodyUsage := s.cost.src != nil && s.cost.src.ReadsBody()
+	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || bodyUsage
+	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 && bodyUsage
 	s.tpm = ps.Expect.InputTokens.Add(ps.Expect.OutputTokens).Ceil().IntPart() // expected: means, rounded up
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
@@ -328,7 +328,9 @@ type outcome struct {
 	report    usage.Report
 	reportErr error
 	streamed  bool
-	complete  bool // the response was read to its end (a stream: its final event)
+	// complete: the response was read to its end (a stream: its own end event, when its
+	// source parses streams)
+	complete bool
 }
 
 // bodyReader is a pooled buffer for a body read whole, with its bound.
@@ -367,14 +369,15 @@ func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		o.retryAfter = parseRetryAfter(ra, time.Now())
 	}
-	if s.cost.ukind == usage.KindHeaders {
-		o.report, o.reportErr = usage.FromHeaders(resp.Header, s.cost.headerSpec)
-	}
 	ok := s.statusOK(resp.StatusCode)
+	parsed := false // the usage was read from the stream's events
 	if isEventStream(resp.Header.Get("Content-Type")) {
-		r.readStream(ctx, s, resp, start, &o)
+		parsed = r.readStream(ctx, s, resp, start, &o)
 	} else {
 		r.readBody(ctx, s, resp, ok, &o)
+	}
+	if src := s.cost.src; src != nil && !parsed {
+		o.report, o.reportErr = src.Read(resp.Header, o.body)
 	}
 	o.res.latency = time.Since(start)
 	if !ok {
@@ -437,7 +440,7 @@ func statusFailure(code int, want []int) string {
 }
 
 // readBody reads a non-streamed body once, decodes it if anything needs it, and runs the
-// checks, the body usage source and (the caller) the captures on it.
+// checks on it (the caller runs the usage source and the captures).
 func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok bool, o *outcome) {
 	if !s.needJSON && s.contains == nil {
 		// Nothing reads the body: count it as it goes by, whatever its size.
@@ -476,25 +479,14 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 		var v any
 		var err error
 		if s.usageOnly {
-			v, err = usageBody(b)
-		}
-		if !s.usageOnly || err == errNotObject {
-			v, err = decodeUsing(b)
+			v, err = s.cost.src.DecodeUsage(b)
+		} else {
+			v, err = usage.DecodeBody(b)
 		}
 		if err == nil {
 			o.body = v
 		} else if ok {
 			o.res.failure = "invalid JSON"
-		}
-	}
-	if o.body != nil {
-		switch s.cost.ukind {
-		case usage.KindAnthropic:
-			o.report, o.reportErr = usage.AnthropicValue(o.body)
-		case usage.KindOpenAI:
-			o.report, o.reportErr = usage.OpenAIValue(o.body)
-		case usage.KindJSON:
-			o.report, o.reportErr = usage.FromJSON(o.body, s.cost.jsonSpec)
 		}
 	}
 	if !ok || o.res.failure != "" {
@@ -517,18 +509,17 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 
 // readStream reads a server-sent-event stream as it arrives, with the usage parser of the
 // step's source; the time to first token ends at its first content event (at the first event
-// when the step's usage source does not parse streams).
-func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, start time.Time, o *outcome) {
+// when the step's usage source does not parse streams). parsed: the source parses streams,
+// and o.report is what the stream said.
+func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, start time.Time, o *outcome) (parsed bool) {
 	o.streamed = true
 	var parser usage.Stream
-	if s.cost.ukind.Streams() {
-		parser, _ = usage.NewStream(s.cost.ukind)
+	if s.cost.src != nil {
+		parser = s.cost.src.NewStream()
 	}
 	dec := sse.NewDecoder(resp.Body)
-	ended := false // the last event was the stream's own end (message_stop, [DONE])
 	for dec.Next() {
 		ev := dec.Event()
-		ended = ev.Type == "message_stop" || string(ev.Data) == "[DONE]"
 		if parser == nil {
 			if o.res.ttft == 0 {
 				o.res.ttft = max(time.Since(start), time.Microsecond)
@@ -545,13 +536,15 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 	o.res.size = dec.BytesRead()
 	readErr := dec.Err()
 	if parser != nil {
+		// A stream that ended is complete even when its final usage lacks a bucket: that is
+		// the service's omission (charged at its bound, flagged incomplete), not a cut.
 		o.report = parser.Report()
-		o.complete = o.report.Complete && parser.Err() == nil
+		o.complete = parser.Ended() && parser.Err() == nil
 	} else {
 		o.complete = readErr == nil
 	}
 	if !s.statusOK(resp.StatusCode) {
-		return
+		return parser != nil
 	}
 	var se *usage.StreamError
 	switch {
@@ -561,11 +554,12 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		o.res.failure = "stream error"
 	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, context.DeadlineExceeded) || errors.Is(readErr, os.ErrDeadlineExceeded)):
 		o.res.failure, _ = r.classify(ctx, readErr)
-	case !o.complete && !(ended && readErr == nil):
+	case !o.complete:
 		// (A stream that ended as it should without its usage, such as OpenAI's without
 		// stream_options.include_usage, is not cut: its cost is charged unreported.)
 		o.res.failure = "stream cut"
 	}
+	return parser != nil
 }
 
 // run checks one JSON path; it returns "" when the check passes, else what failed, named by

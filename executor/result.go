@@ -44,8 +44,8 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 	s.Actual = Actual{Requests: tot.requests, Failures: tot.failures, RPS: rps(tot.requests),
 		Cost: tot.cost, CostEstimated: tot.costEst, Tokens: tot.tokens.Tokens(),
 		CacheHitRate: tot.cacheHitRate(), LateStarts: r.lateStarts.Load(), DroppedArrivals: r.dropped.Load(), RateLimited: tot.rateLimited,
-		UnpricedResponses: tot.unpriced,
-		Latency:           percentilesOf(tot.lat), CostPerRequest: tot.costPerRequest()}
+		UnpricedResponses: tot.unpriced, IncompleteUsage: tot.incomplete,
+		Latency: percentilesOf(tot.lat), CostPerRequest: tot.costPerRequest()}
 	if tot.ttft.TotalCount() > 0 {
 		p := percentilesOf(tot.ttft)
 		s.Actual.TTFT = &p
@@ -60,7 +60,7 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 			RPS: rps(row.requests), Latency: percentilesOf(row.lat), AvgContentSize: row.avgSize(),
 			Tokens: row.tokens.Tokens(), Cost: row.cost, CostEstimated: row.costEst,
 			CostPerRequest: row.costPerRequest(), CostSource: row.costSource, CacheHitRate: row.cacheHitRate(),
-			RateLimited: row.rateLimited, Histogram: encodeHist(row.lat), TTFTHistogram: encodeHist(row.ttft)}
+			RateLimited: row.rateLimited, IncompleteUsage: row.incomplete, Histogram: encodeHist(row.lat), TTFTHistogram: encodeHist(row.ttft)}
 		if row.ttft.TotalCount() > 0 {
 			p := percentilesOf(row.ttft)
 			ts.TTFT = &p

@@ -308,7 +308,7 @@ func TestPrometheusBatches(t *testing.T) {
 					}
 					m.begin(res)
 					use(1)
-					m.add(res, s.stat, false)
+					m.add(res, s, true)
 				}
 				in.Add(st.extra)
 				m.scrape(ctx, r, st.final)

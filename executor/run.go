@@ -55,7 +55,12 @@ type Config struct {
 	Abort <-chan struct{}
 	// OnProgress is called about once a second from one goroutine.
 	OnProgress func(Progress)
-	TLS        TLSOptions
+	// OnWarning, when not nil, is told what the run's user should know at once, as a
+	// sentence: the first response of a step that did not report all the usage its source
+	// should (a JSON path or header that matched nothing). It is called from any goroutine
+	// and must not block.
+	OnWarning func(msg string)
+	TLS       TLSOptions
 	// Client replaces the HTTP client (tests); nil: a tuned client built from TLS.
 	Client *http.Client
 	// Estimate is the scenario's estimate (loadplan.estimate/v1's scenario object), embedded

@@ -77,6 +77,7 @@ type stat struct {
 	cacheHits   int64         // of those, the ones that read the cache
 	unreported  int64         // responses charged their reservation for want of a usage report
 	unpriced    int64         // responses of steps with no worst case whose cost is partly unknown
+	incomplete  int64         // responses whose usage lacked a required bucket, charged at its bound
 	genTokens   int64         // output tokens of streams that reported them
 	genTime     time.Duration // their time from the first token to the last byte
 }
@@ -128,6 +129,9 @@ func (s *stat) charge(c charged) {
 	if c.unpriced {
 		s.unpriced++
 	}
+	if c.incomplete {
+		s.incomplete++
+	}
 	s.mu.Unlock()
 }
 
@@ -151,7 +155,7 @@ type rowSnap struct {
 	tokens                          pricing.Usage
 	cost, costEst                   decimal.Decimal
 	reported, cacheHits, unreported int64
-	unpriced                        int64
+	unpriced, incomplete            int64
 	genTokens                       int64
 	genTime                         time.Duration
 }
@@ -165,7 +169,7 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
 		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
 		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported, unpriced: s.unpriced,
-		genTokens: s.genTokens, genTime: s.genTime}
+		incomplete: s.incomplete, genTokens: s.genTokens, genTime: s.genTime}
 	lat.Merge(s.secLat)
 	ttft.Merge(s.secTTFT)
 	sec.Merge(s.secLat)
@@ -311,6 +315,7 @@ func total(rows []rowSnap, keep func(*rowSnap) bool, hists bool) rowSnap {
 		t.cacheHits += r.cacheHits
 		t.unreported += r.unreported
 		t.unpriced += r.unpriced
+		t.incomplete += r.incomplete
 		t.genTokens += r.genTokens
 		t.genTime += r.genTime
 	}

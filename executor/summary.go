@@ -74,10 +74,14 @@ type Actual struct {
 	RateLimited      int64           `json:"rate_limited"`       // 429 and 529 responses
 	// UnpricedResponses are responses of steps with no worst case (uncapped runs) that did
 	// not report all their usage: that part of their cost is unknown and was charged nothing.
-	UnpricedResponses int64            `json:"unpriced_responses"`
-	Latency           Percentiles      `json:"latency_ms"`
-	TTFT              *Percentiles     `json:"ttft_ms,omitempty"`
-	CostPerRequest    *decimal.Decimal `json:"cost_per_request"`
+	UnpricedResponses int64 `json:"unpriced_responses"`
+	// IncompleteUsage are responses whose usage lacked a bucket their source requires (a JSON
+	// path or header that matched nothing, a null member, a stream that stopped without its
+	// final count): that bucket was charged at the request's bound, in cost_estimated.
+	IncompleteUsage int64            `json:"incomplete_usage"`
+	Latency         Percentiles      `json:"latency_ms"`
+	TTFT            *Percentiles     `json:"ttft_ms,omitempty"`
+	CostPerRequest  *decimal.Decimal `json:"cost_per_request"`
 }
 
 // Percentiles of a latency distribution, in milliseconds.
@@ -114,6 +118,8 @@ type TaskStats struct {
 	CostSource     string           `json:"cost_source"`      // anthropic | openai | json | headers | prometheus | flat | free
 	CacheHitRate   float64          `json:"cache_hit_rate"`
 	RateLimited    int64            `json:"rate_limited"`
+	// IncompleteUsage: as Actual.IncompleteUsage, for this request name.
+	IncompleteUsage int64 `json:"incomplete_usage"`
 	// OutputTokensPerS and InterTokenMS describe streams after their first token: output
 	// tokens per second, and the mean time between two tokens (0 without streams).
 	OutputTokensPerS float64 `json:"output_tokens_per_s,omitempty"`

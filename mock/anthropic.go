@@ -207,7 +207,7 @@ func (c *call) streamAnthropic(p *plan, id, model string) {
 	start.OutputTokens = min(1, p.usage.Output)
 	msg, _ := json.Marshal(messageStart{Type: "message_start", Message: anthropicResponse{
 		ID: id, Type: "message", Role: "assistant", Model: model, Content: []textBlock{}, Usage: start}})
-	sw.event("message_start", msg)
+	sw.event("message_start", c.editUsage(msg, "message", "usage"))
 	sw.event("content_block_start", []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`))
 	sw.event("ping", []byte(`{"type": "ping"}`))
 	if !sw.flush() || !c.sleep(p.ttft+c.delayBefore(p, 0)) {
@@ -252,7 +252,7 @@ func (c *call) streamAnthropic(p *plan, id, model string) {
 	b = append(b, `","stop_sequence":null},"usage":{"output_tokens":`...)
 	b = strconv.AppendInt(b, p.usage.Output, 10)
 	b = append(b, "}}"...)
-	sw.event("message_delta", b)
+	sw.event("message_delta", c.editUsage(b, "usage"))
 	sw.event("message_stop", []byte(`{"type":"message_stop"}`))
 	if !sw.flush() {
 		c.gone()

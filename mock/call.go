@@ -360,6 +360,7 @@ func (c *call) cut() { panic(http.ErrAbortHandler) }
 // the body faults (invalid JSON: the body without its last byte; a slow body: a pause in the
 // middle).
 func (c *call) writeBilled(p *plan, body []byte) {
+	body = c.editUsage(body, "usage")
 	if p.fault == faultInvalidJSON && len(body) > 0 {
 		body = body[:len(body)-1]
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	// Faults apply to every token endpoint (all but /health and /api/session) whose own
 	// Faults are nil.
 	Faults Faults `yaml:"faults"`
+	// UsageFaults leave members out of the usage the token endpoints report, or write them
+	// as null (a request's X-Mock-Usage-Omit and X-Mock-Usage-Null headers replace them).
+	UsageFaults UsageFaults `yaml:"usage_faults"`
 	// Endpoints configures the endpoints by path (see Endpoints); a path that is not here
 	// behaves as in the default profile.
 	Endpoints map[string]Endpoint `yaml:"endpoints"`
@@ -287,6 +290,7 @@ func (c Config) validate() []fieldError {
 		add("service_tier", "%q is not a service tier; valid: %s", c.ServiceTier, strings.Join(serviceTierNames, ", "))
 	}
 	errs = append(errs, c.Faults.validate("faults")...)
+	errs = append(errs, c.UsageFaults.validate("usage_faults")...)
 	known := Endpoints()
 	for _, p := range slices.Sorted(maps.Keys(c.Endpoints)) {
 		path := "endpoints." + p

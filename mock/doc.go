@@ -83,4 +83,9 @@
 // apply to the token endpoints, not to /health and /api/session. An invalid JSON body is the
 // complete body without its last byte; a connection reset is a TCP RST before any byte (on
 // HTTP/2, a stream reset); a cut stream is dropped between two events.
+//
+// Config.UsageFaults (or a request's X-Mock-Usage-Omit and X-Mock-Usage-Null headers) make
+// answers report their usage in part: the members named are left out of every usage object,
+// or written as null, while the ledger bills what was generated. A client's meter is tested
+// with them: it must not charge less than the ledger for what the answer did not say.
 package mock

@@ -178,6 +178,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(p)
 	case reflect.Map:
 		d.decodeEndpoints(n, v, path)
+	case reflect.Slice: // []string: UsageFaults' member names
+		if n.Kind != yaml.SequenceNode {
+			d.errorAt(n, path, "want a list such as [output_tokens], not %s", kindName(n))
+			return
+		}
+		out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, e := range n.Content {
+			d.decode(e, out.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+		v.Set(out)
 	case reflect.String:
 		if d.scalar(n, path, "a string") {
 			v.SetString(n.Value)

@@ -241,7 +241,7 @@ func (c *call) streamOpenAI(p *plan, id, model string, created int64, includeUsa
 		b = append(b, `],"usage":`...)
 		b = append(b, u...)
 		sw.buf = append(b, '}')
-		sw.event("", sw.buf)
+		sw.event("", c.editUsage(sw.buf, "usage"))
 	}
 	sw.event("", []byte("[DONE]"))
 	if !sw.flush() {

@@ -165,10 +165,6 @@ func usageOf(t *testing.T, url, path string, body map[string]any, header http.He
 		msg, _ := io.ReadAll(resp.Body)
 		t.Fatalf("status %d: %s", resp.StatusCode, msg)
 	}
-	kind := usage.KindAnthropic
-	if openai {
-		kind = usage.KindOpenAI
-	}
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		data, err := io.ReadAll(resp.Body)
 		if err != nil {
@@ -185,9 +181,9 @@ func usageOf(t *testing.T, url, path string, body map[string]any, header http.He
 		}
 		return rep
 	}
-	st, err := usage.NewStream(kind)
-	if err != nil {
-		t.Fatal(err)
+	st := usage.NewAnthropicStream()
+	if openai {
+		st = usage.NewOpenAIStream()
 	}
 	dec := sse.NewDecoder(resp.Body)
 	for dec.Next() {

@@ -70,6 +70,7 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	p.Warnings = usageWarnings(name, p)
 	return p, nil
 }
 

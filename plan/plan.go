@@ -39,6 +39,9 @@ type Plan struct {
 	Tasks        []*Task
 	Scenarios    []*Scenario
 	Thresholds   []Threshold // plan scope
+	// Warnings are what is valid but most likely not meant (a usage source that cannot
+	// report a bucket the plan expects), located as errors are. The plan loads with them.
+	Warnings Errors
 }
 
 // Header is one request header. Values may hold secrets: never print them.

@@ -120,7 +120,9 @@ func (d *decoder) usageSource(n *yaml.Node, path string) *UsageSource {
 			}
 		})
 		if len(src.Fields) == 0 {
-			d.add(at(v), join(path, k), "names no field; give at least input or output")
+			d.add(at(v), join(path, k), "names no field; give at least input and output")
+		} else {
+			d.requireOutput(src, at(v), join(path, k))
 		}
 	})
 	return src

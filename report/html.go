@@ -280,7 +280,7 @@ func costPanel(s *executor.Summary, est *planner.Scenario) (template.HTML, []str
 	var notes []string
 	actualText := "Actual " + pricing.FormatUSD(a.Cost)
 	if a.CostEstimated.IsPositive() {
-		actualText += fmt.Sprintf(" (of which %s charged at the reservation for responses that reported no usage)", pricing.FormatUSD(a.CostEstimated))
+		actualText += fmt.Sprintf(" (of which %s estimated: usage the responses did not report, charged at its bounds)", pricing.FormatUSD(a.CostEstimated))
 	}
 	notes = append(notes, actualText+".")
 	if est != nil && est.Cost.Expected != nil {

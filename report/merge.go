@@ -97,6 +97,7 @@ func Merge(parts ...*executor.Summary) (*executor.Summary, error) {
 		a.LateStarts += p.Actual.LateStarts
 		a.DroppedArrivals += p.Actual.DroppedArrivals
 		a.UnpricedResponses += p.Actual.UnpricedResponses
+		a.IncompleteUsage += p.Actual.IncompleteUsage
 		a.RateLimited += p.Actual.RateLimited
 		hits += p.Actual.CacheHitRate * float64(p.Actual.Requests)
 	}
@@ -211,6 +212,7 @@ func mergeTasks(parts []*executor.Summary, durationS float64) ([]executor.TaskSt
 			t.Requests += r.Requests
 			t.Failures += r.Failures
 			t.RateLimited += r.RateLimited
+			t.IncompleteUsage += r.IncompleteUsage
 			t.Cost = t.Cost.Add(r.Cost)
 			t.CostEstimated = t.CostEstimated.Add(r.CostEstimated)
 			t.Tokens.Input += r.Tokens.Input

@@ -60,6 +60,9 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 		if n := m.UnreportedCharged - a.UnpricedResponses; n > 0 {
 			fmt.Fprintf(w, "; %d responses without usage charged their reservation", n)
 		}
+		if n := a.IncompleteUsage; n > 0 {
+			fmt.Fprintf(w, "; %d responses did not report all their usage (incomplete_usage): charged at their bounds", n)
+		}
 		fmt.Fprintln(w)
 	}
 	if t := unpricedText(a); t != "" {
@@ -219,7 +222,7 @@ func CostLine(s *executor.Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cost: %s", pricing.FormatUSD(a.Cost))
 	if a.CostEstimated.IsPositive() {
-		fmt.Fprintf(&b, " (%s of it estimated: responses without a usage report)", pricing.FormatUSD(a.CostEstimated))
+		fmt.Fprintf(&b, " (%s of it estimated: usage the responses did not report, charged at its bounds)", pricing.FormatUSD(a.CostEstimated))
 	}
 	if e := summaryExpectedCost(s); e != nil {
 		fmt.Fprintf(&b, "; estimate %s", pricing.FormatUSD(*e))

@@ -13,10 +13,11 @@ import (
 // top-level `usage` object (input_tokens, cache_creation_input_tokens,
 // cache_read_input_tokens, output_tokens, and the optional cache_creation split into
 // ephemeral_5m_input_tokens and ephemeral_1h_input_tokens; without the split every cache
-// write is a 5-minute write; service_tier, the tier that prices it, in Usage.ServiceTier)
-// and its `model`. A body without usage (an error body, say) is
-// not an error: the Report has Found false. A body that is not JSON, or a count that is not
-// a non-negative integer, is.
+// write is a 5-minute write; service_tier, the tier that prices it, in Usage.ServiceTier) and
+// its `model`. input_tokens and output_tokens are required: one that is absent or null is in
+// Report.Missing; the cache counts are optional (0 when absent). A body without usage (an
+// error body, say) is not an error: the Report has Found false and both required buckets
+// missing. A body that is not JSON, or a count that is not a non-negative integer, is.
 func Anthropic(body []byte) (Report, error) {
 	var v any
 	if err := decodeJSON(body, &v); err != nil {
@@ -30,6 +31,7 @@ func Anthropic(body []byte) (Report, error) {
 func AnthropicValue(v any) (Report, error) {
 	rep, u, ok := usageObject(v)
 	if !ok {
+		rep.Missing = requiredBuckets
 		return rep, nil
 	}
 	seen, err := applyAnthropic(&rep.Usage, u)
@@ -37,19 +39,25 @@ func AnthropicValue(v any) (Report, error) {
 		return Report{}, fmt.Errorf("anthropic usage: %w", err)
 	}
 	rep.Found = seen != 0
-	rep.Complete = seen&(seenInput|seenOutput) == seenInput|seenOutput
+	rep.Missing = requiredBuckets &^ seen
+	rep.Complete = rep.Missing == 0
 	return rep, nil
 }
 
 // seen is a set of the buckets a usage object reported.
-type seen uint8
+type seen = Buckets
 
 const (
-	seenInput seen = 1 << iota
-	seenCacheRead
-	seenCacheWrite
-	seenOutput
+	seenInput      = BucketInput
+	seenCacheRead  = BucketCacheRead
+	seenCacheWrite = BucketCacheWrite5m | BucketCacheWrite1h
+	seenOutput     = BucketOutput
 )
+
+// requiredBuckets are those that both providers' usage objects always report (Anthropic's
+// input_tokens and output_tokens, OpenAI's prompt_tokens and completion_tokens); their cache
+// counts are optional, 0 when absent.
+const requiredBuckets = BucketInput | BucketOutput
 
 // applyAnthropic sets the buckets that the Anthropic usage object u reports in dst, leaving
 // the others. Counts in Anthropic usage are totals so far, never increments, so a later
@@ -116,25 +124,19 @@ type Stream interface {
 	// cannot be read (the usage is then unknown, and Report says what was read before).
 	// An `error` event is not an error of Add: Err reports it.
 	Add(ev sse.Event) error
-	// Report is the usage seen so far; Complete once the final usage was seen.
+	// Report is the usage seen so far; Complete once the final usage was seen. Missing
+	// are the required buckets not (yet) in the final usage.
 	Report() Report
+	// Ended is true once the stream's own end was seen (Anthropic's message_stop, OpenAI's
+	// usage chunk or `data: [DONE]`): a stream that ended is not cut, and what its final
+	// usage does not say (Report().Missing) was left out by the service.
+	Ended() bool
 	// FirstContent is true once the first content event was seen: the time to first
 	// token ends there.
 	FirstContent() bool
 	// Err is the error the stream itself reported (an `error` event), as a *StreamError;
 	// nil if none.
 	Err() error
-}
-
-// NewStream returns the stream parser of k: KindAnthropic or KindOpenAI.
-func NewStream(k Kind) (Stream, error) {
-	switch k {
-	case KindAnthropic:
-		return NewAnthropicStream(), nil
-	case KindOpenAI:
-		return NewOpenAIStream(), nil
-	}
-	return nil, fmt.Errorf("usage source %s cannot read event streams: use anthropic or openai", k)
 }
 
 // StreamError is an error that a stream reported in-band, such as Anthropic's
@@ -170,13 +172,17 @@ func newStreamError(typ, msg string) *StreamError {
 
 // NewAnthropicStream returns a Stream for Anthropic's Messages event stream. Input buckets
 // come from message_start's message.usage; output is the last message_delta's cumulative
-// usage.output_tokens (message_start's own output count until then); a later usage count of
-// any bucket replaces an earlier one. The report is Complete after message_stop. ping
-// events may come anywhere; unknown events are ignored.
+// usage.output_tokens (message_start's own output count until then, which is not final).
+// Counts are cumulative: a later count of a bucket replaces an earlier one, unless it is
+// lower, for a count that goes down is charged at its highest value. The report is Complete
+// after message_stop once a message_delta reported the output count; a stream that stops
+// without one has its output missing (it ended, but did not say what it cost). ping events
+// may come anywhere; unknown events are ignored.
 func NewAnthropicStream() Stream { return &anthropicStream{} }
 
 type anthropicStream struct {
 	rep     Report
+	seen    seen // the buckets reported so far (output: by a message_delta)
 	first   bool // a content_block_delta was seen
 	stopped bool // message_stop was seen
 	err     *StreamError
@@ -240,7 +246,6 @@ func (s *anthropicStream) Add(ev sse.Event) error {
 		return s.apply(m.Usage, evMessageDelta)
 	case evMessageStop:
 		s.stopped = true
-		s.rep.Complete = s.rep.Found
 	case evError:
 		var m struct {
 			Error struct {
@@ -266,15 +271,38 @@ func (s *anthropicStream) apply(u map[string]any, event string) error {
 	if err != nil {
 		return fmt.Errorf("anthropic stream: %s: %w", event, err)
 	}
-	s.rep.Usage = next
+	s.rep.Usage = highest(s.rep.Usage, next)
 	if seen != 0 {
 		s.rep.Found = true
-		s.rep.Complete = s.stopped
 	}
+	if event != evMessageDelta {
+		// message_start's output count (0 or 1) is not the response's: only a
+		// message_delta's is.
+		seen &^= seenOutput
+	}
+	s.seen |= seen
 	return nil
 }
 
-func (s *anthropicStream) Report() Report     { return s.rep }
+// highest is the bucket-wise highest of two cumulative usage counts of one stream (with b's
+// other fields): a count that goes down is charged at its highest value, never less.
+func highest(a, b pricing.Usage) pricing.Usage {
+	b.Input = max(a.Input, b.Input)
+	b.CacheRead = max(a.CacheRead, b.CacheRead)
+	b.CacheWrite5m = max(a.CacheWrite5m, b.CacheWrite5m)
+	b.CacheWrite1h = max(a.CacheWrite1h, b.CacheWrite1h)
+	b.Output = max(a.Output, b.Output)
+	return b
+}
+
+func (s *anthropicStream) Report() Report {
+	r := s.rep
+	r.Missing = requiredBuckets &^ s.seen
+	r.Complete = s.stopped && r.Missing == 0
+	return r
+}
+
+func (s *anthropicStream) Ended() bool        { return s.stopped }
 func (s *anthropicStream) FirstContent() bool { return s.first }
 
 func (s *anthropicStream) Err() error {

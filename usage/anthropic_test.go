@@ -59,21 +59,23 @@ func TestAnthropicBodies(t *testing.T) {
 		{
 			name: "partial usage is found, not complete",
 			body: `{"usage":{"input_tokens":7}}`,
-			want: Report{Usage: pricing.Usage{Input: 7}, Found: true},
+			want: Report{Usage: pricing.Usage{Input: 7}, Found: true, Missing: BucketOutput},
 		},
 		{
 			name: "error body has no usage",
 			body: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
-			want: Report{},
+			want: Report{Missing: BucketInput | BucketOutput},
 		},
-		{name: "empty usage", body: `{"usage":{}}`, want: Report{}},
-		{name: "null usage", body: `{"model":"m","usage":null}`, want: Report{Model: "m"}},
-		{name: "not an object", body: `[1,2]`, want: Report{}},
+		{name: "empty usage", body: `{"usage":{}}`, want: Report{Missing: BucketInput | BucketOutput}},
+		{name: "null usage", body: `{"model":"m","usage":null}`, want: Report{Model: "m", Missing: BucketInput | BucketOutput}},
+		{name: "null output is missing", body: `{"usage":{"input_tokens":7,"output_tokens":null}}`, want: Report{Usage: pricing.Usage{Input: 7}, Found: true, Missing: BucketOutput}},
+		{name: "cache counts are optional", body: `{"usage":{"input_tokens":7,"output_tokens":3,"cache_read_input_tokens":null}}`, want: Report{Usage: pricing.Usage{Input: 7, Output: 3}, Found: true, Complete: true}},
+		{name: "not an object", body: `[1,2]`, want: Report{Missing: BucketInput | BucketOutput}},
 		{name: "not JSON", body: `<html>`, wantErr: "anthropic usage: decode body"},
 		{name: "trailing data", body: `{} {}`, wantErr: "decode body"},
 		{name: "fraction", body: `{"usage":{"input_tokens":1.5}}`, wantErr: "usage.input_tokens: not an integer (got a fractional or out-of-range number)"},
 		{name: "negative", body: `{"usage":{"output_tokens":-1}}`, wantErr: "usage.output_tokens: negative token count -1"},
-		{name: "string count", body: `{"usage":{"output_tokens":"12"}}`, want: Report{Usage: pricing.Usage{Output: 12}, Found: true}},
+		{name: "string count", body: `{"usage":{"output_tokens":"12"}}`, want: Report{Usage: pricing.Usage{Output: 12}, Found: true, Missing: BucketInput}},
 		{name: "object count", body: `{"usage":{"output_tokens":{}}}`, wantErr: "got an object"},
 		{
 			name:    "split disagrees with total",
@@ -164,7 +166,7 @@ func TestAnthropicStreamErrorReference(t *testing.T) {
 		t.Fatalf("errors: add %v, decode %v", addErr, decErr)
 	}
 	rep := st.Report()
-	want := Report{Usage: pricing.Usage{Input: 512, Output: 1}, Found: true, Model: "claude-sonnet-4-5-20250929"}
+	want := Report{Usage: pricing.Usage{Input: 512, Output: 1}, Found: true, Missing: BucketOutput, Model: "claude-sonnet-4-5-20250929"}
 	if rep != want {
 		t.Errorf("Report = %+v, want %+v", rep, want)
 	}
@@ -269,7 +271,7 @@ func TestAnthropicStreamCases(t *testing.T) {
 			name:    "without event names, type not first",
 			noNames: true,
 			events:  []string{"", `{"index":0,"delta":{"type":"text_delta","text":"x"},"type":"content_block_delta"}`},
-			want:    Report{}, wantFirst: true,
+			want:    Report{Missing: BucketInput | BucketOutput}, wantFirst: true,
 		},
 		{
 			name:   "cut before message_stop",
@@ -279,12 +281,29 @@ func TestAnthropicStreamCases(t *testing.T) {
 		{
 			name:   "stop without any usage is not complete",
 			events: []string{"message_stop", stop},
-			want:   Report{},
+			want:   Report{Missing: BucketInput | BucketOutput},
 		},
 		{
 			name:   "unknown events are ignored",
-			events: []string{"message_start", start, "future_event", `{"type":"future_event","usage":{"input_tokens":1e9}}`, "message_stop", stop},
-			want:   Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 1}, Found: true, Complete: true, Model: "claude-haiku-4-5"},
+			events: []string{"message_start", start, "future_event", `{"type":"future_event","usage":{"input_tokens":1e9}}`, "message_delta", fmt.Sprintf(msgDelta, 3), "message_stop", stop},
+			want:   Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 3}, Found: true, Complete: true, Model: "claude-haiku-4-5"},
+		},
+		{
+			// message_start's output count (1) is not the response's: without a message_delta
+			// the stream ended but its output is unknown.
+			name:   "stop without message_delta has its output missing",
+			events: []string{"message_start", start, "content_block_delta", delta, "message_stop", stop},
+			want:   Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 1}, Found: true, Missing: BucketOutput, Model: "claude-haiku-4-5"}, wantFirst: true,
+		},
+		{
+			name:   "message_delta without output_tokens reports no output",
+			events: []string{"message_start", start, "message_delta", `{"type":"message_delta","delta":{},"usage":{"output_tokens":null}}`, "message_stop", stop},
+			want:   Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 1}, Found: true, Missing: BucketOutput, Model: "claude-haiku-4-5"},
+		},
+		{
+			name:   "a count that goes down is charged at its highest",
+			events: []string{"message_start", start, "message_delta", fmt.Sprintf(msgDelta, 40), "message_delta", fmt.Sprintf(msgDelta, 12), "message_delta", `{"type":"message_delta","usage":{"input_tokens":60,"output_tokens":13}}`, "message_stop", stop},
+			want:   Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 40}, Found: true, Complete: true, Model: "claude-haiku-4-5"},
 		},
 		{
 			name:    "malformed message_start",
@@ -294,7 +313,7 @@ func TestAnthropicStreamCases(t *testing.T) {
 		{
 			name:    "negative output in message_delta keeps the earlier report",
 			events:  []string{"message_start", start, "message_delta", fmt.Sprintf(msgDelta, -3)},
-			want:    Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 1}, Found: true, Model: "claude-haiku-4-5"},
+			want:    Report{Usage: pricing.Usage{Input: 100, CacheRead: 50, Output: 1}, Found: true, Missing: BucketOutput, Model: "claude-haiku-4-5"},
 			wantErr: "message_delta: usage.output_tokens: negative token count -3",
 		},
 		{

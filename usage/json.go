@@ -26,23 +26,25 @@ type JSONSpec struct {
 var ErrEmptySpec = errors.New("usage spec names no token bucket")
 
 // FromJSON reads usage from a decoded JSON body (encoding/json with UseNumber) at the spec's
-// paths. A bucket whose path is absent or null is not reported: Found is true when at least
-// one bucket was, Complete when every bucket the spec names was. A value that is not a
+// paths. Every bucket the spec names is required: one whose path is absent or null is not
+// reported, and is in Missing. Found is true when at least one bucket was reported, Complete
+// when every bucket the spec names was. A value that is not a
 // non-negative integer (json.Number, or a numeric string) is an error naming the bucket and
 // path, never echoing the value.
 func FromJSON(v any, spec JSONSpec) (Report, error) {
 	var rep Report
 	named, found := 0, 0
 	for _, b := range []struct {
-		name string
-		path *jsonpath.Path
-		dst  *int64
+		name   string
+		bucket Buckets
+		path   *jsonpath.Path
+		dst    *int64
 	}{
-		{"input", spec.Input, &rep.Usage.Input},
-		{"output", spec.Output, &rep.Usage.Output},
-		{"cache_read", spec.CacheRead, &rep.Usage.CacheRead},
-		{"cache_write", spec.CacheWrite, &rep.Usage.CacheWrite5m},
-		{"cache_write_1h", spec.CacheWrite1h, &rep.Usage.CacheWrite1h},
+		{"input", BucketInput, spec.Input, &rep.Usage.Input},
+		{"output", BucketOutput, spec.Output, &rep.Usage.Output},
+		{"cache_read", BucketCacheRead, spec.CacheRead, &rep.Usage.CacheRead},
+		{"cache_write", BucketCacheWrite5m, spec.CacheWrite, &rep.Usage.CacheWrite5m},
+		{"cache_write_1h", BucketCacheWrite1h, spec.CacheWrite1h, &rep.Usage.CacheWrite1h},
 	} {
 		if b.path == nil {
 			continue
@@ -50,6 +52,7 @@ func FromJSON(v any, spec JSONSpec) (Report, error) {
 		named++
 		x, ok := b.path.Get(v)
 		if !ok || x == nil {
+			rep.Missing |= b.bucket
 			continue
 		}
 		n, _, err := tokenValue(x, b.name+" at "+b.path.String())
@@ -83,8 +86,9 @@ type HeaderSpec struct {
 	CacheWrite1h string // 1-hour cache writes
 }
 
-// FromHeaders reads usage from response headers. An absent or empty header is a bucket not
-// reported (Found: at least one was; Complete: all the spec names were). A value that is not
+// FromHeaders reads usage from response headers. Every header the spec names is required: an
+// absent or empty one is a bucket not reported, in Missing (Found: at least one was;
+// Complete: all the spec names were). A value that is not
 // a non-negative decimal integer is an error that names the header but never shows its
 // value, nor any other header's: a misconfigured spec could point at Authorization.
 func FromHeaders(h http.Header, spec HeaderSpec) (Report, error) {
@@ -92,13 +96,14 @@ func FromHeaders(h http.Header, spec HeaderSpec) (Report, error) {
 	named, found := 0, 0
 	for _, b := range []struct {
 		header string
+		bucket Buckets
 		dst    *int64
 	}{
-		{spec.Input, &rep.Usage.Input},
-		{spec.Output, &rep.Usage.Output},
-		{spec.CacheRead, &rep.Usage.CacheRead},
-		{spec.CacheWrite, &rep.Usage.CacheWrite5m},
-		{spec.CacheWrite1h, &rep.Usage.CacheWrite1h},
+		{spec.Input, BucketInput, &rep.Usage.Input},
+		{spec.Output, BucketOutput, &rep.Usage.Output},
+		{spec.CacheRead, BucketCacheRead, &rep.Usage.CacheRead},
+		{spec.CacheWrite, BucketCacheWrite5m, &rep.Usage.CacheWrite5m},
+		{spec.CacheWrite1h, BucketCacheWrite1h, &rep.Usage.CacheWrite1h},
 	} {
 		if b.header == "" {
 			continue
@@ -106,6 +111,7 @@ func FromHeaders(h http.Header, spec HeaderSpec) (Report, error) {
 		named++
 		v := strings.TrimSpace(h.Get(b.header))
 		if v == "" {
+			rep.Missing |= b.bucket
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)

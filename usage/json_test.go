@@ -42,12 +42,12 @@ func TestFromJSON(t *testing.T) {
 		{
 			name: "a missing bucket makes it incomplete",
 			spec: JSONSpec{Input: p("$.meta.tok_in"), Output: p("$.meta.nope")},
-			want: Report{Usage: pricing.Usage{Input: 1200}, Found: true},
+			want: Report{Usage: pricing.Usage{Input: 1200}, Found: true, Missing: BucketOutput},
 		},
 		{
 			name: "null is missing",
 			spec: JSONSpec{CacheWrite: p("$.meta.w")},
-			want: Report{},
+			want: Report{Missing: BucketCacheWrite5m},
 		},
 		{name: "fraction", spec: JSONSpec{Output: p("$.meta.frac")}, wantErr: "json usage: output at $.meta.frac: not an integer"},
 		{name: "negative", spec: JSONSpec{Input: p("$.meta.neg")}, wantErr: "json usage: input at $.meta.neg: negative token count -2"},
@@ -99,12 +99,12 @@ func TestFromHeaders(t *testing.T) {
 		{
 			name: "missing header is incomplete",
 			spec: HeaderSpec{Input: "X-Usage-Input-Tokens", CacheWrite: "X-Usage-Cache-Write", CacheRead: "X-Usage-Cache-Read"},
-			want: Report{Usage: pricing.Usage{Input: 1200}, Found: true},
+			want: Report{Usage: pricing.Usage{Input: 1200}, Found: true, Missing: BucketCacheWrite5m},
 		},
 		{
 			name: "nothing found",
 			spec: HeaderSpec{CacheWrite1h: "X-Usage-Cache-Write-1h"},
-			want: Report{},
+			want: Report{Missing: BucketCacheWrite1h},
 		},
 		{name: "not an integer", spec: HeaderSpec{Input: "x-bad"}, wantErr: "header usage: header X-Bad: value is not a non-negative integer"},
 		{name: "negative", spec: HeaderSpec{Output: "X-Negative"}, wantErr: "header X-Negative: value is not a non-negative integer"},

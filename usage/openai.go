@@ -14,8 +14,10 @@ import (
 // input = prompt_tokens - prompt_tokens_details.cached_tokens, cache_read = cached_tokens,
 // output = completion_tokens (DESIGN.md, "Canonical usage"). The Responses API's names
 // (input_tokens, input_tokens_details.cached_tokens, output_tokens) are read the same way.
-// OpenAI has no cache-write charge. The top-level service_tier, which prices the request, is
-// Usage.ServiceTier. A body without usage is not an error: Found is false.
+// OpenAI has no cache-write charge. prompt_tokens and completion_tokens are required: one
+// that is absent or null is in Report.Missing (cached_tokens is optional, 0 when absent). A
+// body without usage is not an error: Found is false and both required buckets are missing.
+// The top-level service_tier, which prices the request, is Usage.ServiceTier.
 func OpenAI(body []byte) (Report, error) {
 	var v any
 	if err := decodeJSON(body, &v); err != nil {
@@ -28,6 +30,7 @@ func OpenAI(body []byte) (Report, error) {
 func OpenAIValue(v any) (Report, error) {
 	rep, u, ok := usageObject(v)
 	if !ok {
+		rep.Missing = requiredBuckets
 		return rep, nil
 	}
 	usage, seen, err := openAIUsage(u)
@@ -39,7 +42,8 @@ func OpenAIValue(v any) (Report, error) {
 		rep.Usage.ServiceTier = pricing.ServiceTierName(tier) // it prices the request
 	}
 	rep.Found = seen != 0
-	rep.Complete = seen&(seenInput|seenOutput) == seenInput|seenOutput
+	rep.Missing = requiredBuckets &^ seen
+	rep.Complete = rep.Missing == 0
 	return rep, nil
 }
 
@@ -65,8 +69,12 @@ func openAIUsage(u map[string]any) (pricing.Usage, seen, error) {
 	if err != nil {
 		return pricing.Usage{}, 0, err
 	}
-	if cached > prompt && (hasPrompt || hasCached) {
+	if cached > prompt && hasPrompt {
 		return pricing.Usage{}, 0, fmt.Errorf("usage.%s.cached_tokens %d exceeds %s %d", detailsKey, cached, promptKey, prompt)
+	}
+	input := prompt - cached
+	if !hasPrompt {
+		input = 0 // unknown: the meter charges the prompt's bound for it
 	}
 	if hasPrompt {
 		s |= seenInput
@@ -77,22 +85,26 @@ func openAIUsage(u map[string]any) (pricing.Usage, seen, error) {
 	if hasOutput {
 		s |= seenOutput
 	}
-	return pricing.Usage{Input: prompt - cached, CacheRead: cached, Output: output}, s, nil
+	return pricing.Usage{Input: input, CacheRead: cached, Output: output}, s, nil
 }
 
 // NewOpenAIStream returns a Stream for OpenAI's Chat Completions chunk stream. Usage comes
 // only in the chunk that the request's stream_options.include_usage adds at the end (its
-// choices are empty); the report is Complete once that chunk was seen, and `data: [DONE]`
-// ends the stream. Without include_usage a stream reports no usage at all: Found stays
-// false. The first content is the first chunk with a non-empty delta content, refusal or
-// tool call. An in-band {"error": ...} chunk is reported by Err. The chunks' service_tier
-// (read from those decoded: the first and the usage chunk) is Usage.ServiceTier.
+// choices are empty); the report is Complete once that chunk was seen with both required
+// counts, and `data: [DONE]` ends the stream. Without include_usage a stream reports no
+// usage at all: Found stays false, and once it ended both required buckets are missing. A
+// usage chunk repeated with lower counts is charged at the highest. The first content is the
+// first chunk with a non-empty delta content, refusal or tool call. An in-band {"error": ...}
+// chunk is reported by Err. The chunks' service_tier (read from those decoded: the first and
+// the usage chunk) is Usage.ServiceTier.
 func NewOpenAIStream() Stream { return &openAIStream{} }
 
 type openAIStream struct {
 	rep   Report
+	seen  seen // the buckets the usage chunks reported
 	first bool
 	done  bool // data: [DONE] was seen
+	usage bool // a usage chunk was seen
 	// decoded: a chunk was decoded, and the model taken from it.
 	decoded bool
 	tier    string // the service tier the chunks name (canonical), "" for the standard one
@@ -171,12 +183,13 @@ func (s *openAIStream) Add(ev sse.Event) error {
 			return fmt.Errorf("openai stream: %w", err)
 		}
 		// The usage chunk has the request's totals; a later one (some compatible servers
-		// repeat it) replaces an earlier one.
-		s.rep.Usage = usage
+		// repeat it) replaces an earlier one, bucket by bucket, unless it says less.
+		s.rep.Usage = highest(s.rep.Usage, usage)
 		s.rep.Usage.ServiceTier = s.tier
+		s.usage = true
+		s.seen |= seen
 		if seen != 0 {
 			s.rep.Found = true
-			s.rep.Complete = seen&(seenInput|seenOutput) == seenInput|seenOutput
 		}
 	}
 	return nil
@@ -255,7 +268,14 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-func (s *openAIStream) Report() Report     { return s.rep }
+func (s *openAIStream) Report() Report {
+	r := s.rep
+	r.Missing = requiredBuckets &^ s.seen
+	r.Complete = s.usage && r.Missing == 0
+	return r
+}
+
+func (s *openAIStream) Ended() bool        { return s.done || s.usage }
 func (s *openAIStream) FirstContent() bool { return s.first }
 
 func (s *openAIStream) Err() error {

@@ -49,7 +49,15 @@ func TestOpenAIBodies(t *testing.T) {
 			body: `{"model":"gpt-5","usage":{"input_tokens":100,"input_tokens_details":{"cached_tokens":60},"output_tokens":7,"total_tokens":107}}`,
 			want: Report{Usage: pricing.Usage{Input: 40, CacheRead: 60, Output: 7}, Found: true, Complete: true, Model: "gpt-5"},
 		},
-		{name: "no usage", body: `{"error":{"message":"Rate limit","type":"requests"}}`, want: Report{}},
+		{name: "no usage", body: `{"error":{"message":"Rate limit","type":"requests"}}`, want: Report{Missing: BucketInput | BucketOutput}},
+		{name: "no completion_tokens", body: `{"usage":{"prompt_tokens":10}}`, want: Report{Usage: pricing.Usage{Input: 10}, Found: true, Missing: BucketOutput}},
+		{name: "null completion_tokens", body: `{"usage":{"prompt_tokens":10,"completion_tokens":null}}`, want: Report{Usage: pricing.Usage{Input: 10}, Found: true, Missing: BucketOutput}},
+		{
+			// The cached count alone: the input is unknown (missing), not negative.
+			name: "cached without prompt_tokens",
+			body: `{"usage":{"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":11}}}`,
+			want: Report{Usage: pricing.Usage{CacheRead: 11, Output: 1}, Found: true, Missing: BucketInput},
+		},
 		{name: "not JSON", body: `{`, wantErr: "openai usage: decode body"},
 		{
 			name:    "cached exceeds prompt",
@@ -132,6 +140,7 @@ func TestOpenAIStreamCases(t *testing.T) {
 		content = `{"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"}}],"usage":null}`
 		usage   = `{"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":2006,"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":1920}}}`
 	)
+	const none = BucketInput | BucketOutput // nothing reported
 	tests := []struct {
 		name      string
 		chunks    []string
@@ -146,14 +155,24 @@ func TestOpenAIStreamCases(t *testing.T) {
 			want:   Report{Usage: pricing.Usage{Input: 86, CacheRead: 1920, Output: 300}, Found: true, Complete: true, Model: "gpt-4o"}, wantFirst: true,
 		},
 		{
+			name:   "usage chunk without completion_tokens",
+			chunks: []string{role, content, `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":null}}`, "[DONE]"},
+			want:   Report{Usage: pricing.Usage{Input: 5}, Found: true, Missing: BucketOutput, Model: "gpt-4o"}, wantFirst: true,
+		},
+		{
+			name:   "a repeated usage chunk that says less is charged at the highest",
+			chunks: []string{content, usage, `{"choices":[],"usage":{"prompt_tokens":2006,"completion_tokens":120,"prompt_tokens_details":{"cached_tokens":1920}}}`, "[DONE]"},
+			want:   Report{Usage: pricing.Usage{Input: 86, CacheRead: 1920, Output: 300}, Found: true, Complete: true, Model: "gpt-4o"}, wantFirst: true,
+		},
+		{
 			name:   "without include_usage",
 			chunks: []string{role, content, "[DONE]"},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true,
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true,
 		},
 		{
 			name:   "cut before the usage chunk",
 			chunks: []string{role, content},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true,
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true,
 		},
 		{
 			name:   "usage key spaced, after first content",
@@ -168,37 +187,38 @@ func TestOpenAIStreamCases(t *testing.T) {
 		{
 			name:   "content that mentions usage",
 			chunks: []string{content, `{"choices":[{"delta":{"content":"the \"usage\": null"}}],"usage":null}`},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true,
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true,
 		},
 		{
 			name:   "tool call is content",
 			chunks: []string{`{"model":"m","choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]}`},
-			want:   Report{Model: "m"}, wantFirst: true,
+			want:   Report{Model: "m", Missing: none}, wantFirst: true,
 		},
 		{
 			name:   "events after DONE are ignored",
 			chunks: []string{content, "[DONE]", usage},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true,
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true,
 		},
 		{
 			name:   "in-band error",
 			chunks: []string{content, `{"error":{"message":"The server had an error","type":"server_error","code":null}}`},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true, wantErr: "stream error: server_error: The server had an error",
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true, wantErr: "stream error: server_error: The server had an error",
 		},
 		{
 			name:   "in-band error with a numeric code",
 			chunks: []string{content, `{"error":{"message":"busy","code":503}}`},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true, wantErr: "stream error: 503: busy",
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true, wantErr: "stream error: 503: busy",
 		},
 		{
 			name:   "undecodable chunk",
 			chunks: []string{`{"choices":`},
+			want:   Report{Missing: none},
 			addErr: "openai stream: decode chunk",
 		},
 		{
 			name:   "bad usage",
 			chunks: []string{content, `{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":3}}}`},
-			want:   Report{Model: "gpt-4o"}, wantFirst: true,
+			want:   Report{Model: "gpt-4o", Missing: none}, wantFirst: true,
 			addErr: "openai stream: usage.prompt_tokens_details.cached_tokens 3 exceeds prompt_tokens 1",
 		},
 	}

@@ -137,7 +137,7 @@ func (s *Scraper) URL() string { return s.url.Redacted() }
 // Baseline reads the counters at the start of a run. A counter that does not exist yet
 // counts as zero (client libraries export a labelled series only once it was incremented).
 func (s *Scraper) Baseline(ctx context.Context) error {
-	vals, _, err := s.scrape(ctx)
+	vals, _, _, err := s.scrape(ctx)
 	if err != nil {
 		return err
 	}
@@ -151,31 +151,58 @@ func (s *Scraper) Baseline(ctx context.Context) error {
 // buckets, and the cost in USD when the spec has CostUSD (else zero). A selector whose
 // metric is absent from this scrape altogether is an error, so that a misspelt name is not
 // read as zero tokens; a selector whose metric exists but no series of which matches counts
-// zero (a label value that was never incremented). A counter that went down is
-// ErrCounterReset; a token counter that grew by a fraction is an error.
+// zero (a label value that was never incremented; Read says which). A counter that went
+// down is ErrCounterReset; a token counter that grew by a fraction is an error.
 func (s *Scraper) Delta(ctx context.Context) (pricing.Usage, decimal.Decimal, error) {
+	r, err := s.Read(ctx)
+	return r.Usage, r.CostUSD, err
+}
+
+// Reading is what the counters grew by since the baseline, as Read returns it.
+type Reading struct {
+	Usage   pricing.Usage
+	CostUSD decimal.Decimal // zero without a CostUSD selector
+	// Unmatched names each required selector (input, output, cost_usd) whose metric exists
+	// but no series of which matched in this scrape, as "output: NAME{...}". A service
+	// exports a labelled series once it counted something, so once requests that were
+	// billed completed, such a selector is a label that names nothing (a typo, a label the
+	// service does not use), and what it should count is unknown, not zero. The cache
+	// selectors are optional: a service that never read or wrote its cache has no series
+	// for them, and they count zero.
+	Unmatched []string
+}
+
+// Read is Delta that also says which required selectors matched no series.
+func (s *Scraper) Read(ctx context.Context) (Reading, error) {
 	s.mu.Lock()
 	base := s.base
 	s.mu.Unlock()
 	if base == nil {
-		return pricing.Usage{}, decimal.Zero, fmt.Errorf("prometheus usage: %w", ErrNoBaseline)
+		return Reading{CostUSD: decimal.Zero}, fmt.Errorf("prometheus usage: %w", ErrNoBaseline)
 	}
-	vals, seen, err := s.scrape(ctx)
+	vals, seen, matched, err := s.scrape(ctx)
 	if err != nil {
-		return pricing.Usage{}, decimal.Zero, err
+		return Reading{CostUSD: decimal.Zero}, err
 	}
 	var (
-		u    pricing.Usage
-		cost = decimal.Zero
+		u         pricing.Usage
+		cost      = decimal.Zero
+		unmatched []string
 	)
 	for i, sel := range s.sels {
 		if !seen[i] {
-			return pricing.Usage{}, decimal.Zero, fmt.Errorf("prometheus usage: scrape %s: %s: no metric %s",
+			return Reading{CostUSD: decimal.Zero}, fmt.Errorf("prometheus usage: scrape %s: %s: no metric %s",
 				s.URL(), promFieldNames[s.fields[i]], sel.Name)
+		}
+		switch s.fields[i] {
+		case promInput, promOutput, promCostUSD:
+			if !matched[i] {
+				unmatched = append(unmatched, promFieldNames[s.fields[i]]+": "+sel.String())
+			}
 		}
 		d := vals[i].Sub(base[i])
 		if d.Sign() < 0 {
-			return pricing.Usage{}, decimal.Zero, fmt.Errorf("prometheus usage: %s %s: from %s to %s: %w",
+			return Reading{CostUSD: decimal.Zero}, fmt.Errorf("prometheus usage: %s %s: from %s to %s: %w",
 				promFieldNames[s.fields[i]], sel, base[i], vals[i], ErrCounterReset)
 		}
 		if s.fields[i] == promCostUSD {
@@ -183,7 +210,7 @@ func (s *Scraper) Delta(ctx context.Context) (pricing.Usage, decimal.Decimal, er
 			continue
 		}
 		if !d.IsInteger() || d.GreaterThan(decimal.NewFromInt(1<<62)) {
-			return pricing.Usage{}, decimal.Zero, fmt.Errorf("prometheus usage: %s %s: grew by %s, not a whole token count",
+			return Reading{CostUSD: decimal.Zero}, fmt.Errorf("prometheus usage: %s %s: grew by %s, not a whole token count",
 				promFieldNames[s.fields[i]], sel, d)
 		}
 		n := d.IntPart()
@@ -200,13 +227,13 @@ func (s *Scraper) Delta(ctx context.Context) (pricing.Usage, decimal.Decimal, er
 			u.CacheWrite1h = n
 		}
 	}
-	return u, cost, nil
+	return Reading{Usage: u, CostUSD: cost, Unmatched: unmatched}, nil
 }
 
-func (s *Scraper) scrape(ctx context.Context) ([]decimal.Decimal, []bool, error) {
+func (s *Scraper) scrape(ctx context.Context) (vals []decimal.Decimal, seen, matched []bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url.String(), nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
+		return nil, nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
 	resp, err := s.client.Do(req)
@@ -216,22 +243,22 @@ func (s *Scraper) scrape(ctx context.Context) ([]decimal.Decimal, []bool, error)
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
+		return nil, nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-		return nil, nil, fmt.Errorf("prometheus usage: scrape %s: status %s", s.URL(), resp.Status)
+		return nil, nil, nil, fmt.Errorf("prometheus usage: scrape %s: status %s", s.URL(), resp.Status)
 	}
 	body := &io.LimitedReader{R: resp.Body, N: maxScrapeBytes + 1}
-	vals, seen, err := readCounters(body, s.sels)
+	vals, seen, matched, err = readCounters(body, s.sels)
 	if body.N <= 0 {
-		return nil, nil, fmt.Errorf("prometheus usage: scrape %s: response larger than %d bytes", s.URL(), maxScrapeBytes)
+		return nil, nil, nil, fmt.Errorf("prometheus usage: scrape %s: response larger than %d bytes", s.URL(), maxScrapeBytes)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
+		return nil, nil, nil, fmt.Errorf("prometheus usage: scrape %s: %w", s.URL(), err)
 	}
-	return vals, seen, nil
+	return vals, seen, matched, nil
 }
 
 // ReadCounters reads a Prometheus text exposition (format 0.0.4, or OpenMetrics text) and
@@ -240,7 +267,7 @@ func (s *Scraper) scrape(ctx context.Context) ([]decimal.Decimal, []bool, error)
 // matching series whose value is NaN or infinite is an error; lines of other metrics are
 // skipped without being checked further.
 func ReadCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, error) {
-	vals, _, err := readCounters(r, sels)
+	vals, _, _, err := readCounters(r, sels)
 	return vals, err
 }
 
@@ -248,10 +275,11 @@ func ReadCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, error) {
 const maxLineBytes = 1 << 20
 
 // readCounters is ReadCounters that also says, per selector, whether its metric name
-// appeared at all.
-func readCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, []bool, error) {
-	vals := make([]decimal.Decimal, len(sels))
-	seen := make([]bool, len(sels))
+// appeared at all (seen) and whether a series matched it (matched).
+func readCounters(r io.Reader, sels []Selector) (vals []decimal.Decimal, seen, matched []bool, err error) {
+	vals = make([]decimal.Decimal, len(sels))
+	seen = make([]bool, len(sels))
+	matched = make([]bool, len(sels))
 	for i := range vals {
 		vals[i] = decimal.Zero
 	}
@@ -268,7 +296,7 @@ func readCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, []bool, erro
 		}
 		name, labels, value, err := parseSample(line, byName)
 		if err != nil {
-			return nil, nil, fmt.Errorf("line %d: %w", lineNo, err)
+			return nil, nil, nil, fmt.Errorf("line %d: %w", lineNo, err)
 		}
 		idx, ok := byName[name]
 		if !ok {
@@ -281,9 +309,10 @@ func readCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, []bool, erro
 			if !sels[i].matches(labels) {
 				continue
 			}
+			matched[i] = true
 			if !parsed {
 				if v, err = parseValue(value); err != nil {
-					return nil, nil, fmt.Errorf("line %d: %s: %w", lineNo, name, err)
+					return nil, nil, nil, fmt.Errorf("line %d: %s: %w", lineNo, name, err)
 				}
 				parsed = true
 			}
@@ -292,11 +321,11 @@ func readCounters(r io.Reader, sels []Selector) ([]decimal.Decimal, []bool, erro
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, nil, fmt.Errorf("line longer than %d bytes", maxLineBytes)
+			return nil, nil, nil, fmt.Errorf("line longer than %d bytes", maxLineBytes)
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return vals, seen, nil
+	return vals, seen, matched, nil
 }
 
 // parseSample splits a sample line `name{labels} value [timestamp]` (or OpenMetrics'

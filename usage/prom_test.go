@@ -112,7 +112,7 @@ func TestReadCounters(t *testing.T) {
 		sel(t, `{"claude.api.requests"}`),
 		sel(t, `missing_total`),
 	}
-	got, seen, err := readCounters(strings.NewReader(exposition), sels)
+	got, seen, matched, err := readCounters(strings.NewReader(exposition), sels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +124,9 @@ func TestReadCounters(t *testing.T) {
 	}
 	if wantSeen := []bool{true, true, true, true, true, true, true, false}; !reflect.DeepEqual(seen, wantSeen) {
 		t.Errorf("seen = %v, want %v", seen, wantSeen)
+	}
+	if wantMatched := []bool{true, true, true, false, true, true, true, false}; !reflect.DeepEqual(matched, wantMatched) {
+		t.Errorf("matched = %v, want %v", matched, wantMatched)
 	}
 	vals, err := ReadCounters(strings.NewReader(exposition), sels[:1])
 	if err != nil || len(vals) != 1 || !vals[0].Equal(decimal.NewFromInt(12345778)) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/pricing"
@@ -13,16 +14,58 @@ import (
 
 // Report is what one response said about its usage.
 type Report struct {
+	// Usage holds the buckets reported; a bucket not reported is 0 here (see Missing).
 	Usage pricing.Usage
 	// Found: the source reported usage (at least one bucket). Without it, the response's
 	// cost is unknown, never zero (DESIGN.md, "Metering").
 	Found bool
-	// Complete: the final usage was seen. For a body, every bucket the source always reports
-	// was there; for a stream, Anthropic's message_stop (after its message_delta) or OpenAI's
-	// usage chunk. A stream cut before that reported only part of what it cost.
+	// Complete: the final usage was seen, with every required bucket. For a body, every
+	// bucket the source requires was there; for a stream, Anthropic's message_stop after a
+	// message_delta with its output count, or OpenAI's usage chunk. A stream cut before that
+	// reported only part of what it cost.
 	Complete bool
+	// Missing are the required buckets the response did not report (absent, null, an empty
+	// header; for a stream, not yet in its final usage): Anthropic's input_tokens and
+	// output_tokens, OpenAI's prompt_tokens and completion_tokens, every JSON path or header
+	// the plan maps. What a provider documents as optional (cache counts) is never missing:
+	// absent, it is 0. A missing bucket's cost is unknown, never zero: the meter charges it
+	// at the request's bound. Source.Unmatched names what matched nothing.
+	Missing Buckets
 	// Model is the model the response names, if any ("claude-sonnet-4-5-20250929").
 	Model string
+}
+
+// Buckets is a set of canonical usage buckets (DESIGN.md, "Canonical usage"), cache writes
+// split by lifetime.
+type Buckets uint8
+
+// The buckets, as members of a set.
+const (
+	BucketInput        Buckets = 1 << iota // input tokens neither read from nor written to a cache
+	BucketCacheRead                        // input tokens read from a prompt cache
+	BucketCacheWrite5m                     // input tokens written to the 5-minute cache
+	BucketCacheWrite1h                     // input tokens written to the 1-hour cache
+	BucketOutput                           // output tokens
+
+	// BucketsInput are the buckets of the prompt: they share one bound, max_input_tokens.
+	BucketsInput = BucketInput | BucketCacheRead | BucketCacheWrite5m | BucketCacheWrite1h
+)
+
+// bucketNames are the plan's names of the buckets (usage: {json: {NAME: ...}}), in bit order.
+var bucketNames = [...]string{"input", "cache_read", "cache_write", "cache_write_1h", "output"}
+
+// String lists the buckets of b by the plan's names ("input, output"); "none" when empty.
+func (b Buckets) String() string {
+	var names []string
+	for i, n := range bucketNames {
+		if b&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // ErrNotObject is wrapped by errors for a JSON body or event that is not a JSON object where

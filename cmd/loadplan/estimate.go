@@ -79,6 +79,9 @@ func loadPlan(streams *IO, path string) (*plan.Plan, error) {
 		}
 		return nil, withCode(exitUsage, err)
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
+	}
 	return p, nil
 }
 

@@ -24,6 +24,7 @@ const plainEvery = 5 * time.Second
 // second; elsewhere (CI logs) a plain line every plainEvery; with --quiet nothing.
 type liveView struct {
 	w        io.Writer
+	errOut   io.Writer // --quiet: warnings go here
 	tty      bool
 	quiet    bool
 	title    string
@@ -31,11 +32,12 @@ type liveView struct {
 	lines    int // lines of the last frame, to redraw over it
 	lastLine time.Time
 	warned   bool
-	note     string // a notice shown under the live table (the stop after an interrupt)
+	note     string   // a notice shown under the live table (the stop after an interrupt)
+	warnings []string // the run's warnings, shown under the live table on a terminal
 }
 
 func newLiveView(streams *IO, quiet bool, sc *plan.Scenario, planName string) *liveView {
-	v := &liveView{w: streams.Out, quiet: quiet, title: fmt.Sprintf("loadplan run %s / %s", planName, sc.Name)}
+	v := &liveView{w: streams.Out, errOut: streams.ErrOut, quiet: quiet, title: fmt.Sprintf("loadplan run %s / %s", planName, sc.Name)}
 	if f, ok := streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		v.tty = true
 	}
@@ -83,6 +85,21 @@ func (v *liveView) notice(msg string) {
 	fmt.Fprintln(v.w, msg)
 }
 
+// warn is the executor's OnWarning: under the live table on a terminal, at once otherwise
+// (on stderr with --quiet, which a warning about cost is not silenced by).
+func (v *liveView) warn(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch {
+	case v.quiet:
+		fmt.Fprintln(v.errOut, "warning: "+msg)
+	case v.tty:
+		v.warnings = append(v.warnings, "warning: "+msg)
+	default:
+		fmt.Fprintln(v.w, "warning: "+msg)
+	}
+}
+
 // finish leaves the last frame on screen; the summary follows it.
 func (v *liveView) finish() {
 	v.mu.Lock()
@@ -119,6 +136,9 @@ func (v *liveView) frame(p executor.Progress) string {
 	}
 	if w := projectionWarning(p); w != "" {
 		b.WriteString("warning: " + w + "\n")
+	}
+	for _, w := range v.warnings {
+		b.WriteString(w + "\n")
 	}
 	if v.note != "" {
 		b.WriteString(v.note + "\n")

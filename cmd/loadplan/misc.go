@@ -69,7 +69,11 @@ there is any.`,
 			}
 			steps := 0
 			forEachStep(p, func(*plan.Step) { steps++ })
-			fmt.Fprintf(streams.Out, "%s: valid: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+			warned := ""
+			if n := len(p.Warnings); n > 0 {
+				warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
+			}
+			fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
 			return nil
 		},
 	}

@@ -250,7 +250,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	defer leave()
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger,
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
-		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
+		OnWarning: live.warn, TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}

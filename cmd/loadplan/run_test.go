@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/shopspring/decimal"
 )
 
 // writePlan writes a plan for a run test, with TARGET replaced, and returns its path.
@@ -98,7 +99,7 @@ func TestRunThresholdsFail(t *testing.T) {
 		t.Errorf("thresholds missing: %v", want)
 	}
 	// Flat-priced: the cost is exactly the requests times the price.
-	if want := float64(s.Actual.Requests) * 0.001; s.Actual.Cost.InexactFloat64() != want || s.Actual.Requests == 0 {
+	if want := decimal.NewFromInt(s.Actual.Requests).Mul(decimal.RequireFromString("0.001")); !s.Actual.Cost.Equal(want) || s.Actual.Requests == 0 {
 		t.Errorf("cost %s for %d requests", s.Actual.Cost, s.Actual.Requests)
 	}
 	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $", "users=2"} {

@@ -1,10 +1,8 @@
-package executor
+package usage
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/loadplan/loadplan/usage"
 )
 
 var usageBodies = []string{
@@ -40,7 +38,7 @@ var usageBodies = []string{
 func checkUsageBody(t *testing.T, b []byte) {
 	full, fullErr := decodeUsing(b)
 	scanned, err := usageBody(b)
-	if err == errNotObject {
+	if err == ErrNotObject {
 		if _, isObj := full.(map[string]any); fullErr == nil && isObj {
 			t.Fatalf("%.80q: decodes to an object but the scan says it is not one", b)
 		}
@@ -52,7 +50,7 @@ func checkUsageBody(t *testing.T, b []byte) {
 	if err != nil {
 		return
 	}
-	for _, read := range []func(any) (usage.Report, error){usage.AnthropicValue, usage.OpenAIValue} {
+	for _, read := range []func(any) (Report, error){AnthropicValue, OpenAIValue} {
 		want, wantErr := read(full)
 		got, gotErr := read(scanned)
 		want.Model = "" // not read by the executor, and not kept by the scan
@@ -89,7 +87,7 @@ func BenchmarkUsageBody(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			v, _ := decodeUsing(body)
-			_, _ = usage.AnthropicValue(v)
+			_, _ = AnthropicValue(v)
 		}
 	})
 	b.Run("scan", func(b *testing.B) {
@@ -97,7 +95,7 @@ func BenchmarkUsageBody(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			v, _ := usageBody(body)
-			_, _ = usage.AnthropicValue(v)
+			_, _ = AnthropicValue(v)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package executor
+package usage
 
 import (
 	"bytes"
@@ -8,23 +8,24 @@ import (
 	"unicode/utf8"
 )
 
-// A step whose body is read for its usage alone (usage: anthropic or openai, no captures, no
-// JSON checks) needs one member of the response: the top-level `usage` object. Decoding the
-// whole body into map[string]any for it (a 2 KB answer is a few hundred allocations, a
-// quarter of the generator's CPU) is replaced by a scan that validates the body as strictly
-// as encoding/json's Decoder does, allocates nothing, and returns the raw bytes of that
-// member, which alone is then decoded as before.
+// A body read for its usage alone (usage: anthropic or openai, and nothing else of the step
+// reads it: no captures, no JSON checks) needs one member of the response: the top-level
+// `usage` object. Decoding the whole body into map[string]any for it (a 2 KB answer is a few
+// hundred allocations, a quarter of the generator's CPU) is replaced by a scan that validates
+// the body as strictly as encoding/json's Decoder does, allocates nothing, and returns the
+// raw bytes of that member, which alone is then decoded as before (Source.DecodeUsage).
 
-// errNotObject: the body's first value is not a JSON object; the caller decodes it the usual
-// way (error pages, arrays: rare, and never usage).
-var errNotObject = errors.New("not a JSON object")
+// DecodeBody decodes a response body as the usage sources, checks and captures read it: its
+// first JSON value (what follows it is not read, as json.Decoder.Decode does), numbers as
+// json.Number so that counts stay exact.
+func DecodeBody(b []byte) (any, error) { return decodeUsing(b) }
 
 var errInvalidJSON = errors.New("invalid JSON")
 
 // maxJSONDepth is encoding/json's nesting limit: a deeper body does not decode.
 const maxJSONDepth = 10000
 
-// topMember validates the first JSON value of b, which must be an object (else errNotObject),
+// topMember validates the first JSON value of b, which must be an object (else ErrNotObject),
 // with encoding/json's rules for what Decoder.Decode accepts (anything after the value is not
 // read), and returns the raw bytes of the value of its last member named name (encoding/json
 // keeps the last of duplicate keys), nil when there is none.
@@ -32,7 +33,7 @@ func topMember(b []byte, name string) ([]byte, error) {
 	sc := jsonScanner{b: b}
 	sc.space()
 	if sc.i >= len(b) || b[sc.i] != '{' {
-		return nil, errNotObject
+		return nil, ErrNotObject
 	}
 	sc.i++
 	var found []byte
@@ -301,7 +302,7 @@ func (s *jsonScanner) number() bool {
 
 // usageBody is the body b as the usage sources read it: an object with the body's usage
 // member alone (decoded) when it has one, an empty object when it has none. The rest of the
-// body is validated, never decoded. errNotObject: b is not an object; decode it whole.
+// body is validated, never decoded. ErrNotObject: b is not an object; decode it whole.
 func usageBody(b []byte) (any, error) {
 	raw, err := topMember(b, "usage")
 	if err != nil {
