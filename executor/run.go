@@ -383,7 +383,7 @@ func (r *runner) escalate(done <-chan struct{}) {
 
 // runClosed starts and retires users as the scenario's shape says, until the run stops.
 func (r *runner) runClosed(wg *sync.WaitGroup) {
-	shape := r.shape()
+	shape := schedule.Of(r.sc)
 	var active []*user
 	starts := map[int]uint64{}
 	t := time.NewTicker(controlInterval)
@@ -411,17 +411,6 @@ func (r *runner) runClosed(wg *sync.WaitGroup) {
 		case <-t.C:
 		}
 	}
-}
-
-func (r *runner) shape() schedule.Shape {
-	if len(r.sc.Stages) > 0 {
-		st := make([]schedule.Stage, len(r.sc.Stages))
-		for i, g := range r.sc.Stages {
-			st[i] = schedule.Stage{Duration: g.Duration, Users: g.Users}
-		}
-		return schedule.Stages(st)
-	}
-	return schedule.Spawn(r.sc.Users, r.sc.SpawnRate, r.sc.Duration)
 }
 
 func (r *runner) newUser(id int, start uint64) *user {
