@@ -17,19 +17,13 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Bound is one step's worst case, computed by the caller (with the planner, which the
-// executor does not import): what is reserved before each attempt.
-type Bound struct {
-	Cost  *decimal.Decimal // USD; nil: no worst case (only an uncapped run may have one)
-	Usage *pricing.Usage   // the worst usage, for priced-by-usage steps; nil otherwise
-}
-
 // pricer is a step's cost rule, compiled.
 type pricer struct {
 	kind       plan.CostKind
 	source     string // the summary's cost_source
 	worst      decimal.Decimal
 	worstUsage *pricing.Usage
+	bound      pricing.Bound   // the step's bound as given, for an overrun's message
 	fallback   decimal.Decimal // charged for an unreported response: the worst case
 	// unbounded: a priced-by-usage step with no worst case, which only an uncapped run may
 	// have. It reserves nothing, so what it costs is never an overrun; a response of it that
@@ -59,12 +53,13 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 		return nil, fmt.Errorf("%s: %w", ps.Name, err)
 	}
 	p := &pricer{kind: c.Kind, source: string(c.Usage.Kind), price: price}
-	b := r.cfg.Bounds[ps]
+	b, ok := r.cfg.Bounds[ps]
 	switch {
-	case b.Cost != nil:
-		p.worst, p.fallback, p.worstUsage = *b.Cost, *b.Cost, b.Usage
+	case ok:
+		p.worst, p.fallback, p.worstUsage, p.bound = b.Cost, b.Cost, b.Usage, b
 	case r.capped:
-		return nil, fmt.Errorf("%s: a capped run needs a worst case; add max_tokens to the request body or expect.max_output_tokens", ps.Name)
+		// planner.Bounds refuses such a step for a capped run: this is the caller's slip.
+		return nil, fmt.Errorf("%s: a capped run needs every priced step's bound (Config.Bounds)", ps.Name)
 	default:
 		// Uncapped and unbounded: nothing is reserved, so nothing can be charged for want of a
 		// report either; such responses are counted (unpriced_responses), never silently $0.
@@ -265,7 +260,7 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 		r.warnIncomplete(s, s.cost.src.Unmatched(o.report.Missing, o.streamed))
 	}
 	if errors.Is(err, meter.ErrOverrun) {
-		r.overrun(s, res.Amount, c.total)
+		r.overrun(s, res.Amount, c)
 	}
 	if c.reported != nil && r.tpm != nil {
 		// The tokens-per-minute limiter took the expected tokens; correct it by what was used.
@@ -306,11 +301,31 @@ func (r *runner) settleUnbounded(res meter.Reservation, c meter.Charge) error {
 
 // overrun stops the run at once: a response cost more than its reservation. Both amounts are
 // written in full: rounded for display they may read the same ($0.000351 and $0.00035).
-func (r *runner) overrun(s *step, reserved, charged decimal.Decimal) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s cost $%s, more than its reservation $%s: its declared bounds (max_tokens, max_input_tokens) do not hold",
-		s.p.Name, charged, reserved)}
+func (r *runner) overrun(s *step, reserved decimal.Decimal, c charged) {
+	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s cost $%s, more than its reservation $%s: %s",
+		s.p.Name, c.total, reserved, brokenText(s.cost.bound, c.reported))}
 	r.stop(cause)
 	r.abort(cause)
+}
+
+// brokenText says which declared bound a response broke, its value and where it came from (the
+// plan's line, or the default that supplied it).
+func brokenText(b pricing.Bound, reported *pricing.Usage) string {
+	if reported == nil || len(b.Limits) == 0 {
+		return "its declared bounds do not hold"
+	}
+	var parts []string
+	for _, l := range b.Broken(*reported) {
+		parts = append(parts, fmt.Sprintf("it reported %d %s tokens, more than %s %d (%s)", l.Used(*reported), strings.ReplaceAll(string(l.Of), "_", " "), l.Name, l.Tokens, l.From))
+	}
+	if len(parts) == 0 {
+		var in []string
+		for _, l := range b.Limits {
+			in = append(in, fmt.Sprintf("%s %d (%s)", l.Name, l.Tokens, l.From))
+		}
+		return fmt.Sprintf("its usage %+v is within %s, yet costs more than their worst case: its declared bounds do not hold", *reported, strings.Join(in, ", "))
+	}
+	return strings.Join(parts, "; ") + ": its declared bounds do not hold"
 }
 
 // promMeter settles the requests priced by one Prometheus usage source. The service's

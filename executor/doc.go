@@ -10,7 +10,7 @@
 //
 //	sum, err := executor.Run(ctx, executor.Config{
 //		Plan: p, Scenario: s, Target: "http://127.0.0.1:8002", Catalog: cat,
-//		Ledger: meter.New(&budget), Bounds: bounds, Seed: 42,
+//		Ledger: meter.New(&budget), Capped: true, Bounds: bounds, Seed: 42, // bounds: planner.Bounds
 //		OnProgress: func(p executor.Progress) { /* live view */ },
 //	})
 //

@@ -37,21 +37,17 @@ func parsePlan(t testing.TB, yaml, target string, files map[string]string) *plan
 
 // worstBounds computes the steps' worst cases as the planner does (DESIGN.md, "Estimation":
 // input at max_input_tokens with the cacheable prefix written at the 1-hour rate, output at
-// its bound); the executor does not import the planner.
-func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Step]Bound {
+// its bound); the executor does not import the planner. A priced step with no output bound
+// is left out.
+func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Step]pricing.Bound {
 	t.Helper()
-	out := map[*plan.Step]Bound{}
-	steps := append([]*plan.Step(nil), p.OnStart...)
-	for _, tk := range p.Tasks {
-		steps = append(steps, tk.Steps...)
-	}
-	for _, st := range steps {
+	out := map[*plan.Step]pricing.Bound{}
+	for _, st := range allSteps(p) {
 		switch st.Cost.Kind {
 		case plan.CostFree:
-			out[st] = Bound{Cost: &decimal.Zero}
+			out[st] = pricing.Bound{}
 		case plan.CostFlat:
-			c := st.Cost.Price
-			out[st] = Bound{Cost: &c}
+			out[st] = pricing.Bound{Cost: st.Cost.Price}
 		case plan.CostUsage:
 			e := st.Expect
 			if e.MaxOutputTokens == 0 {
@@ -63,11 +59,22 @@ func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Ste
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := price.WorstCost(u, pricing.AnyTier)
-			out[st] = Bound{Cost: &c, Usage: &u}
+			out[st] = pricing.Bound{Cost: price.WorstCost(u, pricing.AnyTier), Usage: &u, Limits: []pricing.Limit{
+				{Name: "max_input_tokens", Of: pricing.LimitInput, Tokens: e.MaxInputTokens, From: e.MaxInputFrom.In(p.File)},
+				{Name: "max_output_tokens", Of: pricing.LimitOutput, Tokens: e.MaxOutputTokens, From: e.MaxOutputFrom.In(p.File)},
+			}}
 		}
 	}
 	return out
+}
+
+// allSteps are p's on_start steps and its tasks' steps.
+func allSteps(p *plan.Plan) []*plan.Step {
+	steps := append([]*plan.Step(nil), p.OnStart...)
+	for _, tk := range p.Tasks {
+		steps = append(steps, tk.Steps...)
+	}
+	return steps
 }
 
 // config is a run of scenario s of p against target with the given budget (nil: none).
@@ -78,7 +85,7 @@ func config(t testing.TB, p *plan.Plan, scenario, target string, budget *decimal
 		t.Fatalf("no scenario %s", scenario)
 	}
 	cat := pricing.Default()
-	return Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
+	return Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget), Capped: budget != nil,
 		Bounds: worstBounds(t, p, cat), Seed: 7, StopTimeout: 5 * time.Second}
 }
 

@@ -534,11 +534,12 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	cfg.Seed = pr.seed
 	// The largest single worst case of the plan, and the budget in units of it.
 	largest := decimal.Zero
-	for _, b := range cfg.Bounds {
-		if b.Cost == nil {
+	for _, st := range allSteps(p) {
+		b, ok := cfg.Bounds[st]
+		if !ok {
 			t.Fatalf("a step without a worst case:\n%s", planText)
 		}
-		largest = decimal.Max(largest, *b.Cost)
+		largest = decimal.Max(largest, b.Cost)
 	}
 	var budget *decimal.Decimal
 	if pr.budgetKind != "none" {
@@ -546,7 +547,7 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 		budget = &b
 	}
 	led := newCheckedLedger(budget)
-	cfg.Ledger = led
+	cfg.Ledger, cfg.Capped = led, budget != nil
 	var progMu sync.Mutex
 	var progress []string // samples that broke the invariant
 	cfg.OnProgress = func(p Progress) {

@@ -114,7 +114,7 @@ func TestOverrunMessagePrecision(t *testing.T) {
 	url := lateOverrunServer(t, 0)
 	p := parsePlan(t, lateOverrunPlan, url, nil)
 	r := testRunner(t, config(t, p, "short", url, nil))
-	r.overrun(r.tasks[0].steps[0], decimal.RequireFromString("0.00035"), decimal.RequireFromString("0.000351"))
+	r.overrun(r.tasks[0].steps[0], decimal.RequireFromString("0.00035"), charged{total: decimal.RequireFromString("0.000351")})
 	var c *stopCause
 	if !errors.As(context.Cause(r.stopCtx), &c) {
 		t.Fatal("no stop cause")

@@ -43,9 +43,13 @@ type Config struct {
 	// Ledger meters the run: every attempt reserves its step's worst case first. A run
 	// without a budget gets an unlimited ledger, which still accounts.
 	Ledger meter.Ledger
-	// Bounds are the steps' worst cases (the caller computes them with the planner). A
-	// priced-by-usage step missing here has no worst case: a capped ledger refuses to run it.
-	Bounds map[*plan.Step]Bound
+	// Capped says the run has a budget (the Ledger's): then every priced step must have a
+	// bound in Bounds.
+	Capped bool
+	// Bounds are the steps' bounds, what each attempt reserves (the caller computes them with
+	// the planner, planner.Bounds). A priced-by-usage step missing here has no worst case,
+	// which only an uncapped run may have.
+	Bounds map[*plan.Step]pricing.Bound
 	Seed   uint64
 	// StopTimeout is how long requests in flight may finish once the run stops starting new
 	// ones (0: DefaultStopTimeout).
@@ -226,7 +230,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if !sc.Open() && sc.TotalDuration() <= 0 {
 		return nil, fmt.Errorf("scenario %s has no duration", sc.Name)
 	}
-	r := &runner{cfg: cfg, sc: sc, ledger: cfg.Ledger, capped: cfg.Ledger.Snapshot().Budget != nil,
+	r := &runner{cfg: cfg, sc: sc, ledger: cfg.Ledger, capped: cfg.Capped,
 		proms: map[string]*promMeter{}, stats: newStats()}
 	concurrency := sc.MaxInFlight
 	if !sc.Open() {
@@ -388,7 +392,7 @@ func (r *runner) escalate(done <-chan struct{}) {
 
 // runClosed starts and retires users as the scenario's shape says, until the run stops.
 func (r *runner) runClosed(wg *sync.WaitGroup) {
-	shape := r.shape()
+	shape := schedule.Of(r.sc)
 	var active []*user
 	starts := map[int]uint64{}
 	t := time.NewTicker(controlInterval)
@@ -416,17 +420,6 @@ func (r *runner) runClosed(wg *sync.WaitGroup) {
 		case <-t.C:
 		}
 	}
-}
-
-func (r *runner) shape() schedule.Shape {
-	if len(r.sc.Stages) > 0 {
-		st := make([]schedule.Stage, len(r.sc.Stages))
-		for i, g := range r.sc.Stages {
-			st[i] = schedule.Stage{Duration: g.Duration, Users: g.Users}
-		}
-		return schedule.Stages(st)
-	}
-	return schedule.Spawn(r.sc.Users, r.sc.SpawnRate, r.sc.Duration)
 }
 
 func (r *runner) newUser(id int, start uint64) *user {

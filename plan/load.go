@@ -215,6 +215,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 			}
 		}
 	}
+	nameAssumed(p)
 }
 
 func (d *decoder) checkTarget(n *yaml.Node, path, target string) {

@@ -131,6 +131,8 @@ type Step struct {
 	Check   Check
 	Retry   Retry
 	Pos     Pos
+	// Assumed are the values deciding its cost that the plan does not write (defaults).
+	Assumed []Assumed
 }
 
 // Request is an HTTP request; strings may hold {{...}} templates.
@@ -145,8 +147,9 @@ type Request struct {
 	Timeout time.Duration
 	Pos     Pos
 	// MaxTokens is the literal max_tokens (or max_completion_tokens) of the JSON body, the
-	// request's output bound; 0 when the body does not give one.
-	MaxTokens int64
+	// request's output bound; 0 when the body does not give one. MaxTokensPos is where.
+	MaxTokens    int64
+	MaxTokensPos Pos
 }
 
 // Capture takes a value from a JSON response into {{vars.NAME}}.
@@ -210,6 +213,20 @@ type Expect struct {
 	TTFT            Dist
 	HasTokens       bool // input_tokens or output_tokens given
 	Pos             Pos
+	// MaxInputFrom and MaxOutputFrom say where the two bounds came from: the plan's line, or
+	// the default that supplied them (an overrun names it).
+	MaxInputFrom, MaxOutputFrom Origin
+	// CacheableFrom is where cacheable_tokens is written (zero: not written, 0 tokens).
+	CacheableFrom Origin
+}
+
+// InputBound is the most input tokens (cached or not) the request may send:
+// max_input_tokens, by default 2 × input_tokens (DESIGN.md, "Estimation").
+func (e Expect) InputBound() int64 {
+	if e.MaxInputTokens > 0 {
+		return e.MaxInputTokens
+	}
+	return e.InputTokens.Mul(decimal.NewFromInt(2)).Ceil().IntPart() // a mean may be fractional: rounded up
 }
 
 // Dist is a latency distribution given by its median and 95th percentile (log-normal).
@@ -252,6 +269,8 @@ type Scenario struct {
 	Budget      *decimal.Decimal // effective: the scenario's, else the plan's; nil: none
 	Thresholds  []Threshold      // effective: the plan's, overridden key by key by the scenario's
 	Pos         Pos
+	// Assumed are the values deciding its cost that the plan does not write (defaults).
+	Assumed []Assumed
 }
 
 // Stage is one linear ramp of a closed scenario: from the previous stage's users to Users

@@ -208,14 +208,16 @@ func TestSequenceAndCaptures(t *testing.T) {
 
 func TestOverrides(t *testing.T) {
 	s := &Scenario{Name: "s", Users: 10, Duration: time.Minute}
-	got, err := Overrides{Users: 50, RunTime: 10 * time.Minute, SpawnRate: 5}.Apply(s)
+	users, runTime, spawn := 50, 10*time.Minute, 5.0
+	got, err := Overrides{Users: &users, RunTime: &runTime, SpawnRate: &spawn}.Apply(s)
 	if err != nil || got.Users != 50 || got.Duration != 10*time.Minute || got.SpawnRate != 5 || s.Users != 10 {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if _, err := (Overrides{Users: 5}).Apply(&Scenario{Name: "r", Stages: []Stage{{time.Minute, 5}}}); err == nil {
+	five := 5
+	if _, err := (Overrides{Users: &five}).Apply(&Scenario{Name: "r", Stages: []Stage{{time.Minute, 5}}}); err == nil {
 		t.Error("--users on a stages scenario should be refused")
 	}
-	open, err := Overrides{ArrivalRate: Rate{PerSecond: 3, Text: "3/s"}}.Apply(s)
+	open, err := Overrides{ArrivalRate: &Rate{PerSecond: 3, Text: "3/s"}}.Apply(s)
 	if err != nil || !open.Open() || open.Users != 0 {
 		t.Errorf("closed to open: %+v %v", open, err)
 	}

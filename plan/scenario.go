@@ -72,7 +72,7 @@ func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 			d.add(at(has["wait"]), path+".wait", "an arrival-rate scenario does not wait: the rate paces it")
 		}
 		if s.MaxInFlight == 0 {
-			s.MaxInFlight = 100
+			s.MaxInFlight = DefaultMaxInFlight
 		}
 	case has["stages"] != nil:
 		for _, k := range []string{"users", "spawn_rate", "duration", "max_in_flight"} {
@@ -90,6 +90,7 @@ func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 	default:
 		d.add(where, path, "has no load; give users: N (closed model), stages: [...], or arrival_rate: 30/s (open model)")
 	}
+	scenarioDefaults(s, path, func(k string) bool { return has[k] != nil }, p.Wait.Set)
 	return s
 }
 

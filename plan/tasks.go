@@ -232,6 +232,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 	}
 	var own rawCost
 	hasRequest := false
+	given := map[string]bool{} // the expect keys written
 	if !d.fields(n, path, keys, func(k string, v *yaml.Node) {
 		kp := join(path, k)
 		switch k {
@@ -251,7 +252,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 		case "usage", "price", "model":
 			d.costKey(&own, k, v, kp)
 		case "expect":
-			st.Expect = d.expect(v, kp)
+			st.Expect, given = d.expect(v, kp)
 		case "check":
 			st.Check = d.check(v, kp)
 		case "retry":
@@ -268,12 +269,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 	if st.Cost.Kind == CostUnset && !d.typoOf(n, costKeys...) {
 		d.add(st.Pos, path, "says nothing of its cost; add usage: anthropic|openai|{json|headers|prometheus: ...}, price: 0.003 or price: free (or defaults: {usage: ...}): an unknown cost is never zero")
 	}
-	if st.Expect.MaxOutputTokens == 0 {
-		st.Expect.MaxOutputTokens = st.Request.MaxTokens
-	}
-	if st.Expect.MaxInputTokens == 0 {
-		st.Expect.MaxInputTokens = st.Expect.InputTokens.Mul(decimal.NewFromInt(2)).Ceil().IntPart()
-	}
+	d.stepDefaults(st, path, given)
 	if st.Cost.Kind == CostUsage && !st.Expect.HasTokens && !d.typoOf(n, "expect") {
 		d.add(st.Pos, path+".expect", "priced by usage but expects no tokens; add expect: {input_tokens: N, output_tokens: N} so that its cost can be estimated")
 	}
@@ -314,8 +310,8 @@ func (d *decoder) request(n *yaml.Node, path string) Request {
 			if m, ok := r.JSON.(map[string]any); ok {
 				for _, key := range []string{"max_tokens", "max_completion_tokens"} {
 					if num, ok := m[key].(json.Number); ok {
-						if v, err := num.Int64(); err == nil && v > 0 {
-							r.MaxTokens = v
+						if n, err := num.Int64(); err == nil && n > 0 {
+							r.MaxTokens, r.MaxTokensPos = n, valuePos(v, key)
 						}
 					}
 				}
@@ -340,22 +336,39 @@ func (d *decoder) request(n *yaml.Node, path string) Request {
 var expectKeys = []string{"input_tokens", "cacheable_tokens", "cache_hit_rate", "cache_write_1h",
 	"output_tokens", "max_input_tokens", "max_output_tokens", "latency", "ttft"}
 
-func (d *decoder) expect(n *yaml.Node, path string) Expect {
-	e := Expect{Pos: posOf(resolve(n))}
+// valuePos is where the value of key is written in the mapping n (zero when it is not).
+func valuePos(n *yaml.Node, key string) Pos {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return Pos{}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return at(n.Content[i+1])
+		}
+	}
+	return Pos{}
+}
+
+// expect decodes a request's expect block; given holds the keys it writes.
+func (d *decoder) expect(n *yaml.Node, path string) (e Expect, given map[string]bool) {
+	e = Expect{Pos: posOf(resolve(n))}
+	given = map[string]bool{}
 	d.fields(n, path, expectKeys, func(k string, v *yaml.Node) {
 		kp := join(path, k)
 		num := func() int64 { x, _ := d.integer(v, kp, 0); return x }
+		given[k] = true
 		switch k {
 		case "input_tokens":
 			e.InputTokens, e.HasTokens = d.tokenMean(v, kp), true
 		case "output_tokens":
 			e.OutputTokens, e.HasTokens = d.tokenMean(v, kp), true
 		case "cacheable_tokens":
-			e.CacheableTokens = d.tokenMean(v, kp)
+			e.CacheableTokens, e.CacheableFrom = d.tokenMean(v, kp), Origin{Pos: at(v)}
 		case "max_input_tokens":
-			e.MaxInputTokens = num()
+			e.MaxInputTokens, e.MaxInputFrom = num(), Origin{Pos: at(v)}
 		case "max_output_tokens":
-			e.MaxOutputTokens = num()
+			e.MaxOutputTokens, e.MaxOutputFrom = num(), Origin{Pos: at(v)}
 		case "cache_hit_rate":
 			e.CacheHitRate = d.ratio(v, kp)
 		case "cache_write_1h":
@@ -375,7 +388,7 @@ func (d *decoder) expect(n *yaml.Node, path string) Expect {
 	if e.MaxOutputTokens != 0 && decimal.NewFromInt(e.MaxOutputTokens).LessThan(e.OutputTokens) {
 		d.add(e.Pos, join(path, "max_output_tokens"), "%d is less than output_tokens (%s); a bound is at least the mean", e.MaxOutputTokens, e.OutputTokens)
 	}
-	return e
+	return e, given
 }
 
 // tokenMean reads an expected token count: a mean, so a non-negative decimal such as 1200

@@ -8,9 +8,15 @@
 // iterations is the user-seconds divided by that period; the open model starts
 // arrival_rate × duration iterations. A task's share is its weight over the sum of weights; a
 // sequence costs the sum of its steps. Latency is log-normal with the plan's median and p95,
-// whose mean is median·exp(σ²/2). Request counts are therefore modelled quantities (floats);
-// tokens and money are decimal, multiplied first and divided once, and never pass through a
-// float.
+// whose mean is median·exp(σ²/2). Request counts are modelled quantities, possibly
+// fractional, but exact: every figure from the plan's numbers to a dollar amount is a
+// rational number, made a decimal once at the end (quantity.go), so that a budget equal to a
+// worst case passes the gate.
+//
+// The planner also owns the rules a run takes from the plan: the budget's precedence
+// (Options.BudgetFor: --no-budget, --budget, the scenario's, the plan's) and each step's
+// bound, what the meter reserves (Bounds); PlanRun gives a run all three, and the executor,
+// which does not import this package, receives them as plain values.
 //
 //	e, err := planner.EstimateScenario(p, p.Scenario("normal"), pricing.Default(), planner.Options{})
 //	if e.WithinBudget != nil && !*e.WithinBudget { /* refuse: exit 3 */ }

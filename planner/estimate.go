@@ -3,11 +3,12 @@ package planner
 import (
 	"fmt"
 	"math"
-	"strconv"
+	"math/big"
 	"time"
 
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/schedule"
 	"github.com/shopspring/decimal"
 )
 
@@ -46,13 +47,24 @@ type Catalog struct {
 }
 
 // Count is a modelled number of requests (a quantity, possibly fractional); nil is unknown.
-type Count = *float64
+type Count = *Quantity
 
 // Counts are the low, expected and worst numbers of requests. Worst is nil when unbounded.
 type Counts struct {
 	Low      Count `json:"low"`
 	Expected Count `json:"expected"`
 	Worst    Count `json:"worst"`
+}
+
+// Add is c + o, case by case; a case unknown in either is unknown.
+func (c Counts) Add(o Counts) Counts {
+	sum := func(x, y Count) Count {
+		if x == nil || y == nil {
+			return nil
+		}
+		return ptr(x.Add(*y))
+	}
+	return Counts{Low: sum(c.Low, o.Low), Expected: sum(c.Expected, o.Expected), Worst: sum(c.Worst, o.Worst)}
 }
 
 // Money is the low, expected and worst cost in USD. Worst is nil when some priced request has
@@ -63,21 +75,44 @@ type Money struct {
 	Worst    *decimal.Decimal `json:"worst"`
 }
 
-// Tokens are expected token counts over a scenario.
-type Tokens struct {
-	Input      float64 `json:"input"`
-	Output     float64 `json:"output"`
-	CacheRead  float64 `json:"cache_read"`
-	CacheWrite float64 `json:"cache_write"`
+// Add is m + o, case by case; a case unknown in either is unknown.
+func (m Money) Add(o Money) Money {
+	sum := func(x, y *decimal.Decimal) *decimal.Decimal {
+		if x == nil || y == nil {
+			return nil
+		}
+		return ptr(x.Add(*y))
+	}
+	return Money{Low: sum(m.Low, o.Low), Expected: sum(m.Expected, o.Expected), Worst: sum(m.Worst, o.Worst)}
 }
 
-func (t Tokens) add(u Tokens, times float64) Tokens {
-	return Tokens{
-		Input:      t.Input + u.Input*times,
-		Output:     t.Output + u.Output*times,
-		CacheRead:  t.CacheRead + u.CacheRead*times,
-		CacheWrite: t.CacheWrite + u.CacheWrite*times,
-	}
+// Tokens are expected token counts over a scenario.
+type Tokens struct {
+	Input      Quantity `json:"input"`
+	Output     Quantity `json:"output"`
+	CacheRead  Quantity `json:"cache_read"`
+	CacheWrite Quantity `json:"cache_write"`
+}
+
+// Add is t + o, bucket by bucket.
+func (t Tokens) Add(o Tokens) Tokens {
+	return Tokens{Input: t.Input.Add(o.Input), Output: t.Output.Add(o.Output),
+		CacheRead: t.CacheRead.Add(o.CacheRead), CacheWrite: t.CacheWrite.Add(o.CacheWrite)}
+}
+
+// tokenMix are one request's expected tokens, exact.
+type tokenMix struct {
+	input, output, cacheRead, cacheWrite decimal.Decimal
+}
+
+// times is n requests of m, as the estimate's tokens.
+func (m tokenMix) times(n *big.Rat) Tokens {
+	q := func(d decimal.Decimal) Quantity { return quantity(mul(n, rat(d))) }
+	return Tokens{Input: q(m.input), Output: q(m.output), CacheRead: q(m.cacheRead), CacheWrite: q(m.cacheWrite)}
+}
+
+func (m tokenMix) total() decimal.Decimal {
+	return m.input.Add(m.output).Add(m.cacheRead).Add(m.cacheWrite)
 }
 
 // Budget is a scenario's limit.
@@ -112,7 +147,7 @@ type Scenario struct {
 // Task is the estimate of one task, or of the on_start steps (named on_start).
 type Task struct {
 	Name     string  `json:"name"`
-	Share    float64 `json:"share"`
+	Share    float64 `json:"share"` // weight / sum of weights, for display (computed exactly)
 	Requests Counts  `json:"requests"`
 	Tokens   Tokens  `json:"tokens"`
 	Cost     Money   `json:"cost"`
@@ -124,12 +159,6 @@ func (s *Scenario) Gated() *decimal.Decimal {
 		return s.Cost.Worst
 	}
 	return s.Cost.Expected
-}
-
-// Options change an estimate.
-type Options struct {
-	Gate   Gate
-	Budget *decimal.Decimal // overrides the scenario's and the plan's
 }
 
 // EstimatePlan estimates the given scenarios of p (already overridden by flags).
@@ -160,11 +189,13 @@ func (e *Estimate) Over() []*Scenario {
 
 // stepCosts are one request's cost and tokens in the three cases.
 type stepCosts struct {
+	name            string
+	free            bool
 	low, exp, worst decimal.Decimal
 	worstKnown      bool
-	lowTok, expTok  Tokens
-	latLow, latExp  float64 // seconds: p95 (low case) and mean (expected)
-	latVar          float64 // seconds²: the variance of the latency
+	expTok          tokenMix
+	latLow, latExp  *big.Rat // seconds: p95 (low case) and mean (expected)
+	latVar          *big.Rat // seconds²: the variance of the latency
 	latGiven        bool
 }
 
@@ -189,10 +220,7 @@ func WorstUsage(st *plan.Step) (u pricing.Usage, ok bool) {
 	if e.MaxOutputTokens <= 0 {
 		return pricing.Usage{}, false
 	}
-	maxIn := e.MaxInputTokens
-	if maxIn == 0 {
-		maxIn = e.InputTokens.Mul(decimal.NewFromInt(2)).Ceil().IntPart()
-	}
+	maxIn := e.InputBound()
 	cacheable := min(e.CacheableTokens.Ceil().IntPart(), maxIn)
 	return pricing.Usage{
 		Input:        maxIn - cacheable,
@@ -202,13 +230,13 @@ func WorstUsage(st *plan.Step) (u pricing.Usage, ok bool) {
 }
 
 func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
-	var c stepCosts
+	c := stepCosts{name: st.Name}
 	e := st.Expect
 	c.latExp, c.latLow, c.latGiven = latencyMean(e.Latency), latencyP95(e.Latency), e.Latency.Median > 0
 	c.latVar = latencyVar(e.Latency)
 	switch st.Cost.Kind {
 	case plan.CostFree:
-		c.worstKnown = true
+		c.worstKnown, c.free = true, true
 		return c, nil
 	case plan.CostFlat:
 		c.low, c.exp, c.worst, c.worstKnown = st.Cost.Price, st.Cost.Price, st.Cost.Price, true
@@ -243,12 +271,11 @@ func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
 	c.low = perM(uncached, rates.InputPerMTok).
 		Add(perM(cacheable, rates.CacheReadPerMTok)).
 		Add(perM(out, rates.OutputPerMTok)).Shift(-6)
-	c.expTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: hits.InexactFloat64(), CacheWrite: misses.InexactFloat64(), Output: out.InexactFloat64()}
+	c.expTok = tokenMix{input: uncached, cacheRead: hits, cacheWrite: misses, output: out}
 	if price.Provider == pricing.ProviderOpenAI {
 		// OpenAI reports no cache writes: a miss is plain input (priced the same).
-		c.expTok.Input, c.expTok.CacheWrite = uncached.Add(misses).InexactFloat64(), 0
+		c.expTok.input, c.expTok.cacheWrite = uncached.Add(misses), decimal.Zero
 	}
-	c.lowTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: cacheable.InexactFloat64(), Output: out.InexactFloat64()}
 	if u, ok := WorstUsage(st); ok {
 		// What a request reserves: its worst usage at the dearest rates it may be billed at,
 		// over every service tier it may be served at and every prompt-size tier its largest
@@ -262,43 +289,39 @@ func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
 	return c, nil
 }
 
-// latencyMean is the mean of the log-normal with the given median and p95: the median times
-// exp(sigma^2/2), sigma = ln(p95/median)/z95. With no p95 the median stands for the mean.
-func latencyMean(d plan.Dist) float64 {
+// latencyMean is the mean of the log-normal with the given median and p95, in seconds: the
+// median times exp(sigma^2/2), sigma = ln(p95/median)/z95 (a float, taken at its shortest
+// decimal text). With no p95 the median stands for the mean, exactly.
+func latencyMean(d plan.Dist) *big.Rat {
 	m := d.Median.Seconds()
 	if d.P95 <= d.Median || m == 0 {
-		return m
+		return secs(d.Median)
 	}
 	sigma := math.Log(d.P95.Seconds()/m) / z95
-	return m * math.Exp(sigma*sigma/2)
+	return schedule.Exact(m * math.Exp(sigma*sigma/2))
 }
 
-// latencyVar is the variance of that log-normal: mean²·(exp(σ²) − 1).
-func latencyVar(d plan.Dist) float64 {
+// latencyVar is the variance of that log-normal, in seconds²: mean²·(exp(σ²) − 1).
+func latencyVar(d plan.Dist) *big.Rat {
 	m := d.Median.Seconds()
 	if d.P95 <= d.Median || m == 0 {
-		return 0
+		return new(big.Rat)
 	}
 	sigma := math.Log(d.P95.Seconds()/m) / z95
 	mean := m * math.Exp(sigma*sigma/2)
-	return mean * mean * math.Expm1(sigma*sigma)
+	return schedule.Exact(mean * mean * math.Expm1(sigma*sigma))
 }
 
-func latencyP95(d plan.Dist) float64 {
+// latencyP95 is the latency of the low case, in seconds: the p95, else the median.
+func latencyP95(d plan.Dist) *big.Rat {
 	if d.P95 > 0 {
-		return d.P95.Seconds()
+		return secs(d.P95)
 	}
-	return d.Median.Seconds()
+	return secs(d.Median)
 }
 
 // z95 is the standard normal's 95th percentile.
 const z95 = 1.6448536269514722
-
-// quantity turns a modelled count into a decimal by its shortest decimal text.
-func quantity(x float64) decimal.Decimal {
-	d, _ := decimal.NewFromString(strconv.FormatFloat(x, 'f', -1, 64))
-	return d
-}
 
 func ptr[T any](v T) *T { return &v }
 

@@ -85,7 +85,7 @@ func TestRequestCounts(t *testing.T) {
 			s.Name = "s"
 			p := &plan.Plan{Name: "p", Tasks: tc.tasks, Scenarios: []*plan.Scenario{&s}}
 			e := estimate(t, p, &s)
-			if !near(*e.Requests.Expected, tc.want) {
+			if !near(e.Requests.Expected.Float64(), tc.want) {
 				t.Errorf("requests %v, want %v", *e.Requests.Expected, tc.want)
 			}
 			if !e.Cost.Expected.Round(9).Equal(dec(tc.wantCost)) { // counts are modelled floats

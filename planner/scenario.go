@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 
 	"github.com/loadplan/loadplan/plan"
@@ -11,289 +12,174 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Shape returns the closed-model shape of a scenario (its users over time).
-func Shape(s *plan.Scenario) schedule.Shape {
-	if len(s.Stages) > 0 {
-		st := make([]schedule.Stage, len(s.Stages))
-		for i, g := range s.Stages {
-			st[i] = schedule.Stage{Duration: g.Duration, Users: g.Users}
-		}
-		return schedule.Stages(st)
-	}
-	return schedule.Spawn(s.Users, s.SpawnRate, s.Duration)
-}
-
-type taskModel struct {
-	t              *plan.Task
-	share          float64
-	steps          []stepCosts
-	latExp, latLow float64 // one iteration's latency, seconds
-	latVar         float64 // its variance, seconds²
-}
-
-// EstimateScenario estimates one scenario. The model is DESIGN.md's "Estimation": request
-// counts are modelled quantities (the latency model is log-normal, so they are floats);
-// tokens and money are decimal, multiplied first and divided once.
+// EstimateScenario estimates one scenario (DESIGN.md, "Estimation"): the task iterations of
+// its load model (loadOf), the cost of each task's share of them and of on_start once per user
+// start (groupCost), and the gate on its budget (Options.BudgetFor). Counts and money are
+// exact (quantity.go).
 func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts Options) (*Scenario, error) {
 	if opts.Gate == "" {
 		opts.Gate = GateExpected
 	}
-	out := &Scenario{Name: s.Name, Model: "closed", Gate: opts.Gate, Duration: seconds(s.TotalDuration()),
-		Assumptions: []string{}, Warnings: []string{}}
-	total := float64(p.TotalWeight())
-	if total == 0 {
-		return nil, fmt.Errorf("scenario %s: the task weights add up to 0", s.Name)
+	budget, err := opts.BudgetFor(s)
+	if err != nil {
+		return nil, err
 	}
-	var tasks []taskModel
-	var latExp, latLow, stepsPerIter float64
-	var latSecondMoment, lowSecondMoment float64 // E[L²] of one iteration's latency, both cases
-	noLatency := []string{}
-	for _, t := range p.Tasks {
-		tm := taskModel{t: t, share: float64(t.Weight) / total}
-		for _, st := range t.Steps {
-			c, err := costStep(st, cat)
-			if err != nil {
-				return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
-			}
-			if !c.latGiven {
-				noLatency = append(noLatency, st.Name)
-			}
-			tm.steps = append(tm.steps, c)
-			tm.latExp += c.latExp
-			tm.latLow += c.latLow
-			tm.latVar += c.latVar
-		}
-		latExp += tm.share * tm.latExp
-		latLow += tm.share * tm.latLow
-		latSecondMoment += tm.share * (tm.latVar + tm.latExp*tm.latExp)
-		lowSecondMoment += tm.share * tm.latLow * tm.latLow
-		stepsPerIter += tm.share * float64(len(t.Steps))
-		tasks = append(tasks, tm)
+	m, err := mixOf(p, cat)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	ld := loadOf(p, s, m)
+	out := &Scenario{Name: s.Name, Model: ld.model, Gate: opts.Gate, Duration: seconds(s.TotalDuration()),
+		MaxUsers: ld.maxUsers, ArrivalRate: ld.arrivalRate, Assumptions: ld.assumptions, Warnings: ld.warnings}
+	if out.Assumptions == nil {
+		out.Assumptions = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
 	}
 
-	// Iterations (one task each) in the three cases, and user starts (each runs on_start).
-	var itLow, itExp float64
-	var itWorst *float64
-	// rateUnknown: no wait and no expected latency, so nothing bounds how many requests a
-	// user sends: the counts are unknown, and so is the cost unless every task is free.
-	rateUnknown := false
-	var starts float64
-	var fullRate, worstRate float64 // iterations per second at full load
-	w := s.Wait
-	switch {
-	case s.Open():
-		out.Model = "open"
-		out.ArrivalRate = s.ArrivalRate.Text
-		arr := schedule.Arrivals{Rate: s.ArrivalRate.PerSecond, Duration: s.Duration}
-		n := arr.Total()
-		itLow, itExp, itWorst = n, n, ptr(n)
-		fullRate, worstRate = s.ArrivalRate.PerSecond, s.ArrivalRate.PerSecond
-		starts = float64(s.MaxInFlight)
-		out.Assumptions = append(out.Assumptions,
-			fmt.Sprintf("open model: %s task iterations started at %s for %s, each a task drawn by weight; none dropped by max_in_flight %d", fmtNum(n), s.ArrivalRate.Text, seconds(s.Duration), s.MaxInFlight))
-		if conc := s.ArrivalRate.PerSecond * latExp; conc > float64(s.MaxInFlight) {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("%s at a mean iteration latency of %.2fs needs about %.0f requests in flight, more than max_in_flight %d: arrivals will start late", s.ArrivalRate.Text, latExp, math.Ceil(conc), s.MaxInFlight))
-		}
-		if len(p.OnStart) > 0 {
-			out.Assumptions = append(out.Assumptions, fmt.Sprintf("on_start runs once for each of the %d virtual users of the open model (max_in_flight)", s.MaxInFlight))
-		}
-	default:
-		shape := Shape(s)
-		out.MaxUsers = shape.MaxUsers()
-		st := shape.Starts()
-		starts = float64(st)
-		if w.Kind == plan.WaitPacing {
-			period := w.Min.Seconds()
-			it, _ := shape.PacedIterations(w.Min)
-			itLow, itExp, itWorst = it, it, ptr(it)
-			fullRate, worstRate = float64(out.MaxUsers)/period, float64(out.MaxUsers)/period
-			out.Assumptions = append(out.Assumptions, fmt.Sprintf("pacing %s: each user starts a task when it starts and every %s after, while it runs", seconds(w.Min), seconds(w.Min)))
-			if latExp > period {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("the mean task latency %.2fs is longer than the pacing %s: users cannot keep the pace and will send fewer requests than estimated", latExp, seconds(w.Min)))
-			}
-		} else {
-			if len(noLatency) > 0 {
-				out.Assumptions = append(out.Assumptions, fmt.Sprintf("no expect.latency for %s: its latency is taken as 0 (more requests, not fewer)", strings.Join(noLatency, ", ")))
-			}
-			us := shape.UserSeconds()
-			expPeriod := w.Mean().Seconds() + latExp
-			lowPeriod := w.Mean().Seconds() + latLow
-			worstPeriod := w.Min.Seconds()
-			// A user starts a task when it starts and then one every period on average, and
-			// the task under way at the end still counts: by renewal theory a user active for
-			// T seconds starts T/E[P] + 1/2 + Var(P)/(2·E[P]²) tasks on average (the first at
-			// once). In the worst case (fixed shortest period) it is at most T/P + 1.
-			waitVar := w.Variance()
-			if expPeriod > 0 {
-				periodVar := waitVar + latSecondMoment - latExp*latExp
-				itExp = us/expPeriod + starts*(0.5+periodVar/(2*expPeriod*expPeriod))
-				fullRate = float64(out.MaxUsers) / expPeriod
-			}
-			if lowPeriod > 0 {
-				periodVar := waitVar + lowSecondMoment - latLow*latLow
-				itLow = us/lowPeriod + starts*(0.5+periodVar/(2*lowPeriod*lowPeriod))
-			}
-			if worstPeriod > 0 {
-				itWorst = ptr(us/worstPeriod + starts)
-				worstRate = float64(out.MaxUsers) / worstPeriod
-				out.Assumptions = append(out.Assumptions, fmt.Sprintf("worst case: latency 0 and every wait its shortest (%s)", seconds(w.Min)))
-			} else {
-				out.Warnings = append(out.Warnings, "users do not wait between tasks: with a fast server the number of requests has no bound, so there is no worst case; add wait: {constant: 1s} or pacing")
-			}
-			if expPeriod == 0 {
-				rateUnknown = true
-				out.Warnings = append(out.Warnings, "no wait and no expected latency: the number of requests cannot be estimated (unknown), nor their cost unless every task is free; add wait: or expect.latency")
-			} else {
-				out.Assumptions = append(out.Assumptions, fmt.Sprintf("%.1f user-seconds of load; each user runs a task every %.2fs on average (wait %s + mean latency %.2fs), its first at once", us, expPeriod, seconds(w.Mean()), latExp))
-			}
-		}
-		if len(s.Stages) == 0 && s.SpawnRate > 0 {
-			out.Assumptions = append(out.Assumptions, fmt.Sprintf("users start at %g per second up to %d", s.SpawnRate, s.Users))
-		}
+	var all []stepCosts
+	for _, tm := range m.tasks {
+		out.Tasks = append(out.Tasks, groupCost(tm.t.Name, tm.share, tm.steps, ld.iter.times(tm.share)))
+		all = append(all, tm.steps...)
 	}
-
-	// Requests, tokens and cost per task.
-	var reqLow, reqExp, reqWorst float64
-	worstKnown := itWorst != nil
-	var costLow, costExp, costWorst decimal.Decimal
-	costWorstKnown := true
-	var worstPer *decimal.Decimal
-	noBound := []string{}
-	tasksFree := true // every task's every step is free
-	track := func(c stepCosts, name string) {
-		if !c.worstKnown {
-			costWorstKnown = false
-			noBound = append(noBound, name)
-			return
-		}
-		if worstPer == nil || c.worst.GreaterThan(*worstPer) {
-			worstPer = ptr(c.worst)
-		}
+	if len(m.onStart) > 0 {
+		out.Tasks = append(out.Tasks, groupCost("on_start", new(big.Rat), m.onStart, runs{low: ld.starts, exp: ld.starts, worst: ld.starts}))
+		all = append(all, m.onStart...)
 	}
-	for _, tm := range tasks {
-		te := Task{Name: tm.t.Name, Share: tm.share}
-		n := float64(len(tm.steps))
-		te.Requests = Counts{Low: ptr(itLow * tm.share * n), Expected: ptr(itExp * tm.share * n)}
-		var tl, tx, tw decimal.Decimal
-		tWorstKnown := worstKnown
-		for i, c := range tm.steps {
-			track(c, tm.t.Steps[i].Name)
-			tl = tl.Add(quantity(itLow * tm.share).Mul(c.low))
-			tx = tx.Add(quantity(itExp * tm.share).Mul(c.exp))
-			te.Tokens = te.Tokens.add(c.expTok, itExp*tm.share)
-			if !c.worstKnown || !worstKnown {
-				tWorstKnown = false
-				continue
-			}
-			tw = tw.Add(quantity(*itWorst * tm.share).Mul(c.worst))
-		}
-		if worstKnown {
-			te.Requests.Worst = ptr(*itWorst * tm.share * n)
-			reqWorst += *te.Requests.Worst
-		}
-		te.Cost = Money{Low: ptr(tl), Expected: ptr(tx)}
-		if tWorstKnown {
-			te.Cost.Worst = ptr(tw)
-		}
-		free := true
-		for _, st := range tm.t.Steps {
-			free = free && st.Cost.Kind == plan.CostFree
-		}
-		tasksFree = tasksFree && free
-		if rateUnknown {
-			// Unknown counts; a free task costs nothing however many times it runs.
-			te.Requests = Counts{}
-			te.Cost = Money{}
-			if free {
-				te.Cost = Money{Low: ptr(decimal.Zero), Expected: ptr(decimal.Zero), Worst: ptr(decimal.Zero)}
-			}
-			out.Tokens = out.Tokens.add(te.Tokens, 1)
-			out.Tasks = append(out.Tasks, te)
+	for i, t := range out.Tasks {
+		if i == 0 {
+			out.Requests, out.Tokens, out.Cost = t.Requests, t.Tokens, t.Cost
 			continue
 		}
-		reqLow += *te.Requests.Low
-		reqExp += *te.Requests.Expected
-		costLow, costExp, costWorst = costLow.Add(tl), costExp.Add(tx), costWorst.Add(tw)
-		out.Tokens = out.Tokens.add(te.Tokens, 1)
-		out.Tasks = append(out.Tasks, te)
+		out.Requests, out.Tokens, out.Cost = out.Requests.Add(t.Requests), out.Tokens.Add(t.Tokens), out.Cost.Add(t.Cost)
 	}
-	if len(p.OnStart) > 0 {
-		te := Task{Name: "on_start", Share: 0}
-		n := float64(len(p.OnStart))
-		te.Requests = Counts{Low: ptr(starts * n), Expected: ptr(starts * n), Worst: ptr(starts * n)}
-		var tx, tl, tw decimal.Decimal
-		wk := true
-		for _, st := range p.OnStart {
-			c, err := costStep(st, cat)
-			if err != nil {
-				return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
-			}
-			track(c, st.Name)
-			q := quantity(starts)
-			tl, tx = tl.Add(q.Mul(c.low)), tx.Add(q.Mul(c.exp))
-			te.Tokens = te.Tokens.add(c.expTok, starts)
-			if c.worstKnown {
-				tw = tw.Add(q.Mul(c.worst))
-			} else {
-				wk = false
-			}
-		}
-		te.Cost = Money{Low: ptr(tl), Expected: ptr(tx)}
-		if wk {
-			te.Cost.Worst = ptr(tw)
-		}
-		reqLow, reqExp, reqWorst = reqLow+starts*n, reqExp+starts*n, reqWorst+starts*n
-		costLow, costExp, costWorst = costLow.Add(tl), costExp.Add(tx), costWorst.Add(tw)
-		out.Tokens = out.Tokens.add(te.Tokens, 1)
-		out.Tasks = append(out.Tasks, te)
-	}
-	out.Requests = Counts{Low: ptr(reqLow), Expected: ptr(reqExp)}
-	out.Cost = Money{Low: ptr(costLow), Expected: ptr(costExp)}
-	if worstKnown {
-		out.Requests.Worst = ptr(reqWorst)
-	}
-	if worstKnown && costWorstKnown {
-		out.Cost.Worst = ptr(costWorst)
-	}
-	if rateUnknown {
-		// The tasks' counts are unknown; the cost is what on_start costs when every task is
-		// free, else unknown (an unknown cost is never zero: the gate fails closed).
-		out.Requests = Counts{}
-		out.Cost = Money{}
-		if tasksFree && costWorstKnown {
-			out.Cost = Money{Low: ptr(costLow), Expected: ptr(costExp), Worst: ptr(costWorst)}
-		}
-	}
-	if costWorstKnown {
-		out.WorstPerRequest = worstPer
-	}
-	if len(noBound) > 0 {
+	out.WorstPerRequest = worstPerRequest(all)
+	if noBound := unbounded(all); len(noBound) > 0 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("no worst case: %s %s no output bound; add max_tokens to the request body or expect.max_output_tokens", strings.Join(noBound, ", "), plural(len(noBound), "has", "have")))
 	}
-	out.ExpectedRPS = fullRate * stepsPerIter
-
-	// The budget and the gate.
-	budget := s.Budget
-	if opts.Budget != nil {
-		budget = opts.Budget
-	}
-	if budget != nil {
-		out.Budget = &Budget{Limit: *budget, Currency: "USD"}
-		gated := out.Gated()
-		within := gated != nil && gated.LessThanOrEqual(*budget)
-		out.WithinBudget = &within
-	}
-	out.Warnings = append(out.Warnings, warnings(p, s, out, tasks, fullRate*stepsPerIter, worstRate*stepsPerIter, costExp, reqExp)...)
+	out.Assumptions = append(out.Assumptions, assumedText(p, s)...)
+	out.ExpectedRPS = ld.fullRate * float(m.stepsPerIter)
+	gate(out, budget)
+	out.Warnings = append(out.Warnings, warnings(p, s, out, m, ld.fullRate*float(m.stepsPerIter), ld.worstRate*float(m.stepsPerIter))...)
 	return out, nil
 }
 
-// warnings finds where the plan contradicts itself.
-func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, tasks []taskModel, rps, worstRPS float64, costExp decimal.Decimal, reqExp float64) []string {
+// groupCost is the estimate of a group of steps that each run r times: a task's steps, its
+// share of the iterations; on_start's steps, once per user start. Its requests, tokens and
+// cost are made decimal here, from the exact counts. With r unknown, so are its requests and,
+// unless every step is free, its cost.
+func groupCost(name string, share *big.Rat, steps []stepCosts, r runs) Task {
+	te := Task{Name: name, Share: float(share)}
+	if r.exp == nil {
+		free := true
+		for _, c := range steps {
+			free = free && c.free
+		}
+		if free {
+			te.Cost = Money{Low: ptr(decimal.Zero), Expected: ptr(decimal.Zero), Worst: ptr(decimal.Zero)}
+		}
+		return te
+	}
+	n := ratInt(int64(len(steps)))
+	te.Requests = Counts{Low: ptr(quantity(mul(r.low, n))), Expected: ptr(quantity(mul(r.exp, n)))}
+	if r.worst != nil {
+		te.Requests.Worst = ptr(quantity(mul(r.worst, n)))
+	}
+	low, exp, worst := new(big.Rat), new(big.Rat), new(big.Rat)
+	worstKnown := r.worst != nil
+	for _, c := range steps {
+		low.Add(low, mul(r.low, rat(c.low)))
+		exp.Add(exp, mul(r.exp, rat(c.exp)))
+		te.Tokens = te.Tokens.Add(c.expTok.times(r.exp))
+		if worstKnown = worstKnown && c.worstKnown; worstKnown {
+			worst.Add(worst, mul(r.worst, rat(c.worst)))
+		}
+	}
+	te.Cost = Money{Low: ptr(money(low)), Expected: ptr(money(exp))}
+	if worstKnown {
+		te.Cost.Worst = ptr(money(worst))
+	}
+	return te
+}
+
+// worstPerRequest is the largest worst case of a single request; nil when some step has none.
+func worstPerRequest(steps []stepCosts) *decimal.Decimal {
+	var w *decimal.Decimal
+	for _, c := range steps {
+		if !c.worstKnown {
+			return nil
+		}
+		if w == nil || c.worst.GreaterThan(*w) {
+			w = ptr(c.worst)
+		}
+	}
+	return w
+}
+
+// unbounded names the steps with no worst case.
+func unbounded(steps []stepCosts) []string {
+	var names []string
+	for _, c := range steps {
+		if !c.worstKnown {
+			names = append(names, c.name)
+		}
+	}
+	return names
+}
+
+// assumedText says the values deciding money that the plan does not write (package plan's
+// Assumed), grouped by field and rule: the steps' (but their latency, which the load model
+// speaks of where it matters), then the scenario's.
+func assumedText(p *plan.Plan, s *plan.Scenario) []string {
+	type group struct {
+		field, rule string
+		items       []string
+	}
+	var groups []*group
+	find := func(field, rule string) *group {
+		for _, g := range groups {
+			if g.field == field && g.rule == rule {
+				return g
+			}
+		}
+		g := &group{field: field, rule: rule}
+		groups = append(groups, g)
+		return g
+	}
+	for _, st := range allSteps(p) {
+		for _, a := range st.Assumed {
+			if a.Key == "latency" {
+				continue
+			}
+			g := find("expect."+a.Key, a.Rule)
+			g.items = append(g.items, a.Of+" "+a.Value)
+		}
+	}
+	var out []string
+	for _, g := range groups {
+		out = append(out, fmt.Sprintf("%s (%s): %s", g.field, g.rule, strings.Join(g.items, ", ")))
+	}
+	for _, a := range s.Assumed {
+		out = append(out, fmt.Sprintf("%s: %s (%s)", a.Key, a.Value, a.Rule))
+	}
+	return out
+}
+
+// warnings finds where the plan contradicts itself. rps and worstRPS are requests per second
+// at full load, expected and at most.
+func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, m *mix, rps, worstRPS float64) []string {
 	var ws []string
+	reqExp, costExp := out.Requests.Expected, out.Cost.Expected
+	// perRequest is the expected cost of one request; nil when unknown.
+	var perRequest *decimal.Decimal
+	if reqExp != nil && costExp != nil && reqExp.Decimal().IsPositive() {
+		perRequest = ptr(money(quo(rat(*costExp), rat(reqExp.Decimal()))))
+	}
 	for _, th := range s.Thresholds {
 		switch th.Kind {
 		case plan.ThRPS:
-			if out.Requests.Expected == nil {
+			if reqExp == nil {
 				break // the rate is unknown: nothing to compare
 			}
 			switch {
@@ -302,23 +188,21 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, tasks []taskModel, 
 			case rps < th.Ratio:
 				ws = append(ws, fmt.Sprintf("threshold rps %s is unlikely to be reached: %s is expected to send %.2f requests/s at full load", th.Text, loadText(s, out), rps))
 			}
-			if reqExp > 0 && out.Budget != nil {
-				perReq := costExp.Div(quantity(reqExp))
-				atThreshold := perReq.Mul(quantity(th.Ratio * s.TotalDuration().Seconds()))
+			if perRequest != nil && out.Budget != nil {
+				// The threshold's rate over the whole scenario, at the expected cost of a request.
+				n := mul(schedule.Exact(th.Ratio), secs(s.TotalDuration()))
+				atThreshold := money(mul(rat(*perRequest), n))
 				if atThreshold.GreaterThan(out.Budget.Limit) {
 					ws = append(ws, fmt.Sprintf("meeting threshold rps %s for %s would cost about %s, more than the budget %s", th.Text, out.Duration, pricing.FormatUSD(atThreshold), pricing.FormatUSD(out.Budget.Limit)))
 				}
 			}
 		case plan.ThTotalCost:
-			if costExp.GreaterThan(th.Money) {
-				ws = append(ws, fmt.Sprintf("threshold total_cost %s will likely fail: the expected cost is %s", th.Text, pricing.FormatUSD(costExp)))
+			if costExp != nil && costExp.GreaterThan(th.Money) {
+				ws = append(ws, fmt.Sprintf("threshold total_cost %s will likely fail: the expected cost is %s", th.Text, pricing.FormatUSD(*costExp)))
 			}
 		case plan.ThCostPerRequest:
-			if reqExp > 0 {
-				perReq := costExp.Div(quantity(reqExp))
-				if perReq.GreaterThan(th.Money) {
-					ws = append(ws, fmt.Sprintf("threshold cost_per_request %s will likely fail: the expected cost per request is %s", th.Text, pricing.FormatUSD(perReq)))
-				}
+			if perRequest != nil && perRequest.GreaterThan(th.Money) {
+				ws = append(ws, fmt.Sprintf("threshold cost_per_request %s will likely fail: the expected cost per request is %s", th.Text, pricing.FormatUSD(*perRequest)))
 			}
 		}
 	}
@@ -328,16 +212,15 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, tasks []taskModel, 
 	if p.RateLimit.RPM > 0 && rps*60 > float64(p.RateLimit.RPM) {
 		ws = append(ws, fmt.Sprintf("%.0f requests/min at full load is above the plan's rate_limit of %d rpm: the client will hold requests back", rps*60, p.RateLimit.RPM))
 	}
-	if p.RateLimit.TPM > 0 && reqExp > 0 {
-		tok := 0.0
-		iters := 0.0
-		for _, tm := range tasks {
+	if p.RateLimit.TPM > 0 && reqExp != nil && reqExp.Decimal().IsPositive() {
+		// Tokens per iteration over requests per iteration, times requests per minute.
+		tok := new(big.Rat)
+		for _, tm := range m.tasks {
 			for _, c := range tm.steps {
-				tok += tm.share * (c.expTok.Input + c.expTok.Output + c.expTok.CacheRead + c.expTok.CacheWrite)
+				tok.Add(tok, mul(tm.share, rat(c.expTok.total())))
 			}
-			iters += tm.share * float64(len(tm.steps))
 		}
-		tpm := rps / iters * tok * 60
+		tpm := rps / float(m.stepsPerIter) * float(tok) * 60
 		if tpm > float64(p.RateLimit.TPM) {
 			ws = append(ws, fmt.Sprintf("about %.0f tokens/min at full load is above the plan's rate_limit of %d tpm: expect 429s from the provider, or the client will hold requests back", tpm, p.RateLimit.TPM))
 		}

@@ -102,14 +102,14 @@ func usd(d *decimal.Decimal) string {
 	return pricing.FormatUSD(*d)
 }
 
-func count(x *float64) string {
+func count(x planner.Count) string {
 	if x == nil {
 		return "unbounded"
 	}
-	return groupThousands(*x)
+	return groupThousands(x.Float64())
 }
 
-func tokens(x float64) string { return groupThousands(x) }
+func tokens(x planner.Quantity) string { return groupThousands(x.Float64()) }
 
 // groupThousands writes a count rounded to a whole number with thousands separators; counts
 // under 10 keep one decimal.

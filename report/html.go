@@ -214,7 +214,7 @@ func runKPIs(s *executor.Summary, est *planner.Scenario) []kpi {
 	}
 	reqSub := fmt.Sprintf("%.2f req/s · %s failed (%s)", a.RPS, groupThousands(float64(a.Failures)), pctText(failRate))
 	if est != nil && est.Requests.Expected != nil {
-		reqSub += fmt.Sprintf(" · %s expected", groupThousands(*est.Requests.Expected))
+		reqSub += fmt.Sprintf(" · %s expected", groupThousands(est.Requests.Expected.Float64()))
 	}
 	if t := arrivalsText(a); t != "" {
 		reqSub += " · " + t

@@ -486,20 +486,9 @@ func summaryEstimate(s *executor.Summary) (*planner.Scenario, error) {
 	return &e, nil
 }
 
-func addCounts(a, b planner.Counts) planner.Counts {
-	add := func(x, y *float64) *float64 {
-		if x == nil || y == nil {
-			return nil
-		}
-		v := *x + *y
-		return &v
-	}
-	return planner.Counts{Low: add(a.Low, b.Low), Expected: add(a.Expected, b.Expected), Worst: add(a.Worst, b.Worst)}
-}
+func addCounts(a, b planner.Counts) planner.Counts { return a.Add(b) }
 
-func addTokens(a, b planner.Tokens) planner.Tokens {
-	return planner.Tokens{Input: a.Input + b.Input, Output: a.Output + b.Output, CacheRead: a.CacheRead + b.CacheRead, CacheWrite: a.CacheWrite + b.CacheWrite}
-}
+func addTokens(a, b planner.Tokens) planner.Tokens { return a.Add(b) }
 
 func addMoney(a, b planner.Money) planner.Money {
 	add := func(x, y *decimal.Decimal) *decimal.Decimal {

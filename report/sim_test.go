@@ -76,7 +76,13 @@ func simulate(t testing.TB, sp simSpec) *executor.Summary {
 	if sc == nil {
 		t.Fatalf("no scenario %s", sp.scenario)
 	}
-	ov := plan.Overrides{Users: sp.users, RunTime: sp.duration}
+	var ov plan.Overrides
+	if sp.users != 0 {
+		ov.Users = &sp.users
+	}
+	if sp.duration != 0 {
+		ov.RunTime = &sp.duration
+	}
 	sc, err := ov.Apply(sc)
 	if err != nil {
 		t.Fatal(err)

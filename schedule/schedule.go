@@ -7,7 +7,11 @@ package schedule
 
 import (
 	"math"
+	"math/big"
+	"strconv"
 	"time"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
 // eps absorbs floating-point noise where a level or a count is compared with a whole number.
@@ -20,11 +24,30 @@ const eps = 1e-9
 // stop first.
 type Shape struct {
 	points []point // t strictly increasing, except a jump at t=0
+	// exact are the same points as exact rationals, for the planner's counts (UserSecondsExact).
+	exact []ratPoint
 }
 
 type point struct {
 	t     float64 // seconds from the start
 	level float64
+}
+
+type ratPoint struct {
+	t, level *big.Rat
+}
+
+// Of is the closed-model shape of a scenario: its stages, or its users started at its spawn
+// rate and held for its duration. The planner and the executor both take it from here.
+func Of(s *plan.Scenario) Shape {
+	if len(s.Stages) > 0 {
+		st := make([]Stage, len(s.Stages))
+		for i, g := range s.Stages {
+			st[i] = Stage{Duration: g.Duration, Users: g.Users}
+		}
+		return Stages(st)
+	}
+	return Spawn(s.Users, s.SpawnRate, s.Duration)
 }
 
 // Stage is one linear ramp: from the previous level to Users over Duration.
@@ -37,33 +60,45 @@ type Stage struct {
 // once) up to users, then held until duration: min(users, spawnRate*t).
 func Spawn(users int, spawnRate float64, duration time.Duration) Shape {
 	d := duration.Seconds()
+	dx, ux, zero := Seconds(duration), big.NewRat(int64(users), 1), new(big.Rat)
 	if spawnRate <= 0 || users == 0 {
-		return Shape{points: []point{{0, float64(users)}, {d, float64(users)}}}
+		return Shape{points: []point{{0, float64(users)}, {d, float64(users)}},
+			exact: []ratPoint{{zero, ux}, {dx, ux}}}
 	}
+	rx := Exact(spawnRate)
 	ramp := float64(users) / spawnRate
+	rampx := new(big.Rat).Quo(ux, rx)
 	if ramp >= d {
-		return Shape{points: []point{{0, 0}, {d, spawnRate * d}}}
+		return Shape{points: []point{{0, 0}, {d, spawnRate * d}},
+			exact: []ratPoint{{zero, zero}, {dx, new(big.Rat).Mul(rx, dx)}}}
 	}
-	return Shape{points: []point{{0, 0}, {ramp, float64(users)}, {d, float64(users)}}}
+	return Shape{points: []point{{0, 0}, {ramp, float64(users)}, {d, float64(users)}},
+		exact: []ratPoint{{zero, zero}, {rampx, ux}, {dx, ux}}}
 }
 
 // Stages is the shape of k6's ramping model: linear ramps from 0 through each stage's users.
 func Stages(stages []Stage) Shape {
 	pts := []point{{0, 0}}
+	exact := []ratPoint{{new(big.Rat), new(big.Rat)}}
 	t := 0.0
+	var total time.Duration
 	for _, s := range stages {
 		t += s.Duration.Seconds()
+		total += s.Duration
 		if s.Duration == 0 {
 			// A stage of no length jumps: replace the last level.
 			pts[len(pts)-1].level = float64(s.Users)
+			exact[len(exact)-1].level = big.NewRat(int64(s.Users), 1)
 			continue
 		}
 		pts = append(pts, point{t, float64(s.Users)})
+		exact = append(exact, ratPoint{Seconds(total), big.NewRat(int64(s.Users), 1)})
 	}
 	if len(pts) == 1 {
 		pts = append(pts, point{0, pts[0].level})
+		exact = append(exact, ratPoint{new(big.Rat), exact[0].level})
 	}
-	return Shape{points: pts}
+	return Shape{points: pts, exact: exact}
 }
 
 // Duration is the length of the shape.
@@ -113,6 +148,34 @@ func (s Shape) UserSeconds() float64 {
 		sum += (a.level + b.level) / 2 * (b.t - a.t)
 	}
 	return sum
+}
+
+// UserSecondsExact is UserSeconds as an exact rational: the shape's points taken from the
+// durations (whole nanoseconds) and the user counts as they are, and a spawn rate as its
+// shortest decimal text, so that the planner's counts, and the money from them, are exact.
+func (s Shape) UserSecondsExact() *big.Rat {
+	sum := new(big.Rat)
+	for i := 1; i < len(s.exact); i++ {
+		a, b := s.exact[i-1], s.exact[i]
+		area := new(big.Rat).Add(a.level, b.level)
+		area.Mul(area, new(big.Rat).Sub(b.t, a.t))
+		sum.Add(sum, area.Quo(area, big.NewRat(2, 1)))
+	}
+	return sum
+}
+
+// Seconds is d in seconds, exactly.
+func Seconds(d time.Duration) *big.Rat { return big.NewRat(int64(d), int64(time.Second)) }
+
+// Exact is x as the decimal it was written as: its shortest decimal text (0.1 is 1/10, not the
+// binary number nearest it). A rate given as 3/s or 0.5 is exact; one given as 1/min was
+// already rounded to a float when it was parsed.
+func Exact(x float64) *big.Rat {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
+	if !ok {
+		return new(big.Rat) // NaN or ±Inf: never a parsed plan's value
+	}
+	return r
 }
 
 // Interval is a span of time in seconds from the start, [From, To).

@@ -23,9 +23,11 @@ type loadFlags struct {
 	arrivalRate string
 	budget      string
 	prices      priceFlags
+	fs          *pflag.FlagSet // to tell a flag given as 0 from one not given
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.IntVarP(&f.users, "users", "u", 0, "number of users (closed model)")
 	fs.Float64VarP(&f.spawnRate, "spawn-rate", "r", 0, "users started per second (default: all at once)")
 	fs.DurationVarP(&f.runTime, "run-time", "t", 0, "how long the scenario runs (30s, 10m)")
@@ -35,32 +37,34 @@ func (f *loadFlags) register(fs *pflag.FlagSet) {
 	f.prices.register(fs)
 }
 
+// overrides are the load flags given: a flag given means what it says, 0 or "" included (a
+// usage error where it cannot mean anything), never "not given".
 func (f *loadFlags) overrides() (plan.Overrides, error) {
-	o := plan.Overrides{Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime}
-	if f.users < 0 {
-		return o, usageError("--users %d: give 1 or more", f.users)
+	var o plan.Overrides
+	if f.fs.Changed("users") {
+		o.Users = &f.users
 	}
-	if f.spawnRate < 0 {
-		return o, usageError("--spawn-rate %g: give users per second, more than 0", f.spawnRate)
+	if f.fs.Changed("spawn-rate") {
+		o.SpawnRate = &f.spawnRate
 	}
-	if f.runTime < 0 {
-		return o, usageError("--run-time %s: give a positive duration", f.runTime)
+	if f.fs.Changed("run-time") || f.fs.Changed("duration") {
+		o.RunTime = &f.runTime
 	}
-	if f.arrivalRate != "" {
+	if f.fs.Changed("arrival-rate") {
 		r, err := plan.ParseRate(f.arrivalRate)
 		if err != nil {
 			return o, usageError("--arrival-rate: %v", err)
 		}
-		if r.PerSecond == 0 {
-			return o, usageError("--arrival-rate: must be more than 0")
-		}
-		o.ArrivalRate = r
+		o.ArrivalRate = &r
+	}
+	if err := o.Validate(); err != nil {
+		return o, usageError("%v", err)
 	}
 	return o, nil
 }
 
 func (f *loadFlags) budgetOverride() (*decimal.Decimal, error) {
-	if f.budget == "" {
+	if !f.fs.Changed("budget") {
 		return nil, nil
 	}
 	b, err := plan.ParseMoney(f.budget)
@@ -184,12 +188,16 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	ov, err := o.load.overrides()
+	if err != nil {
+		return err
+	}
 	var p *plan.Plan
 	var scenarios []*plan.Scenario
 	if len(args) == 0 {
-		p, err = o.adHocPlan()
+		p, err = o.adHoc(ov).Plan()
 		if err != nil {
-			return err
+			return usageError("%v", err)
 		}
 		scenarios = p.Scenarios
 	} else {
@@ -204,10 +212,6 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-	}
-	ov, err := o.load.overrides()
-	if err != nil {
-		return err
 	}
 	for i, s := range scenarios {
 		if scenarios[i], err = ov.Apply(s); err != nil {
@@ -271,42 +275,18 @@ func gateMessage(over []*planner.Scenario) error {
 	return fmt.Errorf("%s", b.String())
 }
 
-// adHocPlan builds a one-task, one-scenario plan from the ad-hoc flags.
-func (o *estimateOptions) adHocPlan() (*plan.Plan, error) {
-	if o.load.users == 0 || o.load.runTime == 0 || o.rate == "" {
-		return nil, usageError("without a PLAN, give --users, --run-time (or --duration) and --rate, e.g. loadplan estimate --users 50 --duration 10m --rate 3/min --price 0.003")
+// adHoc is the ad-hoc load of the flags (estimate without a PLAN).
+func (o *estimateOptions) adHoc(ov plan.Overrides) plan.AdHoc {
+	a := plan.AdHoc{Rate: o.rate, Price: o.price, Model: o.model,
+		InputTokens: o.inputTokens, OutputTokens: o.outputTokens, MaxOutputTokens: o.maxOutputTokens}
+	if ov.Users != nil {
+		a.Users = *ov.Users
 	}
-	r, err := plan.ParseRate(o.rate)
-	if err != nil {
-		return nil, usageError("--rate: %v", err)
+	if ov.SpawnRate != nil {
+		a.SpawnRate = *ov.SpawnRate
 	}
-	if r.PerSecond <= 0 {
-		return nil, usageError("--rate: must be more than 0")
+	if ov.RunTime != nil {
+		a.RunTime = *ov.RunTime
 	}
-	st := &plan.Step{Name: "ad-hoc", Request: plan.Request{Method: "POST", Path: "/"}}
-	switch {
-	case o.price != "" && o.model != "":
-		return nil, usageError("give --price or --model, not both")
-	case o.price != "":
-		price, err := plan.ParseMoney(o.price)
-		if err != nil {
-			return nil, usageError("--price: %v", err)
-		}
-		st.Cost = plan.CostRule{Kind: plan.CostFlat, Price: price}
-	case o.model != "":
-		if o.inputTokens <= 0 && o.outputTokens <= 0 {
-			return nil, usageError("--model needs --input-tokens and --output-tokens per request")
-		}
-		st.Cost = plan.CostRule{Kind: plan.CostUsage, Model: o.model, Usage: plan.UsageSource{Kind: plan.UsageAnthropic}}
-		st.Expect = plan.Expect{InputTokens: decimal.NewFromInt(o.inputTokens), OutputTokens: decimal.NewFromInt(o.outputTokens), MaxInputTokens: 2 * o.inputTokens,
-			MaxOutputTokens: o.maxOutputTokens, HasTokens: true}
-	default:
-		return nil, usageError("price the requests: --price USD per request, or --model with --input-tokens and --output-tokens")
-	}
-	period := time.Duration(float64(time.Second) / r.PerSecond)
-	s := &plan.Scenario{Name: "ad-hoc", Users: o.load.users, SpawnRate: o.load.spawnRate, Duration: o.load.runTime,
-		Wait: plan.Wait{Kind: plan.WaitPacing, Min: period, Max: period, Set: true}}
-	return &plan.Plan{Name: "ad-hoc", Version: plan.Version, Target: "mock://",
-		Tasks:     []*plan.Task{{Name: "ad-hoc", Weight: 1, Steps: []*plan.Step{st}}},
-		Scenarios: []*plan.Scenario{s}}, nil
+	return a
 }

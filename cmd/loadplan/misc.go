@@ -44,7 +44,8 @@ func newValidateCmd(streams *IO) *cobra.Command {
 		Long: `Check a plan file without sending anything: its syntax, units, templates, data files,
 captures, and that every request says how it is priced and every model has a price. Every
 problem is printed as FILE:LINE:COL: FIELD: what is wrong; what would be valid. Exit 2 when
-there is any.`,
+there is any. A valid plan's defaults that decide money (an input bound of 2 × input_tokens,
+an output bound taken from the request's max_tokens, ...) are listed as assumes: lines.`,
 		Example: "  loadplan validate examples/ai-service.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,6 +75,10 @@ there is any.`,
 				warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
 			}
 			fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+			// The values that decide a reservation or an estimate which the plan does not write.
+			for _, a := range p.Assumed() {
+				fmt.Fprintf(streams.Out, "assumes: %s\n", a)
+			}
 			return nil
 		},
 	}

@@ -129,32 +129,17 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	budget := sc.Budget
-	switch {
-	case o.noBudget && flagBudget != nil:
-		return usageError("give --budget or --no-budget, not both")
-	case o.noBudget && o.allowOverBudget:
+	if o.noBudget && o.allowOverBudget {
 		return usageError("--allow-over-budget is for a run with a budget; --no-budget has none")
-	case o.noBudget:
-		budget = nil
-		sc.Budget = nil // uncapped: no budget to gate on or to show
-	case flagBudget != nil:
-		budget = flagBudget
-	case budget == nil:
-		return usageError("scenario %s has no budget: give --budget X, add budget: to the plan or the scenario, or run uncapped with --no-budget", sc.Name)
 	}
-
-	est, err := planner.EstimateScenario(p, sc, cat, planner.Options{Gate: planner.GateExpected, Budget: budget})
+	rp, err := planner.PlanRun(p, sc, cat, planner.Options{Budget: flagBudget, NoBudget: o.noBudget})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	est, budget := rp.Estimate, rp.Budget
 	est.Warnings = append(est.Warnings, stale...)
 	for _, w := range stale {
 		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
-	}
-	bounds, err := stepBounds(p, cat, budget != nil)
-	if err != nil {
-		return err
 	}
 	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
 		return withCode(exitGate, gateMessage([]*planner.Scenario{est}))
@@ -248,8 +233,8 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return err
 	}
 	defer leave()
-	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger,
-		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
+	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger, Capped: budget != nil,
+		Bounds: rp.Bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		OnWarning: live.warn, TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
@@ -335,31 +320,6 @@ func runExitCode(s *executor.Summary) int {
 		return exitThresholds
 	}
 	return exitOK
-}
-
-// stepBounds computes every step's worst case with the planner. A capped run refuses a
-// priced step without one, naming it and the field to add.
-func stepBounds(p *plan.Plan, cat *pricing.Catalog, capped bool) (map[*plan.Step]executor.Bound, error) {
-	bounds := map[*plan.Step]executor.Bound{}
-	steps := append([]*plan.Step(nil), p.OnStart...)
-	for _, t := range p.Tasks {
-		steps = append(steps, t.Steps...)
-	}
-	for _, st := range steps {
-		_, _, worst, err := planner.StepCost(st, cat)
-		if err != nil {
-			return nil, withCode(exitUsage, err)
-		}
-		b := executor.Bound{Cost: worst}
-		if u, ok := planner.WorstUsage(st); ok && st.Cost.Kind == plan.CostUsage {
-			b.Usage = &u
-		}
-		if worst == nil && capped {
-			return nil, usageError("%s has no worst case, so a capped run cannot bound its cost: add max_tokens to its request body or expect.max_output_tokens (or run uncapped with --no-budget)", st.Name)
-		}
-		bounds[st] = b
-	}
-	return bounds, nil
 }
 
 func mockURL(target string) (*url.URL, bool) {
