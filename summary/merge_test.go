@@ -1,0 +1,229 @@
+package summary
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/shopspring/decimal"
+)
+
+// workerSummary is a summary of one worker whose request names saw the given latencies (µs).
+func workerSummary(t *testing.T, start time.Time, lat map[string][]int64, cost map[string]string, spent []string) *Run {
+	t.Helper()
+	s := &Run{Schema: Schema, Plan: "p", Scenario: "s", StartedAt: start, EndedAt: start.Add(10 * time.Second),
+		StopReason: StopCompleted, DurationS: 10, Pass: true, Target: "mock://", Estimate: []byte("null"),
+		Budget: &Budget{Limit: decimal.RequireFromString("5"), Currency: "USD"}}
+	for _, name := range []string{"a", "b"} {
+		vals, ok := lat[name]
+		if !ok {
+			continue
+		}
+		h := NewHistogram()
+		for _, v := range vals {
+			if err := h.RecordValue(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enc, err := EncodeHistogram(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := decimal.RequireFromString(cost[name])
+		n := int64(len(vals))
+		cpr := c.Div(decimal.NewFromInt(n))
+		s.Tasks = append(s.Tasks, TaskStats{Name: name, Method: "POST", Requests: n, Failures: 1, RPS: float64(n) / 10,
+			Latency: PercentilesOf(h), Histogram: enc, Cost: c, CostPerRequest: &cpr, CostSource: "anthropic", AvgContentSize: 100})
+		s.Actual.Requests += n
+		s.Actual.Failures++
+		s.Actual.Cost = s.Actual.Cost.Add(c)
+	}
+	for i, sp := range spent {
+		s.Timeline = append(s.Timeline, TimelinePoint{T: float64(i + 1), Users: 2, RPS: 3, Spent: decimal.RequireFromString(sp)})
+	}
+	s.Thresholds = []ThresholdResult{{Name: "p95", Scope: "plan", Limit: "50ms", Pass: true}, {Name: "failure_rate", Scope: "task:a", Limit: "10%", Pass: true}}
+	return s
+}
+
+func randomLatencies(seed uint64, n int, median float64) []int64 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(median*(0.3+rng.ExpFloat64())) + 1
+	}
+	return out
+}
+
+func TestMergeHistogramsExactly(t *testing.T) {
+	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
+	a1, a2 := randomLatencies(1, 700, 20000), randomLatencies(2, 300, 45000)
+	b1, b2 := randomLatencies(3, 50, 3000), randomLatencies(4, 900, 9000)
+	w1 := workerSummary(t, t0, map[string][]int64{"a": a1, "b": b1}, map[string]string{"a": "1.234567891", "b": "0.1"}, []string{"0.5", "1.0", "1.334567891"})
+	w2 := workerSummary(t, t0.Add(time.Second), map[string][]int64{"a": a2, "b": b2}, map[string]string{"a": "0.000000009", "b": "2.2"}, []string{"0.7", "2.200000009"})
+	m, err := Merge(planner.MergeEstimates, w1, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := func(vals ...[]int64) *hdrhistogram.Histogram {
+		h := NewHistogram()
+		for _, vs := range vals {
+			for _, v := range vs {
+				_ = h.RecordValue(v)
+			}
+		}
+		return h
+	}
+	want := map[string]*hdrhistogram.Histogram{"a": all(a1, a2), "b": all(b1, b2)}
+	for _, task := range m.Tasks {
+		h, err := DecodeHistogram(task.Histogram)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !h.Equals(want[task.Name]) {
+			t.Errorf("%s: the merged histogram is not the histogram of all the values", task.Name)
+		}
+		wp := PercentilesOf(want[task.Name])
+		if task.Latency.P50 != wp.P50 || task.Latency.P95 != wp.P95 || task.Latency.P99 != wp.P99 || task.Latency.P99_9 != wp.P99_9 {
+			t.Errorf("%s: percentiles %+v, want those of all values %+v", task.Name, task.Latency, wp)
+		}
+		if task.Requests != want[task.Name].TotalCount() {
+			t.Errorf("%s: %d requests, want %d", task.Name, task.Requests, want[task.Name].TotalCount())
+		}
+	}
+	// The run's percentiles are those of every value of every worker and task.
+	every := all(a1, a2, b1, b2)
+	if got, w := m.Actual.Latency.P95, float64(every.ValueAtQuantile(95))/1000; got != w {
+		t.Errorf("aggregated p95 %v, want %v from all values", got, w)
+	}
+	// An average of the workers' p95 would be another number: the merge did not average.
+	if avg := (w1.Actual.Latency.P95 + w2.Actual.Latency.P95) / 2; avg == m.Actual.Latency.P95 && avg != 0 {
+		t.Log("coincidence: the average equals the merged p95")
+	}
+	if want := decimal.RequireFromString("3.534567900"); !m.Actual.Cost.Equal(want) {
+		t.Errorf("cost %s, want %s (decimal sum)", m.Actual.Cost, want)
+	}
+	if m.Actual.Requests != int64(len(a1)+len(a2)+len(b1)+len(b2)) || m.Actual.Failures != 4 {
+		t.Errorf("requests %d failures %d", m.Actual.Requests, m.Actual.Failures)
+	}
+	if !m.Budget.Limit.Equal(decimal.RequireFromString("5")) {
+		t.Errorf("a shared budget is kept: %s", m.Budget.Limit)
+	}
+	// Timelines: w2 started a second later; a worker that has ended counts with its last spent.
+	wantSpent := []string{"0.5", "1.7", "3.534567900"}
+	if len(m.Timeline) != 3 {
+		t.Fatalf("timeline %+v", m.Timeline)
+	}
+	for i, w := range wantSpent {
+		if !m.Timeline[i].Spent.Equal(decimal.RequireFromString(w)) {
+			t.Errorf("t=%v spent %s, want %s", m.Timeline[i].T, m.Timeline[i].Spent, w)
+		}
+	}
+	if m.Timeline[1].Users != 4 || m.Timeline[0].Users != 2 {
+		t.Errorf("users %d, %d", m.Timeline[0].Users, m.Timeline[1].Users)
+	}
+	// Thresholds are judged again on the merged figures.
+	for _, th := range m.Thresholds {
+		switch th.Name {
+		case "p95":
+			if th.Pass || th.Actual == "" {
+				t.Errorf("p95 under 50ms: %+v (the merged p95 is %v ms)", th, m.Actual.Latency.P95)
+			}
+		case "failure_rate":
+			if !th.Pass || th.Actual != "0.2%" {
+				t.Errorf("task a failure rate: %+v", th)
+			}
+		}
+	}
+	if m.Pass || m.ExitCode != 1 {
+		t.Errorf("pass %v exit %d, want a failed threshold: exit 1", m.Pass, m.ExitCode)
+	}
+}
+
+func TestMergeTestdataWorkers(t *testing.T) {
+	w1, w2 := readTestdata(t, "worker1.json"), readTestdata(t, "worker2.json")
+	m, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/worker2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Actual.Requests != w1.Actual.Requests+w2.Actual.Requests {
+		t.Errorf("requests %d", m.Actual.Requests)
+	}
+	if !m.Actual.Cost.Equal(w1.Actual.Cost.Add(w2.Actual.Cost)) {
+		t.Errorf("cost %s", m.Actual.Cost)
+	}
+	sum := decimal.Zero
+	for _, task := range m.Tasks {
+		sum = sum.Add(task.Cost)
+		h, err := DecodeHistogram(task.Histogram)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.TotalCount() != task.Requests {
+			t.Errorf("%s: histogram of %d values, %d requests", task.Name, h.TotalCount(), task.Requests)
+		}
+		if task.Name == "chat_stream" && (task.TTFT == nil || task.TTFTHistogram == "") {
+			t.Error("chat_stream lost its TTFT in the merge")
+		}
+	}
+	if !sum.Equal(m.Actual.Cost) {
+		t.Errorf("tasks add up to %s, actual %s", sum, m.Actual.Cost)
+	}
+	est, e1, e2 := estimateOf(t, m), estimateOf(t, w1), estimateOf(t, w2)
+	if !est.Cost.Expected.Equal(e1.Cost.Expected.Add(*e2.Cost.Expected)) || est.MaxUsers != 50 {
+		t.Errorf("estimate %s for %d users", est.Cost.Expected, est.MaxUsers)
+	}
+	// The merge is a valid summary: it reads back.
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("merged.json", b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMergeRefusesOtherScenarios(t *testing.T) {
+	_, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/smoke.json")
+	if err == nil || !strings.Contains(err.Error(), "testdata/smoke.json") || !strings.Contains(err.Error(), "scenario normal") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := Merge(planner.MergeEstimates); err == nil {
+		t.Error("merge of nothing: no error")
+	}
+}
+
+func TestMergeStopReason(t *testing.T) {
+	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
+	mk := func(r StopReason) *Run {
+		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)
+		s.Thresholds = nil
+		s.StopReason = r
+		return s
+	}
+	for _, tc := range []struct {
+		parts []StopReason
+		want  StopReason
+		code  int
+	}{
+		{[]StopReason{StopCompleted, StopCompleted}, StopCompleted, 0},
+		{[]StopReason{StopCompleted, StopBudgetExhausted}, StopBudgetExhausted, 4},
+		{[]StopReason{StopInterrupted, StopBudgetExhausted}, StopInterrupted, 130},
+		{[]StopReason{StopThresholdAbort, StopError}, StopError, 5},
+	} {
+		var parts []*Run
+		for _, r := range tc.parts {
+			parts = append(parts, mk(r))
+		}
+		m, err := Merge(planner.MergeEstimates, parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.StopReason != tc.want || m.ExitCode != tc.code {
+			t.Errorf("%v: %s exit %d, want %s exit %d", tc.parts, m.StopReason, m.ExitCode, tc.want, tc.code)
+		}
+	}
+}
