@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -128,14 +129,14 @@ func TestBudgetExhausted(t *testing.T) {
 	sc := p.Scenario("budget")
 	cfg := config(t, p, "budget", url, sc.Budget)
 	var overBudget bool
-	cfg.OnProgress = func(pr Progress) {
+	cfg.OnProgress = func(pr summary.Progress) {
 		if pr.Budget != nil && pr.Spent.Add(pr.Reserved).GreaterThan(*pr.Budget) {
 			overBudget = true
 		}
 	}
 	s := run(t, cfg)
 	budget := *sc.Budget
-	if s.StopReason != StopBudgetExhausted || !s.Partial {
+	if s.StopReason != summary.StopBudgetExhausted || !s.Partial {
 		t.Fatalf("stop %s (%s)", s.StopReason, s.StopDetail)
 	}
 	spent := s.Meter.Spent
@@ -217,7 +218,7 @@ func TestOverrun(t *testing.T) {
 	p := parsePlan(t, plan, url, nil)
 	budget := decimal.NewFromInt(5)
 	s := run(t, config(t, p, "s", url, &budget))
-	if s.StopReason != StopOverrun || s.Meter.BoundsHeld || s.Meter.Overruns == 0 {
+	if s.StopReason != summary.StopOverrun || s.Meter.BoundsHeld || s.Meter.Overruns == 0 {
 		t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
 	}
 	if !strings.Contains(s.StopDetail, "chat cost") {

@@ -4,12 +4,13 @@
 // most max_in_flight virtual users), HTTP and server-sent events, checks, captures, retries,
 // the cost meter (every attempt reserves its worst case, then settles what it cost) and
 // statistics in constant memory (HDR histograms per request name). It never prints: the
-// caller gets Progress about once a second and a Summary at the end.
+// caller gets a summary.Progress about once a second and a *summary.Run at the end (package
+// summary holds the run result, which report renders without importing the executor).
 //
 //	sum, err := executor.Run(ctx, executor.Config{
 //		Plan: p, Scenario: s, Target: "http://127.0.0.1:8002", Catalog: cat,
 //		Ledger: meter.New(&budget), Bounds: bounds, Seed: 42,
-//		OnProgress: func(p executor.Progress) { /* live view */ },
+//		OnProgress: func(p summary.Progress) { /* live view */ },
 //	})
 //
 // A run has two contexts. The stop context ends when no new work may start: the end of the

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // chiSquare is Pearson's statistic of observed counts against weights.
@@ -81,7 +82,7 @@ func TestTaskWeightsRun(t *testing.T) {
 	}))
 	p := parsePlan(t, weightsPlan, srv.URL, nil)
 	s := run(t, config(t, p, "s", srv.URL, nil))
-	if s.StopReason != StopCompleted || s.Partial {
+	if s.StopReason != summary.StopCompleted || s.Partial {
 		t.Errorf("stop %s partial %v", s.StopReason, s.Partial)
 	}
 	counts := []int64{row(s, "a").Requests, row(s, "b").Requests, row(s, "c").Requests}
@@ -387,7 +388,7 @@ func TestInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.StopReason != StopInterrupted || !s.Partial || s.Actual.Requests == 0 || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopInterrupted || !s.Partial || s.Actual.Requests == 0 || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s partial %v requests %d after %s", s.StopReason, s.Partial, s.Actual.Requests, time.Since(start))
 	}
 }
@@ -413,7 +414,7 @@ func TestAbortInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.StopReason != StopInterrupted || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopInterrupted || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s after %s", s.StopReason, time.Since(start))
 	}
 	if len(s.Failures) != 1 || s.Failures[0].Error != "aborted" || s.Actual.Requests != 3 {
@@ -435,9 +436,9 @@ func TestPacingAndRamp(t *testing.T) {
 		t.Errorf("paced: %d requests, want 2 users × 3", s.Actual.Requests)
 	}
 	cfg := config(t, p, "ramp", srv.URL, nil)
-	cfg.OnProgress = func(pr Progress) { maxUsers.Store(max(maxUsers.Load(), int64(pr.Users))) }
+	cfg.OnProgress = func(pr summary.Progress) { maxUsers.Store(max(maxUsers.Load(), int64(pr.Users))) }
 	s = run(t, cfg)
-	if s.StopReason != StopCompleted {
+	if s.StopReason != summary.StopCompleted {
 		t.Errorf("ramp: %s", s.StopReason)
 	}
 	for _, k := range []string{"1", "2", "3"} {
@@ -481,7 +482,7 @@ func TestUnreachableTarget(t *testing.T) {
 	p := parsePlan(t, longPlan, url, nil)
 	start := time.Now()
 	s := run(t, config(t, p, "s", url, nil))
-	if s.StopReason != StopError || !strings.Contains(s.StopDetail, "unreachable: connection refused") || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopError || !strings.Contains(s.StopDetail, "unreachable: connection refused") || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s (%s) after %s", s.StopReason, s.StopDetail, time.Since(start))
 	}
 }
@@ -494,7 +495,7 @@ func TestThresholdAbort(t *testing.T) {
 	p := parsePlan(t, longPlan, srv.URL, nil)
 	start := time.Now()
 	s := run(t, config(t, p, "abort", srv.URL, nil))
-	if s.StopReason != StopThresholdAbort || s.Pass || time.Since(start) > 8*time.Second {
+	if s.StopReason != summary.StopThresholdAbort || s.Pass || time.Since(start) > 8*time.Second {
 		t.Errorf("stop %s pass %v after %s", s.StopReason, s.Pass, time.Since(start))
 	}
 	if len(s.Thresholds) != 1 || s.Thresholds[0].Pass || s.Thresholds[0].Limit != "1ms" || !strings.HasSuffix(s.Thresholds[0].Actual, "ms") {
@@ -566,7 +567,7 @@ func TestTLS(t *testing.T) {
 	}
 	// Without the CA the certificate is refused: the target is unreachable.
 	cfg = config(t, p, "s", srv.URL, nil)
-	if s := run(t, cfg); s.StopReason != StopError || !strings.Contains(s.StopDetail, "TLS") {
+	if s := run(t, cfg); s.StopReason != summary.StopError || !strings.Contains(s.StopDetail, "TLS") {
 		t.Errorf("without the CA: %s (%s)", s.StopReason, s.StopDetail)
 	}
 }

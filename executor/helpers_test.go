@@ -14,6 +14,7 @@ import (
 	"github.com/loadplan/loadplan/mock"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -81,7 +82,7 @@ func config(t testing.TB, p *plan.Plan, scenario, target string, budget *decimal
 }
 
 // run runs cfg with a deadline well past the scenario's length.
-func run(t *testing.T, cfg Config) *Summary {
+func run(t *testing.T, cfg Config) *summary.Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Scenario.TotalDuration()+30*time.Second)
 	defer cancel()
@@ -137,7 +138,7 @@ func testRunner(t testing.TB, cfg Config) *runner {
 	return r
 }
 
-func row(s *Summary, name string) *TaskStats {
+func row(s *summary.Run, name string) *summary.TaskStats {
 	for i := range s.Tasks {
 		if s.Tasks[i].Name == name {
 			return &s.Tasks[i]

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -65,11 +66,11 @@ func TestOverrunAfterStop(t *testing.T) {
 	for _, name := range []string{"short", "abort"} {
 		t.Run(name, func(t *testing.T) {
 			s := run(t, config(t, p, name, url, &budget))
-			if s.StopReason != StopOverrun || s.Meter.Overruns == 0 || s.Meter.BoundsHeld {
+			if s.StopReason != summary.StopOverrun || s.Meter.Overruns == 0 || s.Meter.BoundsHeld {
 				t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
 			}
-			if exitCodeOf(s) != 4 {
-				t.Errorf("exit %d, want 4", exitCodeOf(s))
+			if s.StopReason.ExitCode(s.Pass) != 4 {
+				t.Errorf("exit %d, want 4", s.StopReason.ExitCode(s.Pass))
 			}
 			if !strings.Contains(s.StopDetail, "chat cost") {
 				t.Errorf("detail %q", s.StopDetail)
@@ -82,17 +83,17 @@ func TestOverrunAfterStop(t *testing.T) {
 func TestStopPrecedence(t *testing.T) {
 	tests := []struct {
 		name    string
-		reasons []StopReason
-		want    StopReason
+		reasons []summary.StopReason
+		want    summary.StopReason
 	}{
-		{"completed only", []StopReason{StopCompleted}, StopCompleted},
-		{"overrun after the end", []StopReason{StopCompleted, StopOverrun}, StopOverrun},
-		{"overrun after a threshold abort", []StopReason{StopThresholdAbort, StopOverrun}, StopOverrun},
-		{"budget after the end", []StopReason{StopCompleted, StopBudgetExhausted}, StopBudgetExhausted},
-		{"error after an overrun", []StopReason{StopOverrun, StopError}, StopError},
-		{"interrupted first", []StopReason{StopInterrupted, StopError, StopOverrun}, StopInterrupted},
-		{"interrupted last", []StopReason{StopCompleted, StopOverrun, StopInterrupted}, StopInterrupted},
-		{"threshold abort after the end", []StopReason{StopCompleted, StopThresholdAbort}, StopThresholdAbort},
+		{"completed only", []summary.StopReason{summary.StopCompleted}, summary.StopCompleted},
+		{"overrun after the end", []summary.StopReason{summary.StopCompleted, summary.StopOverrun}, summary.StopOverrun},
+		{"overrun after a threshold abort", []summary.StopReason{summary.StopThresholdAbort, summary.StopOverrun}, summary.StopOverrun},
+		{"budget after the end", []summary.StopReason{summary.StopCompleted, summary.StopBudgetExhausted}, summary.StopBudgetExhausted},
+		{"error after an overrun", []summary.StopReason{summary.StopOverrun, summary.StopError}, summary.StopError},
+		{"interrupted first", []summary.StopReason{summary.StopInterrupted, summary.StopError, summary.StopOverrun}, summary.StopInterrupted},
+		{"interrupted last", []summary.StopReason{summary.StopCompleted, summary.StopOverrun, summary.StopInterrupted}, summary.StopInterrupted},
+		{"threshold abort after the end", []summary.StopReason{summary.StopCompleted, summary.StopThresholdAbort}, summary.StopThresholdAbort},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +195,7 @@ func TestUnreachableTaskURL(t *testing.T) {
 	l.Close()
 	p := parsePlan(t, strings.Replace(checkPlan, "path: /id", "url: "+refused+"/x", 1), url, nil)
 	s := run(t, config(t, p, "s", url, nil))
-	if s.StopReason != StopError || !strings.Contains(s.StopDetail, refused+" (the url of get) unreachable: connection refused") || strings.Contains(s.StopDetail, url) {
+	if s.StopReason != summary.StopError || !strings.Contains(s.StopDetail, refused+" (the url of get) unreachable: connection refused") || strings.Contains(s.StopDetail, url) {
 		t.Errorf("stop %s (%s)", s.StopReason, s.StopDetail)
 	}
 }
@@ -222,13 +223,13 @@ func TestPrometheusNoFalseOverrun(t *testing.T) {
 	budget := decimal.NewFromInt(50)
 	var over atomic.Bool
 	cfg := config(t, p, "s", url, &budget)
-	cfg.OnProgress = func(pr Progress) {
+	cfg.OnProgress = func(pr summary.Progress) {
 		if pr.Spent.Add(pr.Reserved).GreaterThan(budget) {
 			over.Store(true)
 		}
 	}
 	s := run(t, cfg)
-	if s.StopReason != StopCompleted || s.Meter.Overruns != 0 || !s.Meter.BoundsHeld {
+	if s.StopReason != summary.StopCompleted || s.Meter.Overruns != 0 || !s.Meter.BoundsHeld {
 		t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
 	}
 	led := srv.Ledger().Snapshot()
@@ -320,7 +321,7 @@ func TestPrometheusBatches(t *testing.T) {
 			snap := r.ledger.Snapshot()
 			var c *stopCause
 			errors.As(context.Cause(r.stopCtx), &c)
-			if got := c != nil && c.reason == StopOverrun; got != tc.overrun || (snap.Overruns > 0) != tc.overrun {
+			if got := c != nil && c.reason == summary.StopOverrun; got != tc.overrun || (snap.Overruns > 0) != tc.overrun {
 				t.Fatalf("overrun %v (%v), ledger overruns %d; want %v", got, c, snap.Overruns, tc.overrun)
 			}
 			if !tc.overrun && !snap.Spent.Equal(tc.spent) {
@@ -369,7 +370,7 @@ func TestUncappedUnbounded(t *testing.T) {
 		t.Fatalf("bounds %v: the steps should have none", cfg.Bounds)
 	}
 	s := run(t, cfg)
-	if s.StopReason != StopCompleted || s.Meter.Overruns != 0 || !s.Meter.BoundsHeld {
+	if s.StopReason != summary.StopCompleted || s.Meter.Overruns != 0 || !s.Meter.BoundsHeld {
 		t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
 	}
 	rep, sil := row(s, "reported"), row(s, "silent")
@@ -410,7 +411,7 @@ func TestEarlyProjection(t *testing.T) {
 	cfg.ExpectedCost = &expected
 	r := testRunner(t, cfg)
 	// 50 users sent their first request at once: $0.50 in the first second.
-	r.timeline = []TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 1, Spent: decimal.RequireFromString("0.5")}}
+	r.timeline = []summary.TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 1, Spent: decimal.RequireFromString("0.5")}}
 	tot := total(nil, nil, true)
 	perSec := func(int64) float64 { return 0 }
 	snap := r.ledger.Snapshot()
@@ -422,7 +423,7 @@ func TestEarlyProjection(t *testing.T) {
 	}
 	// After the warm-up (60 s: a tenth of 10 m, longer than the 20 s pacing) the rate seen
 	// alone: $0.50 a minute for the 9 minutes left.
-	r.timeline = []TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 60, Spent: decimal.RequireFromString("0.5")}}
+	r.timeline = []summary.TimelinePoint{{T: 0, Spent: decimal.Zero}, {T: 60, Spent: decimal.RequireFromString("0.5")}}
 	pr = r.progress(time.Minute, nil, &tot, snap, perSec)
 	if pr.ProjectedEarly || pr.Projected.Sub(decimal.NewFromInt(5)).Abs().GreaterThan(decimal.New(1, -9)) {
 		t.Errorf("at 60 s: projected %s (early %v)", pr.Projected, pr.ProjectedEarly)

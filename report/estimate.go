@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/jedib0t/go-pretty/v6/text"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -87,48 +86,26 @@ func BudgetLine(s *planner.Scenario) string {
 	return fmt.Sprintf("Budget: %s; %s estimate %s: OVER BUDGET by %s", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pricing.FormatUSD(gated.Sub(s.Budget.Limit)))
 }
 
-func rightAligned(from, to int) []table.ColumnConfig {
-	var cc []table.ColumnConfig
-	for i := from; i <= to; i++ {
-		cc = append(cc, table.ColumnConfig{Number: i, Align: text.AlignRight, AlignFooter: text.AlignRight, AlignHeader: text.AlignRight})
+// summaryEstimate decodes the estimate a summary embeds (the planner's scenario estimate, as
+// loadplan.estimate/v1 writes it); nil when it has none.
+func summaryEstimate(s *summary.Run) (*planner.Scenario, error) {
+	raw := strings.TrimSpace(string(s.Estimate))
+	if raw == "" || raw == "null" {
+		return nil, nil
 	}
-	return cc
+	var e planner.Scenario
+	if err := json.Unmarshal(s.Estimate, &e); err != nil {
+		return nil, fmt.Errorf("estimate: %w", err)
+	}
+	return &e, nil
 }
 
-func usd(d *decimal.Decimal) string {
-	if d == nil {
-		return "unknown"
+// summaryExpectedCost is the expected cost of the estimate a summary embeds; nil when it has
+// none or it does not decode.
+func summaryExpectedCost(s *summary.Run) *decimal.Decimal {
+	e, err := summaryEstimate(s)
+	if err != nil || e == nil {
+		return nil
 	}
-	return pricing.FormatUSD(*d)
-}
-
-func count(x *float64) string {
-	if x == nil {
-		return "unbounded"
-	}
-	return groupThousands(*x)
-}
-
-func tokens(x float64) string { return groupThousands(x) }
-
-// groupThousands writes a count rounded to a whole number with thousands separators; counts
-// under 10 keep one decimal.
-func groupThousands(x float64) string {
-	if x != 0 && math.Abs(x) < 10 && x != math.Trunc(x) {
-		return fmt.Sprintf("%.1f", x)
-	}
-	s := fmt.Sprintf("%.0f", math.Round(x))
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return e.Cost.Expected
 }

@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/loadplan/loadplan/summary"
 )
 
 func TestWriteHTMLSelfContained(t *testing.T) {
@@ -181,7 +182,7 @@ func checkScreenshot(t *testing.T, path string) {
 
 // An empty run (stopped by an error before any request) renders everywhere.
 func TestRenderEmptyRun(t *testing.T) {
-	s := &executor.Summary{Schema: executor.SummarySchema, Plan: "p", Scenario: "s", StopReason: executor.StopError,
+	s := &summary.Run{Schema: summary.Schema, Plan: "p", Scenario: "s", StopReason: summary.StopError,
 		StopDetail: "target unreachable", ExitCode: 5, Estimate: []byte("null")}
 	var b bytes.Buffer
 	if err := WriteHTML(&b, s); err != nil {
@@ -205,7 +206,7 @@ func TestRenderEmptyRun(t *testing.T) {
 	if err := AppendHistory(filepath.Join(t.TempDir(), "h.jsonl"), s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Merge(s, s); err != nil {
+	if _, err := summary.Merge(planner.MergeEstimates, s, s); err != nil {
 		t.Fatal(err)
 	}
 	c := Compare(s, s)

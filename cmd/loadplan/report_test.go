@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/report"
+	"github.com/loadplan/loadplan/summary"
 )
 
 const reportData = "../../report/testdata/"
@@ -39,7 +40,7 @@ func TestReportWritesFiles(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if _, err := report.ParseSummary("stdout", []byte(out)); err != nil {
+	if _, err := summary.Parse("stdout", []byte(out)); err != nil {
 		t.Errorf("--output json is not a summary: %v", err)
 	}
 	for _, f := range []string{html, prefix + "_stats.csv", prefix + "_failures.csv", prefix + "_exceptions.csv", prefix + "_cost.csv"} {
@@ -59,12 +60,12 @@ func TestReportMerge(t *testing.T) {
 	if !strings.Contains(stdout, "Merged 2 summaries") || !strings.Contains(stdout, "Aggregated") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	m, err := report.ReadSummary(out)
+	m, err := summary.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w1, _ := report.ReadSummary(reportData + "worker1.json")
-	w2, _ := report.ReadSummary(reportData + "worker2.json")
+	w1, _ := summary.Read(reportData + "worker1.json")
+	w2, _ := summary.Read(reportData + "worker2.json")
 	if m.Actual.Requests != w1.Actual.Requests+w2.Actual.Requests || !m.Actual.Cost.Equal(w1.Actual.Cost.Add(w2.Actual.Cost)) {
 		t.Errorf("merged %d requests, %s", m.Actual.Requests, m.Actual.Cost)
 	}

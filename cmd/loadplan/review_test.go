@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -58,7 +58,7 @@ func TestRunOverrunAfterEnd(t *testing.T) {
 		t.Fatalf("exit %d, want 4\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopOverrun || s.ExitCode != exitBudget || s.Meter.Overruns == 0 {
+	if s.StopReason != summary.StopOverrun || s.ExitCode != exitBudget || s.Meter.Overruns == 0 {
 		t.Errorf("stop %s exit %d meter %+v", s.StopReason, s.ExitCode, s.Meter)
 	}
 }
@@ -77,7 +77,7 @@ func TestRunNoBudgetUnbounded(t *testing.T) {
 	s := readSummary(t, out)
 	// 10 input and 1,000 output tokens at $3 and $15 per million: $0.01503 a response.
 	want := decimal.RequireFromString("0.01503").Mul(decimal.NewFromInt(s.Actual.Requests))
-	if s.StopReason != executor.StopCompleted || s.Meter.Overruns != 0 || s.Actual.Requests == 0 || !s.Actual.Cost.Equal(want) {
+	if s.StopReason != summary.StopCompleted || s.Meter.Overruns != 0 || s.Actual.Requests == 0 || !s.Actual.Cost.Equal(want) {
 		t.Errorf("stop %s, %d requests, cost %s (want %s), meter %+v", s.StopReason, s.Actual.Requests, s.Actual.Cost, want, s.Meter)
 	}
 }
@@ -168,7 +168,7 @@ func TestRunJSONHasFinalExitCode(t *testing.T) {
 // TestEarlyProjectionShown: the live view says when the projection still leans on the
 // estimate.
 func TestEarlyProjectionShown(t *testing.T) {
-	p := executor.Progress{Projected: decimal.RequireFromString("10.62"), ProjectedEarly: true}
+	p := summary.Progress{Projected: decimal.RequireFromString("10.62"), ProjectedEarly: true}
 	if line := costLine(p); !strings.Contains(line, "projected (early) $10.62") {
 		t.Errorf("cost line %q", line)
 	}

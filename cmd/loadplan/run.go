@@ -18,6 +18,7 @@ import (
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/report"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
 )
 
@@ -218,7 +219,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		defer hist.Close()
 		var histErr error
-		onProgress = func(pr executor.Progress) {
+		onProgress = func(pr summary.Progress) {
 			live.update(pr)
 			if histErr == nil {
 				if histErr = hist.Add(time.Now(), pr); histErr != nil {
@@ -253,7 +254,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
-	sum.ExitCode = runExitCode(sum)
+	sum.ExitCode = sum.StopReason.ExitCode(sum.Pass)
 	var outErr error
 	if o.jsonFile != "" {
 		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
@@ -281,7 +282,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
-	case sum.StopReason == executor.StopError:
+	case sum.StopReason == summary.StopError:
 		return withCode(sum.ExitCode, errors.New(sum.StopDetail))
 	case sum.ExitCode != exitOK:
 		return withCode(sum.ExitCode, nil)
@@ -305,25 +306,6 @@ func gcPercent(n int) int {
 		return 50
 	}
 	return 100
-}
-
-// runExitCode is the exit code of a finished run; when several apply: 130, then 5, then 4,
-// then 1 (DESIGN.md).
-func runExitCode(s *executor.Summary) int {
-	switch s.StopReason {
-	case executor.StopInterrupted:
-		return exitInterrupted
-	case executor.StopError:
-		return exitFailed
-	case executor.StopBudgetExhausted, executor.StopOverrun:
-		return exitBudget
-	case executor.StopThresholdAbort:
-		return exitThresholds
-	}
-	if !s.Pass {
-		return exitThresholds
-	}
-	return exitOK
 }
 
 // stepBounds computes every step's worst case with the planner. A capped run refuses a
@@ -378,7 +360,7 @@ func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, se
 }
 
 // writeExtraReports writes the --csv, --html and --history outputs of a finished run.
-func writeExtraReports(o *runOptions, s *executor.Summary) error {
+func writeExtraReports(o *runOptions, s *summary.Run) error {
 	var errs []error
 	if o.csvPrefix != "" {
 		if err := report.WriteCSV(o.csvPrefix, s); err != nil {

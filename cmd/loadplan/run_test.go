@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // writePlan writes a plan for a run test, with TARGET replaced, and returns its path.
@@ -28,17 +28,17 @@ func writePlan(t *testing.T, yaml, target string) string {
 	return path
 }
 
-func readSummary(t *testing.T, path string) *executor.Summary {
+func readSummary(t *testing.T, path string) *summary.Run {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s executor.Summary
+	var s summary.Run
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Schema != executor.SummarySchema {
+	if s.Schema != summary.Schema {
 		t.Fatalf("schema %q", s.Schema)
 	}
 	return &s
@@ -82,7 +82,7 @@ func TestRunThresholdsFail(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, out)
-	if s.Pass || s.ExitCode != 1 || s.StopReason != executor.StopCompleted || s.Partial {
+	if s.Pass || s.ExitCode != 1 || s.StopReason != summary.StopCompleted || s.Partial {
 		t.Errorf("pass %v exit %d stop %s partial %v", s.Pass, s.ExitCode, s.StopReason, s.Partial)
 	}
 	want := map[string]bool{"plan/p95": false, "plan/failure_rate": true, "plan/total_cost": false,
@@ -121,7 +121,7 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatalf("exit %d after %s\n%s\n%s", code, time.Since(start), stdout.String(), stderr.String())
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopInterrupted || s.ExitCode != 130 || !s.Partial || s.Actual.Requests == 0 {
+	if s.StopReason != summary.StopInterrupted || s.ExitCode != 130 || !s.Partial || s.Actual.Requests == 0 {
 		t.Errorf("stop %s exit %d partial %v requests %d", s.StopReason, s.ExitCode, s.Partial, s.Actual.Requests)
 	}
 	if !strings.Contains(stdout.String(), "interrupted") {
@@ -180,7 +180,7 @@ func TestRunUnreachable(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stderr, "unreachable") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if s := readSummary(t, out); s.StopReason != executor.StopError || s.ExitCode != exitFailed {
+	if s := readSummary(t, out); s.StopReason != summary.StopError || s.ExitCode != exitFailed {
 		t.Errorf("stop %s exit %d", s.StopReason, s.ExitCode)
 	}
 }
@@ -195,7 +195,7 @@ func TestRunMockExample(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopCompleted || s.Actual.Requests < 10 || !s.Actual.Cost.IsPositive() || s.Budget == nil || s.Estimate == nil {
+	if s.StopReason != summary.StopCompleted || s.Actual.Requests < 10 || !s.Actual.Cost.IsPositive() || s.Budget == nil || s.Estimate == nil {
 		t.Errorf("stop %s requests %d cost %s budget %v", s.StopReason, s.Actual.Requests, s.Actual.Cost, s.Budget)
 	}
 	if s.Seed != 42 || !strings.HasPrefix(s.Target, "http://127.0.0.1:") {
