@@ -47,7 +47,7 @@ func writeScenarioEstimate(w io.Writer, e *planner.Estimate, s *planner.Scenario
 	for _, task := range s.Tasks {
 		share := "-"
 		if task.Share > 0 {
-			share = fmt.Sprintf("%.1f%%", task.Share*100)
+			share = summary.FormatPctFixed(task.Share, 1)
 		}
 		t.AppendRow(table.Row{task.Name, share, count(task.Requests.Expected), tokens(task.Tokens.Input), tokens(task.Tokens.CacheRead),
 			tokens(task.Tokens.CacheWrite), tokens(task.Tokens.Output), usd(task.Cost.Low), usd(task.Cost.Expected), usd(task.Cost.Worst)})
@@ -77,11 +77,11 @@ func BudgetLine(s *planner.Scenario) string {
 		return fmt.Sprintf("Budget: %s; the %s cost is unknown, so the gate fails closed", pricing.FormatUSD(s.Budget.Limit), s.Gate)
 	}
 	if gated.LessThanOrEqual(s.Budget.Limit) {
-		pct := 0.0
+		used := 0.0
 		if s.Budget.Limit.IsPositive() {
-			pct = gated.Div(s.Budget.Limit).InexactFloat64() * 100
+			used = gated.Div(s.Budget.Limit).InexactFloat64()
 		}
-		return fmt.Sprintf("Budget: %s; %s estimate %s (%.0f%% of it): within budget", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pct)
+		return fmt.Sprintf("Budget: %s; %s estimate %s (%s of it): within budget", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), summary.FormatPctFixed(used, 0))
 	}
 	return fmt.Sprintf("Budget: %s; %s estimate %s: OVER BUDGET by %s", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pricing.FormatUSD(gated.Sub(s.Budget.Limit)))
 }

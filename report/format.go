@@ -9,12 +9,15 @@ import (
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
 // The formatters every renderer of this package shares: counts, money, durations, latencies
 // and percentages as the tables, the HTML pages and the comparisons write them. Money is
-// rounded only here (pricing.FormatUSD).
+// rounded only here (pricing.FormatUSD). A share is written as a percentage with
+// summary.FormatPctFixed, the rule the thresholds' verdicts follow too (half away from zero),
+// so that a failure rate reads the same in every table, page and verdict.
 
 // rightAligned aligns columns from to to (1-based) of a table to the right.
 func rightAligned(from, to int) []table.ColumnConfig {
@@ -140,8 +143,8 @@ func costCell(c, estimated decimal.Decimal) string {
 	return pricing.FormatUSD(c)
 }
 
-// ratioText writes a share with two decimals of a percent.
-func ratioText(r float64) string { return strconv.FormatFloat(r*100, 'f', 2, 64) + "%" }
+// ratioText writes a share as a percentage with two decimals: "0.13%" for 1 in 800.
+func ratioText(r float64) string { return summary.FormatPctFixed(r, 2) }
 
 // pctText writes a share as a percentage for a tile: "0%", "<0.1%", "4.2%", "37%".
 func pctText(r float64) string {
@@ -151,9 +154,9 @@ func pctText(r float64) string {
 	case r < 0.001:
 		return "<0.1%"
 	case r < 0.1:
-		return strconv.FormatFloat(r*100, 'f', 1, 64) + "%"
+		return summary.FormatPctFixed(r, 1)
 	}
-	return strconv.FormatFloat(r*100, 'f', 0, 64) + "%"
+	return summary.FormatPctFixed(r, 0)
 }
 
 // signed writes abs, the absolute value of x, with x's sign.

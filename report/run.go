@@ -30,12 +30,12 @@ func RunSummary(w io.Writer, s *summary.Run) error {
 		ThresholdTable(w, s)
 	}
 	a := s.Actual
-	failPct := 0.0
+	failed := 0.0
 	if a.Requests > 0 {
-		failPct = float64(a.Failures) / float64(a.Requests) * 100
+		failed = float64(a.Failures) / float64(a.Requests)
 	}
-	fmt.Fprintf(w, "Requests: %s in %.1fs (%.2f/s), %s failed (%.2f%%)", groupThousands(float64(a.Requests)), s.DurationS, a.RPS,
-		groupThousands(float64(a.Failures)), failPct)
+	fmt.Fprintf(w, "Requests: %s in %.1fs (%.2f/s), %s failed (%s)", groupThousands(float64(a.Requests)), s.DurationS, a.RPS,
+		groupThousands(float64(a.Failures)), ratioText(failed))
 	if a.RateLimited > 0 {
 		fmt.Fprintf(w, ", %s rate limited", groupThousands(float64(a.RateLimited)))
 	}
@@ -44,9 +44,9 @@ func RunSummary(w io.Writer, s *summary.Run) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, CostLine(s))
-	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %.0f%%\n",
+	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %s\n",
 		groupThousands(float64(a.Tokens.Input)), groupThousands(float64(a.Tokens.CacheRead)),
-		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), a.CacheHitRate*100)
+		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), summary.FormatPctFixed(a.CacheHitRate, 0))
 	if m := s.Meter; m != nil {
 		held := "the declared bounds held"
 		if !m.BoundsHeld {
@@ -227,7 +227,7 @@ func CostLine(s *summary.Run) string {
 	if s.Budget != nil {
 		fmt.Fprintf(&b, "; budget %s", pricing.FormatUSD(s.Budget.Limit))
 		if s.Budget.Limit.IsPositive() {
-			fmt.Fprintf(&b, " (%.0f%% used)", a.Cost.Div(s.Budget.Limit).InexactFloat64()*100)
+			fmt.Fprintf(&b, " (%s used)", summary.FormatPctFixed(a.Cost.Div(s.Budget.Limit).InexactFloat64(), 0))
 		}
 	} else {
 		b.WriteString("; no budget")

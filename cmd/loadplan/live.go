@@ -129,7 +129,7 @@ func (v *liveView) frame(p summary.Progress) string {
 func liveRow(r summary.TaskProgress) table.Row {
 	fails := fmt.Sprint(r.Failures)
 	if r.Requests > 0 && r.Failures > 0 {
-		fails = fmt.Sprintf("%d (%.1f%%)", r.Failures, float64(r.Failures)/float64(r.Requests)*100)
+		fails = fmt.Sprintf("%d (%s)", r.Failures, summary.FormatPctFixed(float64(r.Failures)/float64(r.Requests), 1))
 	}
 	name := r.Name
 	if name == "" {
