@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loadplan/loadplan/internal/testenv"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/summary"
 )
@@ -49,10 +50,9 @@ func TestWriteHTMLSelfContained(t *testing.T) {
 // installs) and checks that the charts are drawn: the rendered DOM holds the SVG charts with
 // their paths, and a screenshot is far from blank.
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("chromium not found on PATH (apt-get install -y chromium)")
-	}
+	// CI installs it (apt-get install -y chromium); without it the test is skipped locally and
+	// fails in CI.
+	bin := testenv.NeedProgram(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	s := testSummary(t, "smoke.json")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -115,15 +115,6 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func chromiumPath() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 func runChromium(t *testing.T, bin, dir string, args ...string) string {
