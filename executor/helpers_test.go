@@ -77,8 +77,10 @@ func config(t testing.TB, p *plan.Plan, scenario, target string, budget *decimal
 		t.Fatalf("no scenario %s", scenario)
 	}
 	cat := pricing.Default()
+	// The mock and the tests' servers update their Prometheus counters as they answer (the
+	// mock as its handler returns): the final scrape need not wait a second for them.
 	return Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
-		Bounds: worstBounds(t, p, cat), Seed: 7, StopTimeout: 5 * time.Second}
+		Bounds: worstBounds(t, p, cat), Seed: 7, StopTimeout: 5 * time.Second, PrometheusSettle: 100 * time.Millisecond}
 }
 
 // run runs cfg with a deadline well past the scenario's length.

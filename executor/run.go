@@ -28,6 +28,11 @@ import (
 // new ones, before they are aborted.
 const DefaultStopTimeout = 30 * time.Second
 
+// DefaultPrometheusSettle is how long the final scrape of a Prometheus usage source waits
+// after the last response, so that the service has exported the counters of the last
+// requests.
+const DefaultPrometheusSettle = time.Second
+
 // controlInterval is how often the closed model compares the users running with the shape.
 const controlInterval = 20 * time.Millisecond
 
@@ -54,6 +59,10 @@ type Config struct {
 	// Abort, when it delivers or is closed, aborts the requests in flight at once (a second
 	// interrupt). Cancelling the ctx given to Run stops the run gracefully (interrupted).
 	Abort <-chan struct{}
+	// PrometheusSettle is how long the final scrape of a Prometheus usage source waits after
+	// the last response (0: DefaultPrometheusSettle). Tests, whose services update their
+	// counters as they answer, set it short.
+	PrometheusSettle time.Duration
 	// OnProgress is called about once a second from one goroutine.
 	OnProgress func(summary.Progress)
 	TLS        TLSOptions
@@ -197,6 +206,9 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = DefaultStopTimeout
 	}
+	if cfg.PrometheusSettle <= 0 {
+		cfg.PrometheusSettle = DefaultPrometheusSettle
+	}
 	sc := cfg.Scenario
 	if sc.Open() && sc.MaxInFlight <= 0 {
 		return nil, fmt.Errorf("scenario %s: an open model needs max_in_flight", sc.Name)
@@ -328,7 +340,7 @@ func (r *runner) run(ctx context.Context) *summary.Run {
 	bg.Wait()
 	if len(r.proms) > 0 {
 		// Let the counters of the last requests be exported, then settle everything left.
-		time.Sleep(min(time.Second, time.Until(end.Add(time.Second))))
+		time.Sleep(min(r.cfg.PrometheusSettle, time.Until(end.Add(r.cfg.PrometheusSettle))))
 		for _, m := range r.proms {
 			sctx, cancel := context.WithTimeout(base, 5*time.Second)
 			m.scrape(sctx, r, true)
