@@ -66,6 +66,7 @@ func checkUsageBody(t *testing.T, b []byte) {
 }
 
 func TestUsageBodyMatchesDecode(t *testing.T) {
+	t.Parallel()
 	for _, b := range usageBodies {
 		checkUsageBody(t, []byte(b))
 	}

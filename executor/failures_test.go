@@ -25,6 +25,7 @@ scenarios:
 // TestFailureKeys: a check failure is keyed on the check, not on the value it met (one row
 // with a sample value), and a request name's distinct failures are capped.
 func TestFailureKeys(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int64
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id": "cap-%d"}`, n.Add(1))
@@ -58,6 +59,7 @@ func TestFailureKeys(t *testing.T) {
 // TestConfigError: a plan the executor cannot compile is a *ConfigError, before anything is
 // sent.
 func TestConfigError(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int64
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })).URL
 	p := parsePlan(t, checkPlan, url, nil)
@@ -74,6 +76,7 @@ func TestConfigError(t *testing.T) {
 
 // TestUnreachableTaskURL: a task's own URL that refuses connections is named, not the target.
 func TestUnreachableTaskURL(t *testing.T) {
+	t.Parallel()
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).URL
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // TestEarlyProjection: in the first pacing period of a paced run (everyone sends at once) the
 // projection leans on the estimate, not on the burst; after it, on what was seen.
 func TestEarlyProjection(t *testing.T) {
+	t.Parallel()
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).URL
 	p := parsePlan(t, strings.Replace(checkPlan, "s: {users: 1, duration: 1s}", "s: {users: 50, duration: 10m, wait: {pacing: 20s}}", 1), url, nil)
 	cfg := config(t, p, "s", url, nil)

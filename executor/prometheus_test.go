@@ -31,6 +31,7 @@ scenarios:
 // TestPrometheusNoFalseOverrun: requests within their bounds are never an overrun, however
 // the counters' growth falls between scrapes; the meter ends equal to the counters.
 func TestPrometheusNoFalseOverrun(t *testing.T) {
+	t.Parallel()
 	url, srv := startMock(t, func(cfg *mock.Config) { cfg.TimeScale = 0.1 })
 	p := parsePlan(t, promReadmePlan, url, nil)
 	budget := decimal.NewFromInt(50)
@@ -75,6 +76,7 @@ scenarios:
 // previous scrape (still pending) is not the batch's, and is carried forward, not an
 // overrun; growth beyond everything not yet settled reserved, or left at the end, is.
 func TestPrometheusBatches(t *testing.T) {
+	t.Parallel()
 	var in, out atomic.Int64
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "tok{type=\"input\"} %d\ntok{type=\"output\"} %d\n", in.Load(), out.Load())

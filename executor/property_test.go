@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,7 @@ import (
 //	(b) at the end actual.cost <= budget;
 //	(c) the stop reason is budget_exhausted iff the budget ran out (a reservation did not fit
 //	    with nothing priced in flight: spent + that worst case > budget), else completed; the
-//	    exit code (cmd's runExitCode, mirrored by exitCodeOf) is 4 for a budget stop, 0 else;
+//	    exit code (summary.StopReason.ExitCode, which cmd uses) is 4 for a budget stop, 0 else;
 //	(d) a run stopped by the budget spent at least budget - the largest single worst case;
 //	(e) the meter never undercounts the mock's ledger, and overcounts it by no more than the
 //	    part flagged estimated (actual.cost_estimated), in decimal.
@@ -430,6 +431,7 @@ func (r *propResult) line() string {
 // code, a run stopped by the budget used it up to less than one worst case, and the meter
 // agrees with the mock's ledger.
 func TestPropertyBudgetCap(t *testing.T) {
+	t.Parallel()
 	base := uint64(propertySeed)
 	if v := os.Getenv("LOADPLAN_PROPERTY_SEED"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -475,16 +477,32 @@ func TestPropertyBudgetCap(t *testing.T) {
 			t.Errorf("stops %v: the draws should give both outcomes", stops)
 		}
 	})
-	for i := range runs {
-		pr := drawRun(base + uint64(i))
-		t.Run(fmt.Sprintf("seed=%d", pr.seed), func(t *testing.T) {
-			t.Parallel() // at most -parallel (GOMAXPROCS) runs at once
-			res := propertyRun(t, pr)
-			mu.Lock()
-			results[i] = res
-			mu.Unlock()
-		})
+	// GOMAXPROCS runs at once, whatever -parallel (TestMain raises it for the tests that only
+	// wait): a run computes, and the failures the draws must cover need its throughput. The
+	// runs are subtests run from as many goroutines (t.Run may be called concurrently), not
+	// parallel subtests, so that they take no place of -parallel's but their parent's.
+	seeds := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seeds {
+				pr := drawRun(base + uint64(i))
+				t.Run(fmt.Sprintf("seed=%d", pr.seed), func(t *testing.T) {
+					res := propertyRun(t, pr)
+					mu.Lock()
+					results[i] = res
+					mu.Unlock()
+				})
+			}
+		}()
 	}
+	for i := range runs {
+		seeds <- i
+	}
+	close(seeds)
+	wg.Wait()
 }
 
 // propertyRun runs pr against a mock of its own and checks (a) to (e).

@@ -56,11 +56,13 @@ func lateOverrunServer(t *testing.T, slow time.Duration) string {
 // aborting threshold) is still the run's outcome: stop reason overrun, whatever stopped new
 // work first (DESIGN.md, "Exit codes": 4 before 1 and 0).
 func TestOverrunAfterStop(t *testing.T) {
+	t.Parallel()
 	url := lateOverrunServer(t, 2*time.Second)
 	p := parsePlan(t, lateOverrunPlan, url, nil)
 	budget := decimal.NewFromInt(5)
 	for _, name := range []string{"short", "abort"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			s := run(t, config(t, p, name, url, &budget))
 			if s.StopReason != summary.StopOverrun || s.Meter.Overruns == 0 || s.Meter.BoundsHeld {
 				t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
@@ -77,6 +79,7 @@ func TestOverrunAfterStop(t *testing.T) {
 
 // TestStopPrecedence: the reasons recorded, in any order, give the one DESIGN.md ranks first.
 func TestStopPrecedence(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		reasons []summary.StopReason
@@ -108,6 +111,7 @@ func TestStopPrecedence(t *testing.T) {
 // TestOverrunMessagePrecision: the overrun sentence shows both amounts in full, so that they
 // never read the same.
 func TestOverrunMessagePrecision(t *testing.T) {
+	t.Parallel()
 	url := lateOverrunServer(t, 0)
 	p := parsePlan(t, lateOverrunPlan, url, nil)
 	r := testRunner(t, config(t, p, "short", url, nil))

@@ -15,6 +15,7 @@ import (
 // TestTaskThresholdScope: a task's threshold has scope task and names its task (DESIGN.md's
 // scopes are plan, scenario and task).
 func TestTaskThresholdScope(t *testing.T) {
+	t.Parallel()
 	url := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id": "ok"}`) })).URL
 	p := parsePlan(t, strings.Replace(checkPlan, "price: free}", "price: free, thresholds: {failure_rate: 0%}}", 1), url, nil)
 	s := run(t, config(t, p, "s", url, nil))

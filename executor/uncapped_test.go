@@ -30,6 +30,7 @@ scenarios:
 // never an overrun, and is charged what its responses report; a response that reports
 // nothing is charged nothing and counted unpriced, not silently.
 func TestUncappedUnbounded(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/reported", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"reply": "x", "usage": {"input_tokens": 100, "output_tokens": 1000}}`)

@@ -59,6 +59,7 @@ func randomLatencies(seed uint64, n int, median float64) []int64 {
 }
 
 func TestMergeHistogramsExactly(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
 	a1, a2 := randomLatencies(1, 700, 20000), randomLatencies(2, 300, 45000)
 	b1, b2 := randomLatencies(3, 50, 3000), randomLatencies(4, 900, 9000)
@@ -144,6 +145,7 @@ func TestMergeHistogramsExactly(t *testing.T) {
 }
 
 func TestMergeTestdataWorkers(t *testing.T) {
+	t.Parallel()
 	w1, w2 := readTestdata(t, "worker1.json"), readTestdata(t, "worker2.json")
 	m, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/worker2.json")
 	if err != nil {
@@ -187,6 +189,7 @@ func TestMergeTestdataWorkers(t *testing.T) {
 }
 
 func TestMergeRefusesOtherScenarios(t *testing.T) {
+	t.Parallel()
 	_, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/smoke.json")
 	if err == nil || !strings.Contains(err.Error(), "testdata/smoke.json") || !strings.Contains(err.Error(), "scenario normal") {
 		t.Errorf("err = %v", err)
@@ -197,6 +200,7 @@ func TestMergeRefusesOtherScenarios(t *testing.T) {
 }
 
 func TestMergeStopReason(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
 	mk := func(r StopReason) *Run {
 		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)

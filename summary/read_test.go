@@ -10,6 +10,7 @@ import (
 )
 
 func TestReadSummaryBadInput(t *testing.T) {
+	t.Parallel()
 	good, err := os.ReadFile("testdata/smoke.json")
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +56,7 @@ func TestReadSummaryBadInput(t *testing.T) {
 // TestTestdataRoundTrip: summaries saved by loadplan.run/v1 read, and written again they are
 // the same bytes: every key and value survives, money to its last digit.
 func TestTestdataRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"smoke.json", "worker1.json", "worker2.json"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -82,6 +84,7 @@ func TestTestdataRoundTrip(t *testing.T) {
 // TestReadHistory: a run history given as a summary is named as one, with the command that
 // reads it.
 func TestReadHistory(t *testing.T) {
+	t.Parallel()
 	line := `{"schema":"loadplan.history/v1","plan":"p","scenario":"s","started_at":"2026-03-02T09:00:00Z","cost":"0.1"}`
 	_, err := Parse("runs.jsonl", []byte(line+"\n"+line+"\n"))
 	if err == nil || !strings.Contains(err.Error(), "runs.jsonl is a run history (schema loadplan.history/v1)") ||

@@ -56,15 +56,15 @@ func TestFormatPct(t *testing.T) {
 }
 
 // TestFormatPctExact: a share of two counts k/n is written as the exact fraction rounds half
-// away from zero to hundredths of a percent, for every k ≤ n ≤ 320 and n of 800, 1,600 and
-// 20,000 (ties included: 1 in 800, 57 in 800, 1 in 32, 3 in 160, ...).
+// away from zero to hundredths of a percent, for every k ≤ n ≤ 200 and n of 800 and 1,600
+// (ties included: 1 in 800, 57 in 800, 1 in 32, 3 in 160, ...).
 func TestFormatPctExact(t *testing.T) {
 	t.Parallel()
 	var ns []int64
-	for n := int64(1); n <= 320; n++ {
+	for n := int64(1); n <= 200; n++ {
 		ns = append(ns, n)
 	}
-	for _, n := range append(ns, 800, 1600, 20000) {
+	for _, n := range append(ns, 800, 1600) {
 		for k := int64(0); k <= n; k++ {
 			// hundredths of a percent: k/n × 10,000, rounded half up: (2·10,000·k + n) / 2n.
 			h := (20000*k + n) / (2 * n)

@@ -11,6 +11,7 @@ import (
 // TestEarlyProjectionShown: the live view says when the projection still leans on the
 // estimate.
 func TestEarlyProjectionShown(t *testing.T) {
+	t.Parallel()
 	p := summary.Progress{Projected: decimal.RequireFromString("10.62"), ProjectedEarly: true}
 	if line := costLine(p); !strings.Contains(line, "projected (early) $10.62") {
 		t.Errorf("cost line %q", line)

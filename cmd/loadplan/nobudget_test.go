@@ -13,6 +13,7 @@ import (
 // --no-budget runs uncapped even when the scenario's own budget is below its estimate: there
 // is no budget to gate on, and none is shown.
 func TestRunNoBudgetIgnoresScenarioBudget(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, time.Millisecond)
 	p := writePlan(t, strings.Replace(runPlan, "budget: 1.00", "budget: 0.000001", 1), srv.URL)
 	if code, _, errOut := runCLI(t, "run", p, "--scenario", "quick"); code != exitGate {
@@ -32,6 +33,7 @@ func TestRunNoBudgetIgnoresScenarioBudget(t *testing.T) {
 }
 
 func TestRunWithoutScenarioNamesThem(t *testing.T) {
+	t.Parallel()
 	code, _, errOut := runCLI(t, "run", example)
 	if code != exitUsage || strings.Contains(errOut, "--all") || !strings.Contains(errOut, "smoke, normal, peak, endurance") {
 		t.Errorf("exit %d: %s", code, errOut)
@@ -41,6 +43,7 @@ func TestRunWithoutScenarioNamesThem(t *testing.T) {
 // TestRunNoBudgetUnbounded: with --no-budget a step with no output bound is metered at what
 // its responses report and never overruns.
 func TestRunNoBudgetUnbounded(t *testing.T) {
+	t.Parallel()
 	srv, _ := usageServer(t, 0, "1000")
 	plan := strings.Replace(overrunPlan, ", max_input_tokens: 20, max_output_tokens: 20", "", 1)
 	plan = strings.Replace(plan, "{users: 3, duration: 1s,", "{users: 1, duration: 500ms,", 1)
@@ -70,6 +73,7 @@ scenarios:
 // count but a known cost of zero: it runs without a budget; a priced one fails the gate
 // closed.
 func TestRunFreeNoWait(t *testing.T) {
+	t.Parallel()
 	srv, hits := slowServer(t, 0)
 	code, stdout, stderr := runCLI(t, "run", writePlan(t, freeNoWaitPlan, srv.URL), "--no-budget", "--quiet")
 	if code != exitOK || hits.Load() == 0 {

@@ -14,6 +14,7 @@ import (
 const reportData = "../../report/testdata/"
 
 func TestReportCommandGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -34,6 +35,7 @@ func TestReportCommandGolden(t *testing.T) {
 }
 
 func TestReportWritesFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	html, prefix := filepath.Join(dir, "r.html"), filepath.Join(dir, "r")
 	code, out, errOut := runCLI(t, "report", reportData+"smoke.json", "--html", html, "--csv", prefix, "--output", "json")
@@ -51,6 +53,7 @@ func TestReportWritesFiles(t *testing.T) {
 }
 
 func TestReportMerge(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	code, stdout, errOut := runCLI(t, "report", "merge", reportData+"worker1.json", reportData+"worker2.json", "--json", out, "--html", filepath.Join(dir, "run.html"))
@@ -77,6 +80,7 @@ func TestReportMerge(t *testing.T) {
 }
 
 func TestReportCompareJSON(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "report", "compare", reportData+"smoke.json", reportData+"smoke_after.json", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -91,6 +95,7 @@ func TestReportCompareJSON(t *testing.T) {
 }
 
 func TestReportBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	smoke, err := os.ReadFile(reportData + "smoke.json")
 	if err != nil {
@@ -142,6 +147,7 @@ func TestReportBadInput(t *testing.T) {
 }
 
 func TestReportHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	for _, sub := range []string{"", "compare", "history", "merge", "locust"} {
 		args := []string{"report"}
 		if sub != "" {

@@ -50,6 +50,7 @@ scenarios:
 // TestRunOverrunAfterEnd: responses that overrun after the scenario's end timer fired stop
 // the run as an overrun, exit 4 (DESIGN.md: 4 before 1 and 0).
 func TestRunOverrunAfterEnd(t *testing.T) {
+	t.Parallel()
 	srv, _ := usageServer(t, 2*time.Second, "5000")
 	out := filepath.Join(t.TempDir(), "out.json")
 	code, stdout, stderr := runCLI(t, "run", writePlan(t, overrunPlan, srv.URL), "--json", out, "--quiet")
@@ -66,6 +67,7 @@ func TestRunOverrunAfterEnd(t *testing.T) {
 // usage: exit 2, nothing sent (a task url whose host is not allowed, a CA file that cannot
 // be read).
 func TestRunConfigErrorIsUsage(t *testing.T) {
+	t.Parallel()
 	srv, hits := usageServer(t, 0, "1")
 	evil := strings.Replace(overrunPlan, "path: /chat", "url: 'http://evil.example.com/chat'", 1)
 	tests := []struct {
@@ -92,6 +94,7 @@ func TestRunConfigErrorIsUsage(t *testing.T) {
 // TestRunOutputsCheckedFirst: every output path is checked before anything is sent (exit 5),
 // and the check truncates nothing.
 func TestRunOutputsCheckedFirst(t *testing.T) {
+	t.Parallel()
 	srv, hits := slowServer(t, 0)
 	p := writePlan(t, runPlan, srv.URL)
 	dir := t.TempDir()
@@ -128,6 +131,7 @@ func TestRunOutputsCheckedFirst(t *testing.T) {
 // TestRunJSONHasFinalExitCode: when an extra report cannot be written after the run, the
 // JSON summary says the final exit code, 5.
 func TestRunJSONHasFinalExitCode(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 5*time.Millisecond)
 	dir := t.TempDir()
 	js, html := filepath.Join(dir, "out.json"), filepath.Join(dir, "r.html")

@@ -75,6 +75,7 @@ thresholds:
 `
 
 func TestRunThresholdsFail(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 10*time.Millisecond)
 	out := filepath.Join(t.TempDir(), "out.json")
 	code, stdout, stderr := runCLI(t, "run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--json", out)
@@ -109,6 +110,7 @@ func TestRunThresholdsFail(t *testing.T) {
 }
 
 func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 10*time.Millisecond)
 	out := filepath.Join(t.TempDir(), "out.json")
 	sigs := make(chan os.Signal, 2)
@@ -130,6 +132,7 @@ func TestRunInterrupted(t *testing.T) {
 }
 
 func TestRunRefusals(t *testing.T) {
+	t.Parallel()
 	srv, hits := slowServer(t, 0)
 	noBudget := strings.Replace(runPlan, "budget: 1.00\n", "", 1)
 	unbounded := `version: 1
@@ -169,6 +172,7 @@ scenarios:
 }
 
 func TestRunUnreachable(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +192,7 @@ func TestRunUnreachable(t *testing.T) {
 // TestRunMockExample runs the example plan on the in-process mock (real latencies, so a
 // short run).
 func TestRunMockExample(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out.json")
 	code, stdout, stderr := runCLI(t, "run", example, "--scenario", "smoke", "--run-time", "2s", "--json", out, "--stop-timeout", "10s")
 	// The p95 threshold (5s) may fail on a few requests of a long-tailed mock: 0 or 1.
@@ -207,6 +212,7 @@ func TestRunMockExample(t *testing.T) {
 }
 
 func TestRunWritesReports(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 5*time.Millisecond)
 	p := writePlan(t, runPlan, srv.URL)
 	dir := t.TempDir()
