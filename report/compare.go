@@ -318,7 +318,7 @@ func formatDelta(unit string, v any) string {
 		case "ms":
 			return signed(x, msText(math.Abs(x)))
 		case "ratio":
-			return signed(x, strconv.FormatFloat(math.Abs(x)*100, 'f', 2, 64)+" pp")
+			return signed(x, summary.Percent(math.Abs(x), 2).StringFixed(2)+" pp")
 		case "req/s":
 			return signed(x, strconv.FormatFloat(math.Abs(x), 'f', 2, 64))
 		}
