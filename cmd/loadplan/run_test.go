@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/summary"
+	"github.com/shopspring/decimal"
 )
 
 // writePlan writes a plan for a run test, with TARGET replaced, and returns its path.
@@ -98,8 +99,9 @@ func TestRunThresholdsFail(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("thresholds missing: %v", want)
 	}
-	// Flat-priced: the cost is exactly the requests times the price.
-	if want := float64(s.Actual.Requests) * 0.001; s.Actual.Cost.InexactFloat64() != want || s.Actual.Requests == 0 {
+	// Flat-priced: the cost is exactly the requests times the price (in decimals: 43 × 0.001
+	// is 0.043000000000000003 in floats).
+	if want := decimal.RequireFromString("0.001").Mul(decimal.NewFromInt(s.Actual.Requests)); !s.Actual.Cost.Equal(want) || s.Actual.Requests == 0 {
 		t.Errorf("cost %s for %d requests", s.Actual.Cost, s.Actual.Requests)
 	}
 	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $", "users=2"} {
