@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // The request benchmarks measure the client side of one request: rendering, sending,
@@ -207,7 +208,7 @@ func BenchmarkTick(b *testing.B) {
 			p := parsePlan(b, preparePlan, "http://127.0.0.1:1", nil)
 			r := testRunner(b, config(b, p, "s", "http://127.0.0.1:1", nil))
 			if live {
-				r.cfg.OnProgress = func(Progress) {}
+				r.cfg.OnProgress = func(summary.Progress) {}
 			}
 			rnd := rand.New(rand.NewPCG(1, 2))
 			b.ReportAllocs()

@@ -32,6 +32,7 @@ scenarios:
 // a long header line, a large request body, a large JSON body and a large SSE line still go
 // through whole, and their usage is read.
 func TestSmallConnectionBuffers(t *testing.T) {
+	t.Parallel()
 	longHeader := strings.Repeat("h", 3*smallConnBuffer)
 	pad := strings.Repeat("p", 300<<10)
 	prompt := strings.Repeat("q", 10*smallConnBuffer)

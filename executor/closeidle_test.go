@@ -13,6 +13,7 @@ import (
 // connection to the target, so a target stopped gracefully right after the run (the embedded
 // mock of a mock:// run) stops at once.
 func TestRunClosesIdleConnections(t *testing.T) {
+	t.Parallel()
 	cfg, err := mock.Profile("default")
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ scenarios:
 
 // TestUserConnections: on plain HTTP every user has one connection of its own, kept alive
 // over its requests (a redirect followed on it too), and closed when the run ends.
+// Not parallel: see main_test.go.
 func TestUserConnections(t *testing.T) {
 	var mu sync.Mutex
 	states := map[http.ConnState]int{}
@@ -98,6 +99,7 @@ func TestUserConnections(t *testing.T) {
 // reads the proxy variables once per process, so the test runs itself again in a child
 // process with them set.
 func TestUserConnectionProxy(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("LOADPLAN_TEST_PROXY_CHILD") == "" {
 		var mu sync.Mutex
 		var seen []string
@@ -151,6 +153,7 @@ scenarios:
 // time: the user's connection has the request's deadline and the request's context has its
 // own timer, and whichever fires first, it is not a "stream cut".
 func TestStreamTimeout(t *testing.T) {
+	t.Parallel()
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		sseEvent(w, "message_start", messageStart)
@@ -193,6 +196,7 @@ scenarios:
 // TestSecondHost: a plan whose steps alternate between the target and another host keeps
 // each user's connection to the target (the other host's requests go through the shared
 // pool) instead of closing and opening it at every change.
+// Not parallel: see main_test.go.
 func TestSecondHost(t *testing.T) {
 	count := func(n *atomic.Int32) func(net.Conn, http.ConnState) {
 		return func(_ net.Conn, s http.ConnState) {

@@ -13,6 +13,7 @@ import (
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/loadplan/loadplan/usage"
 	"github.com/shopspring/decimal"
 )
@@ -302,7 +303,7 @@ func (r *runner) settleUnbounded(res meter.Reservation, c meter.Charge) error {
 // overrun stops the run at once: a response cost more than its reservation. Both amounts are
 // written in full: rounded for display they may read the same ($0.000351 and $0.00035).
 func (r *runner) overrun(s *step, reserved decimal.Decimal, c charged) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s cost $%s, more than its reservation $%s: %s",
+	cause := &stopCause{reason: summary.StopOverrun, detail: fmt.Sprintf("%s cost $%s, more than its reservation $%s: %s",
 		s.p.Name, c.total, reserved, brokenText(s.cost.bound, c.reported))}
 	r.stop(cause)
 	r.abort(cause)
@@ -547,7 +548,7 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 }
 
 func (r *runner) overrunProm(s *stat, excess, held decimal.Decimal) {
-	cause := &stopCause{reason: StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew $%s more than every request not yet settled reserved ($%s): the declared bounds do not hold, or the counters count traffic that is not this step's (other clients of the service, other steps of the run)",
+	cause := &stopCause{reason: summary.StopOverrun, detail: fmt.Sprintf("%s: the Prometheus counters grew $%s more than every request not yet settled reserved ($%s): the declared bounds do not hold, or the counters count traffic that is not this step's (other clients of the service, other steps of the run)",
 		s.name, excess, held)}
 	r.stop(cause)
 	r.abort(cause)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -53,6 +54,7 @@ func with1hWrites(cfg *mock.Config) {
 // TestMeterEqualsLedger: for traffic whose usage is visible (plain, streamed, cached, 1-hour
 // writes, both providers, and 429s, 5xx and resets that bill nothing), the meter's total is
 // the mock's ledger exactly.
+// Not parallel: see main_test.go.
 func TestMeterEqualsLedger(t *testing.T) {
 	url, srv := startMock(t, func(cfg *mock.Config) {
 		with1hWrites(cfg)
@@ -92,6 +94,7 @@ func TestMeterEqualsLedger(t *testing.T) {
 // TestCutStreams: streams cut or ending in an error, and bodies that are not valid JSON, are
 // charged at least what the mock billed, the difference no more than the part flagged
 // estimated.
+// Not parallel: see main_test.go.
 func TestCutStreams(t *testing.T) {
 	url, srv := startMock(t, func(cfg *mock.Config) {
 		cfg.Faults = mock.Faults{StreamCut: 0.25, StreamError: 0.15, InvalidJSON: 0.1}
@@ -123,19 +126,20 @@ func TestCutStreams(t *testing.T) {
 // TestBudgetExhausted: a capped run stops with budget_exhausted, having spent no more than the
 // budget and at least the budget minus the largest single worst case.
 func TestBudgetExhausted(t *testing.T) {
+	t.Parallel()
 	url, srv := startMock(t, nil)
 	p := parsePlan(t, costPlan, url, nil)
 	sc := p.Scenario("budget")
 	cfg := config(t, p, "budget", url, sc.Budget)
 	var overBudget bool
-	cfg.OnProgress = func(pr Progress) {
+	cfg.OnProgress = func(pr summary.Progress) {
 		if pr.Budget != nil && pr.Spent.Add(pr.Reserved).GreaterThan(*pr.Budget) {
 			overBudget = true
 		}
 	}
 	s := run(t, cfg)
 	budget := *sc.Budget
-	if s.StopReason != StopBudgetExhausted || !s.Partial {
+	if s.StopReason != summary.StopBudgetExhausted || !s.Partial {
 		t.Fatalf("stop %s (%s)", s.StopReason, s.StopDetail)
 	}
 	spent := s.Meter.Spent
@@ -169,6 +173,7 @@ scenarios:
 
 // TestPrometheusUsage: requests priced by the service's Prometheus counters are settled from
 // the scrapes, and the meter ends equal to what the counters (the ledger) say.
+// Not parallel: see main_test.go.
 func TestPrometheusUsage(t *testing.T) {
 	sources := map[string]string{
 		"tokens": `input: 'claude_api_tokens_total{type="input"}', output: 'claude_api_tokens_total{type="output"}', cache_read: 'claude_api_tokens_total{type="cache_read"}', cache_write: 'claude_api_tokens_total{type="cache_write"}'`,
@@ -176,6 +181,7 @@ func TestPrometheusUsage(t *testing.T) {
 	}
 	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			url, srv := startMock(t, nil)
 			p := parsePlan(t, strings.Replace(promPlan, "SOURCE", src, 1), url, nil)
 			budget := decimal.NewFromInt(5)
@@ -211,13 +217,14 @@ func TestPrometheusUsage(t *testing.T) {
 // TestOverrun: a response that costs more than its reservation (the plan's max_input_tokens
 // is below what the service sends) stops the run at once with overrun, recorded in full.
 func TestOverrun(t *testing.T) {
+	t.Parallel()
 	url, srv := startMock(t, nil)
 	plan := strings.Replace(costPlan, "{input_tokens: 1200, cacheable_tokens: 1000, output_tokens: 300, max_input_tokens: 4000}",
 		"{input_tokens: 100, output_tokens: 300, max_input_tokens: 100}", 1)
 	p := parsePlan(t, plan, url, nil)
 	budget := decimal.NewFromInt(5)
 	s := run(t, config(t, p, "s", url, &budget))
-	if s.StopReason != StopOverrun || s.Meter.BoundsHeld || s.Meter.Overruns == 0 {
+	if s.StopReason != summary.StopOverrun || s.Meter.BoundsHeld || s.Meter.Overruns == 0 {
 		t.Fatalf("stop %s (%s), meter %+v", s.StopReason, s.StopDetail, s.Meter)
 	}
 	if !strings.Contains(s.StopDetail, "chat cost") {
@@ -231,6 +238,7 @@ func TestOverrun(t *testing.T) {
 // TestStreamWithoutUsage: an OpenAI stream without stream_options.include_usage reports no
 // usage; it is not a failure, and it is charged its reservation, flagged estimated.
 func TestStreamWithoutUsage(t *testing.T) {
+	t.Parallel()
 	url, srv := startMock(t, nil)
 	plan := strings.Replace(costPlan, "stream: true, stream_options: {include_usage: true}, ", "stream: true, ", 1)
 	p := parsePlan(t, plan, url, nil)

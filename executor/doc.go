@@ -5,13 +5,14 @@
 // the cost meter (every attempt reserves its worst case, then settles what it cost) and
 // statistics in constant memory (HDR histograms per request name). Each priced-by-usage step
 // reads its responses with the usage.Source built once for it. It never prints: the caller
-// gets Progress about once a second, warnings through Config.OnWarning, and a Summary at the
-// end.
+// gets a summary.Progress about once a second, warnings through Config.OnWarning, and a
+// *summary.Run at the end (package summary holds the run result, which report renders
+// without importing the executor).
 //
 //	sum, err := executor.Run(ctx, executor.Config{
 //		Plan: p, Scenario: s, Target: "http://127.0.0.1:8002", Catalog: cat,
 //		Ledger: meter.New(&budget), Capped: true, Bounds: bounds, Seed: 42, // bounds: planner.Bounds
-//		OnProgress: func(p executor.Progress) { /* live view */ },
+//		OnProgress: func(p summary.Progress) { /* live view */ },
 //	})
 //
 // A run has two contexts. The stop context ends when no new work may start: the end of the

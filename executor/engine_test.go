@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // chiSquare is Pearson's statistic of observed counts against weights.
@@ -38,6 +39,7 @@ func chiSquare(observed []int64, weights []int) float64 {
 }
 
 func TestTaskWeightsPick(t *testing.T) {
+	t.Parallel()
 	weights := []int{1, 2, 3, 4}
 	r := &runner{}
 	sum := 0
@@ -73,6 +75,7 @@ scenarios:
   s: {users: 4, duration: 1s, wait: {constant: 2ms}}
 `
 
+// Not parallel: see main_test.go.
 func TestTaskWeightsRun(t *testing.T) {
 	var users sync.Map
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +84,7 @@ func TestTaskWeightsRun(t *testing.T) {
 	}))
 	p := parsePlan(t, weightsPlan, srv.URL, nil)
 	s := run(t, config(t, p, "s", srv.URL, nil))
-	if s.StopReason != StopCompleted || s.Partial {
+	if s.StopReason != summary.StopCompleted || s.Partial {
 		t.Errorf("stop %s partial %v", s.StopReason, s.Partial)
 	}
 	counts := []int64{row(s, "a").Requests, row(s, "b").Requests, row(s, "c").Requests}
@@ -125,6 +128,7 @@ scenarios:
 // TestSequenceCaptures: values captured by one step reach the next, per user; the server
 // asserts it received them.
 func TestSequenceCaptures(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	owner := map[string]string{} // order id → user
 	var bad atomic.Int64
@@ -243,6 +247,7 @@ func failureServer(t *testing.T) string {
 }
 
 func TestFailureClassification(t *testing.T) {
+	t.Parallel()
 	url := failureServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -309,6 +314,7 @@ scenarios:
 `
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int64
 	var first time.Time
 	var gap time.Duration
@@ -341,6 +347,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -378,6 +385,7 @@ thresholds:
 `
 
 func TestInterrupted(t *testing.T) {
+	t.Parallel()
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	p := parsePlan(t, longPlan, srv.URL, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -387,13 +395,14 @@ func TestInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.StopReason != StopInterrupted || !s.Partial || s.Actual.Requests == 0 || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopInterrupted || !s.Partial || s.Actual.Requests == 0 || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s partial %v requests %d after %s", s.StopReason, s.Partial, s.Actual.Requests, time.Since(start))
 	}
 }
 
 // TestAbortInFlight: Config.Abort (a second interrupt) ends the requests in flight at once.
 func TestAbortInFlight(t *testing.T) {
+	t.Parallel()
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(20 * time.Second):
@@ -413,7 +422,7 @@ func TestAbortInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.StopReason != StopInterrupted || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopInterrupted || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s after %s", s.StopReason, time.Since(start))
 	}
 	if len(s.Failures) != 1 || s.Failures[0].Error != "aborted" || s.Actual.Requests != 3 {
@@ -421,32 +430,43 @@ func TestAbortInFlight(t *testing.T) {
 	}
 }
 
+// Not parallel: see main_test.go. Its two runs go side by side, each against a server of its
+// own.
 func TestPacingAndRamp(t *testing.T) {
-	var maxUsers atomic.Int64
-	var seen sync.Map
-	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen.Store(r.Header.Get("X-Loadplan-User"), true)
-		io.WriteString(w, "ok")
-	}))
-	p := parsePlan(t, longPlan, srv.URL, nil)
-	// Paced at 500ms for 1.1s: each user sends at 0, 0.5 and 1.0 s.
-	s := run(t, config(t, p, "paced", srv.URL, nil))
-	if s.Actual.Requests != 6 {
-		t.Errorf("paced: %d requests, want 2 users × 3", s.Actual.Requests)
-	}
-	cfg := config(t, p, "ramp", srv.URL, nil)
-	cfg.OnProgress = func(pr Progress) { maxUsers.Store(max(maxUsers.Load(), int64(pr.Users))) }
-	s = run(t, cfg)
-	if s.StopReason != StopCompleted {
-		t.Errorf("ramp: %s", s.StopReason)
-	}
-	for _, k := range []string{"1", "2", "3"} {
-		if _, ok := seen.Load(k); !ok {
-			t.Errorf("ramp: user %s never ran", k)
+	t.Run("paced", func(t *testing.T) {
+		t.Parallel()
+		srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		p := parsePlan(t, longPlan, srv.URL, nil)
+		// Paced at 500ms for 1.1s: each user sends at 0, 0.5 and 1.0 s.
+		s := run(t, config(t, p, "paced", srv.URL, nil))
+		if s.Actual.Requests != 6 {
+			t.Errorf("paced: %d requests, want 2 users × 3", s.Actual.Requests)
 		}
-	}
+	})
+	t.Run("ramp", func(t *testing.T) {
+		t.Parallel()
+		var maxUsers atomic.Int64
+		var seen sync.Map
+		srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Store(r.Header.Get("X-Loadplan-User"), true)
+			io.WriteString(w, "ok")
+		}))
+		p := parsePlan(t, longPlan, srv.URL, nil)
+		cfg := config(t, p, "ramp", srv.URL, nil)
+		cfg.OnProgress = func(pr summary.Progress) { maxUsers.Store(max(maxUsers.Load(), int64(pr.Users))) }
+		s := run(t, cfg)
+		if s.StopReason != summary.StopCompleted {
+			t.Errorf("ramp: %s", s.StopReason)
+		}
+		for _, k := range []string{"1", "2", "3"} {
+			if _, ok := seen.Load(k); !ok {
+				t.Errorf("ramp: user %s never ran", k)
+			}
+		}
+	})
 }
 
+// Not parallel: see main_test.go. Its two runs go side by side.
 func TestOpenModel(t *testing.T) {
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("slow") != "" {
@@ -454,24 +474,30 @@ func TestOpenModel(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	}))
-	p := parsePlan(t, longPlan, srv.URL, nil)
-	s := run(t, config(t, p, "open", srv.URL, nil))
-	// Every arrival is accounted for: started (on time or late) or dropped at the end. How
-	// many are late depends on the machine's load (a starved generator is late too).
-	if a := s.Actual; a.Requests+a.DroppedArrivals != 40 || a.LateStarts > a.Requests {
-		t.Errorf("open: %d requests, %d late, %d dropped; want 40 arrivals", a.Requests, a.LateStarts, a.DroppedArrivals)
-	}
-
-	slow := parsePlan(t, strings.Replace(longPlan, "path: /a", "path: /a, query: {slow: '1'}", 1), srv.URL, nil)
-	s = run(t, config(t, slow, "openslow", srv.URL, nil))
-	// One user at 100ms a request starts about 10 of the 40 arrivals, nearly all late; the
-	// rest never start.
-	if a := s.Actual; a.LateStarts < 5 || a.DroppedArrivals < 20 || a.Requests+a.DroppedArrivals > 41 {
-		t.Errorf("openslow: %d requests, %d late starts, %d dropped", a.Requests, a.LateStarts, a.DroppedArrivals)
-	}
+	t.Run("open", func(t *testing.T) {
+		t.Parallel()
+		p := parsePlan(t, longPlan, srv.URL, nil)
+		s := run(t, config(t, p, "open", srv.URL, nil))
+		// Every arrival is accounted for: started (on time or late) or dropped at the end. How
+		// many are late depends on the machine's load (a starved generator is late too).
+		if a := s.Actual; a.Requests+a.DroppedArrivals != 40 || a.LateStarts > a.Requests {
+			t.Errorf("open: %d requests, %d late, %d dropped; want 40 arrivals", a.Requests, a.LateStarts, a.DroppedArrivals)
+		}
+	})
+	t.Run("openslow", func(t *testing.T) {
+		t.Parallel()
+		slow := parsePlan(t, strings.Replace(longPlan, "path: /a", "path: /a, query: {slow: '1'}", 1), srv.URL, nil)
+		s := run(t, config(t, slow, "openslow", srv.URL, nil))
+		// One user at 100ms a request starts about 10 of the 40 arrivals, nearly all late; the
+		// rest never start.
+		if a := s.Actual; a.LateStarts < 5 || a.DroppedArrivals < 20 || a.Requests+a.DroppedArrivals > 41 {
+			t.Errorf("openslow: %d requests, %d late starts, %d dropped", a.Requests, a.LateStarts, a.DroppedArrivals)
+		}
+	})
 }
 
 func TestUnreachableTarget(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -481,12 +507,13 @@ func TestUnreachableTarget(t *testing.T) {
 	p := parsePlan(t, longPlan, url, nil)
 	start := time.Now()
 	s := run(t, config(t, p, "s", url, nil))
-	if s.StopReason != StopError || !strings.Contains(s.StopDetail, "unreachable: connection refused") || time.Since(start) > 10*time.Second {
+	if s.StopReason != summary.StopError || !strings.Contains(s.StopDetail, "unreachable: connection refused") || time.Since(start) > 10*time.Second {
 		t.Errorf("stop %s (%s) after %s", s.StopReason, s.StopDetail, time.Since(start))
 	}
 }
 
 func TestThresholdAbort(t *testing.T) {
+	t.Parallel()
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(20 * time.Millisecond)
 		io.WriteString(w, "ok")
@@ -494,7 +521,7 @@ func TestThresholdAbort(t *testing.T) {
 	p := parsePlan(t, longPlan, srv.URL, nil)
 	start := time.Now()
 	s := run(t, config(t, p, "abort", srv.URL, nil))
-	if s.StopReason != StopThresholdAbort || s.Pass || time.Since(start) > 8*time.Second {
+	if s.StopReason != summary.StopThresholdAbort || s.Pass || time.Since(start) > 8*time.Second {
 		t.Errorf("stop %s pass %v after %s", s.StopReason, s.Pass, time.Since(start))
 	}
 	if len(s.Thresholds) != 1 || s.Thresholds[0].Pass || s.Thresholds[0].Limit != "1ms" || !strings.HasSuffix(s.Thresholds[0].Actual, "ms") {
@@ -503,6 +530,7 @@ func TestThresholdAbort(t *testing.T) {
 }
 
 func TestCheckHost(t *testing.T) {
+	t.Parallel()
 	p := &plan.Plan{Target: "https://api.example.com", AllowedHosts: []string{"staging.internal"}}
 	for _, ok := range []string{"http://localhost:8002", "http://127.0.0.1:9", "http://[::1]:80", "https://api.example.com:8443",
 		"https://staging.internal", "mock://", "mock://?profile=flaky"} {
@@ -528,6 +556,7 @@ scenarios:
 `
 
 // TestRateLimit: the plan's rpm is obeyed client-side (a bucket of one second's worth).
+// Not parallel: see main_test.go.
 func TestRateLimit(t *testing.T) {
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	p := parsePlan(t, rateLimitPlan, srv.URL, nil)
@@ -540,6 +569,7 @@ func TestRateLimit(t *testing.T) {
 
 // TestTLS: HTTPS with the plan's CA file, over HTTP/2.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	var protos sync.Map
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		protos.Store(r.Proto, true)
@@ -566,12 +596,13 @@ func TestTLS(t *testing.T) {
 	}
 	// Without the CA the certificate is refused: the target is unreachable.
 	cfg = config(t, p, "s", srv.URL, nil)
-	if s := run(t, cfg); s.StopReason != StopError || !strings.Contains(s.StopDetail, "TLS") {
+	if s := run(t, cfg); s.StopReason != summary.StopError || !strings.Contains(s.StopDetail, "TLS") {
 		t.Errorf("without the CA: %s (%s)", s.StopReason, s.StopDetail)
 	}
 }
 
 func TestWaitAfter(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	pacing := plan.Wait{Kind: plan.WaitPacing, Min: 20 * time.Second, Max: 20 * time.Second}
 	tests := []struct {
@@ -614,6 +645,7 @@ func TestWaitAfter(t *testing.T) {
 }
 
 func TestBucket(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b := newBucket(5, 5) // 300 rpm: 5 a second, a second's worth of burst
 	b.now = func() time.Time { return now }

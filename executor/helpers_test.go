@@ -14,6 +14,7 @@ import (
 	"github.com/loadplan/loadplan/mock"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -85,12 +86,14 @@ func config(t testing.TB, p *plan.Plan, scenario, target string, budget *decimal
 		t.Fatalf("no scenario %s", scenario)
 	}
 	cat := pricing.Default()
+	// The mock and the tests' servers update their Prometheus counters as they answer (the
+	// mock as its handler returns): the final scrape need not wait a second for them.
 	return Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget), Capped: budget != nil,
-		Bounds: worstBounds(t, p, cat), Seed: 7, StopTimeout: 5 * time.Second}
+		Bounds: worstBounds(t, p, cat), Seed: 7, StopTimeout: 5 * time.Second, PrometheusSettle: 100 * time.Millisecond}
 }
 
 // run runs cfg with a deadline well past the scenario's length.
-func run(t *testing.T, cfg Config) *Summary {
+func run(t *testing.T, cfg Config) *summary.Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Scenario.TotalDuration()+30*time.Second)
 	defer cancel()
@@ -146,7 +149,7 @@ func testRunner(t testing.TB, cfg Config) *runner {
 	return r
 }
 
-func row(s *Summary, name string) *TaskStats {
+func row(s *summary.Run, name string) *summary.TaskStats {
 	for i := range s.Tasks {
 		if s.Tasks[i].Name == name {
 			return &s.Tasks[i]

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"github.com/loadplan/loadplan/summary"
 	"io"
 	"net/http"
 	"strings"
@@ -181,7 +182,7 @@ func TestIncompleteUsageBudget(t *testing.T) {
 	budget := *sc.Budget
 	s := run(t, config(t, p, "capped", url, &budget))
 	led := srv.Ledger().Snapshot()
-	if s.StopReason != StopBudgetExhausted {
+	if s.StopReason != summary.StopBudgetExhausted {
 		t.Fatalf("stop %s (%s)", s.StopReason, s.StopDetail)
 	}
 	if led.Cost.GreaterThan(budget) || s.Meter.Spent.GreaterThan(budget) || s.Meter.Spent.LessThan(led.Cost) {

@@ -102,6 +102,7 @@ scenarios:
 // TestPrepareMatchesReference: the request a step renders (url, headers, body) and the
 // templates' side effects ({{seq}}) are what the per-request rendering gave.
 func TestPrepareMatchesReference(t *testing.T) {
+	t.Parallel()
 	p := parsePlan(t, preparePlan, "http://127.0.0.1:1", nil)
 	r := testRunner(t, config(t, p, "s", "http://127.0.0.1:1", nil))
 	u := testUser(t, r, 3)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -28,7 +30,7 @@ import (
 //	(b) at the end actual.cost <= budget;
 //	(c) the stop reason is budget_exhausted iff the budget ran out (a reservation did not fit
 //	    with nothing priced in flight: spent + that worst case > budget), else completed; the
-//	    exit code (cmd's runExitCode, mirrored by exitCodeOf) is 4 for a budget stop, 0 else;
+//	    exit code (summary.StopReason.ExitCode, which cmd uses) is 4 for a budget stop, 0 else;
 //	(d) a run stopped by the budget spent at least budget - the largest single worst case;
 //	(e) the meter never undercounts the mock's ledger, and overcounts it by no more than the
 //	    part flagged estimated (actual.cost_estimated), in decimal.
@@ -385,32 +387,12 @@ func (l *checkedLedger) Release(r meter.Reservation) {
 
 func (l *checkedLedger) Snapshot() meter.Snapshot { return l.inner.Snapshot() }
 
-// exitCodeOf is cmd/loadplan's runExitCode (DESIGN.md, "Exit codes"), which a test of this
-// package cannot call: 130 interrupted, 5 error, 4 budget_exhausted or overrun, 1 thresholds
-// failed or threshold_abort, else 0.
-func exitCodeOf(s *Summary) int {
-	switch s.StopReason {
-	case StopInterrupted:
-		return 130
-	case StopError:
-		return 5
-	case StopBudgetExhausted, StopOverrun:
-		return 4
-	case StopThresholdAbort:
-		return 1
-	}
-	if !s.Pass {
-		return 1
-	}
-	return 0
-}
-
 // propResult is one run's line of the table.
 type propResult struct {
 	pr                      *propRun
 	budget                  *decimal.Decimal
 	largest                 decimal.Decimal
-	stop                    StopReason
+	stop                    summary.StopReason
 	exit                    int
 	spent, ledger, estimate decimal.Decimal
 	requests, failures      int64
@@ -449,6 +431,7 @@ func (r *propResult) line() string {
 // code, a run stopped by the budget used it up to less than one worst case, and the meter
 // agrees with the mock's ledger.
 func TestPropertyBudgetCap(t *testing.T) {
+	t.Parallel()
 	base := uint64(propertySeed)
 	if v := os.Getenv("LOADPLAN_PROPERTY_SEED"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -468,7 +451,7 @@ func TestPropertyBudgetCap(t *testing.T) {
 		// After every (parallel) run: the whole table, in seed order, and what the runs went
 		// through, which the default draws must cover.
 		var b strings.Builder
-		stops := map[StopReason]int{}
+		stops := map[summary.StopReason]int{}
 		failures := map[string]int64{}
 		for _, r := range results {
 			if r == nil {
@@ -490,20 +473,36 @@ func TestPropertyBudgetCap(t *testing.T) {
 				t.Errorf("no run saw %q: the draws no longer cover it", k)
 			}
 		}
-		if stops[StopBudgetExhausted] < 3 || stops[StopCompleted] < 3 {
+		if stops[summary.StopBudgetExhausted] < 3 || stops[summary.StopCompleted] < 3 {
 			t.Errorf("stops %v: the draws should give both outcomes", stops)
 		}
 	})
-	for i := range runs {
-		pr := drawRun(base + uint64(i))
-		t.Run(fmt.Sprintf("seed=%d", pr.seed), func(t *testing.T) {
-			t.Parallel() // at most -parallel (GOMAXPROCS) runs at once
-			res := propertyRun(t, pr)
-			mu.Lock()
-			results[i] = res
-			mu.Unlock()
-		})
+	// GOMAXPROCS runs at once, whatever -parallel (TestMain raises it for the tests that only
+	// wait): a run computes, and the failures the draws must cover need its throughput. The
+	// runs are subtests run from as many goroutines (t.Run may be called concurrently), not
+	// parallel subtests, so that they take no place of -parallel's but their parent's.
+	seeds := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seeds {
+				pr := drawRun(base + uint64(i))
+				t.Run(fmt.Sprintf("seed=%d", pr.seed), func(t *testing.T) {
+					res := propertyRun(t, pr)
+					mu.Lock()
+					results[i] = res
+					mu.Unlock()
+				})
+			}
+		}()
 	}
+	for i := range runs {
+		seeds <- i
+	}
+	close(seeds)
+	wg.Wait()
 }
 
 // propertyRun runs pr against a mock of its own and checks (a) to (e).
@@ -550,7 +549,7 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	cfg.Ledger, cfg.Capped = led, budget != nil
 	var progMu sync.Mutex
 	var progress []string // samples that broke the invariant
-	cfg.OnProgress = func(p Progress) {
+	cfg.OnProgress = func(p summary.Progress) {
 		progMu.Lock()
 		defer progMu.Unlock()
 		if p.Budget != nil && led.inner.Snapshot().Overruns == 0 && p.Spent.Add(p.Reserved).GreaterThan(*p.Budget) {
@@ -565,7 +564,7 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	ledger := srv.Ledger().Snapshot()
 	final := led.inner.Snapshot()
 
-	res := &propResult{pr: pr, budget: budget, largest: largest, stop: s.StopReason, exit: exitCodeOf(s),
+	res := &propResult{pr: pr, budget: budget, largest: largest, stop: s.StopReason, exit: s.StopReason.ExitCode(s.Pass),
 		spent: s.Meter.Spent, ledger: ledger.Cost, estimate: s.Actual.CostEstimated,
 		requests: s.Actual.Requests, failures: s.Actual.Failures, elapsed: elapsed, failureKinds: map[string]int64{}}
 	for _, f := range s.Failures {
@@ -621,14 +620,14 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 	// (c) the stop reason, and the exit code cmd maps it to.
 	ex := led.exhausted
 	switch s.StopReason {
-	case StopBudgetExhausted:
+	case summary.StopBudgetExhausted:
 		if ex == nil || !final.Exhausted || budget == nil {
 			t.Errorf("budget_exhausted but the ledger never refused a reservation (exhausted %v)", final.Exhausted)
 		}
 		if !s.Partial {
 			t.Errorf("a budget stop is partial")
 		}
-	case StopCompleted:
+	case summary.StopCompleted:
 		// The budget may run out after the run stopped starting requests: a request waiting for
 		// room is woken by the last settles and finds none. Then the run completed. A budget
 		// that ran out while the run went on stops it, unless the scenario's end came first
@@ -656,13 +655,13 @@ func propertyRun(t *testing.T, pr *propRun) *propResult {
 			t.Errorf("spent %s when the budget ran out, %s at the end", ex.snap.Spent, final.Spent)
 		}
 	}
-	want := map[StopReason]int{StopCompleted: 0, StopBudgetExhausted: 4}[s.StopReason]
+	want := map[summary.StopReason]int{summary.StopCompleted: 0, summary.StopBudgetExhausted: 4}[s.StopReason]
 	if res.exit != want || !s.Pass {
 		t.Errorf("stop %s: exit code %d (pass %v), want %d", s.StopReason, res.exit, s.Pass, want)
 	}
 
 	// (d) a run stopped by the budget spent at least budget - the largest single worst case.
-	if s.StopReason == StopBudgetExhausted && budget != nil {
+	if s.StopReason == summary.StopBudgetExhausted && budget != nil {
 		if floor := budget.Sub(s.Meter.LargestWorstCase); s.Meter.Spent.LessThan(floor) {
 			t.Errorf("stopped by the budget having spent %s, less than budget %s - largest worst case %s", s.Meter.Spent, budget, s.Meter.LargestWorstCase)
 		}

@@ -20,12 +20,18 @@ import (
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/schedule"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
 // DefaultStopTimeout is how long requests in flight may finish after a run stops starting
 // new ones, before they are aborted.
 const DefaultStopTimeout = 30 * time.Second
+
+// DefaultPrometheusSettle is how long the final scrape of a Prometheus usage source waits
+// after the last response, so that the service has exported the counters of the last
+// requests.
+const DefaultPrometheusSettle = time.Second
 
 // controlInterval is how often the closed model compares the users running with the shape.
 const controlInterval = 20 * time.Millisecond
@@ -57,8 +63,12 @@ type Config struct {
 	// Abort, when it delivers or is closed, aborts the requests in flight at once (a second
 	// interrupt). Cancelling the ctx given to Run stops the run gracefully (interrupted).
 	Abort <-chan struct{}
+	// PrometheusSettle is how long the final scrape of a Prometheus usage source waits after
+	// the last response (0: DefaultPrometheusSettle). Tests, whose services update their
+	// counters as they answer, set it short.
+	PrometheusSettle time.Duration
 	// OnProgress is called about once a second from one goroutine.
-	OnProgress func(Progress)
+	OnProgress func(summary.Progress)
 	// OnWarning, when not nil, is told what the run's user should know at once, as a
 	// sentence: the first response of a step that did not report all the usage its source
 	// should (a JSON path or header that matched nothing). It is called from any goroutine
@@ -82,32 +92,14 @@ type TLSOptions struct {
 
 // stopCause is why a run stops starting new work: the cause of its stop context.
 type stopCause struct {
-	reason StopReason
+	reason summary.StopReason
 	detail string
 }
 
 func (c *stopCause) Error() string { return string(c.reason) + ": " + c.detail }
 
-// stopRank orders the stop reasons as DESIGN.md orders the exit codes when several apply:
-// interrupted (130), then error and ledger_unreachable (5), then budget_exhausted and overrun (4), then
-// threshold_abort (1), then completed.
-func stopRank(r StopReason) int {
-	switch r {
-	case StopInterrupted:
-		return 5
-	case StopError, StopLedgerUnreachable:
-		return 4
-	case StopOverrun:
-		return 3
-	case StopBudgetExhausted:
-		return 2
-	case StopThresholdAbort:
-		return 1
-	}
-	return 0
-}
-
-// outcomeOf is the run's outcome from every cause recorded, in order: the one ranked first,
+// outcomeOf is the run's outcome from every cause recorded, in order: the one ranked first
+// (summary.StopReason.Rank),
 // the earliest among equals (an overrun after the scenario's end is an overrun, not
 // completed). first is the cause that stopped new work.
 func outcomeOf(causes []*stopCause) (outcome, first *stopCause) {
@@ -115,7 +107,7 @@ func outcomeOf(causes []*stopCause) (outcome, first *stopCause) {
 		if first == nil {
 			first = c
 		}
-		if outcome == nil || stopRank(c.reason) > stopRank(outcome.reason) {
+		if outcome == nil || c.reason.Rank() > outcome.reason.Rank() {
 			outcome = c
 		}
 	}
@@ -185,7 +177,7 @@ type runner struct {
 
 	start     time.Time
 	lastTick  time.Time
-	timeline  []TimelinePoint
+	timeline  []summary.TimelinePoint
 	lastTotal int64 // requests at the last abort-threshold check
 }
 
@@ -201,7 +193,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // error, a *ConfigError, is for a configuration that cannot run at all (nothing was sent). A
 // target that cannot be reached at the start ends the run with stop reason error. Cancelling
 // ctx stops the run gracefully: it is then interrupted.
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func Run(ctx context.Context, cfg Config) (*summary.Run, error) {
 	r, err := newRunner(cfg)
 	if err != nil {
 		return nil, &ConfigError{Err: err}
@@ -222,6 +214,9 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = DefaultStopTimeout
+	}
+	if cfg.PrometheusSettle <= 0 {
+		cfg.PrometheusSettle = DefaultPrometheusSettle
 	}
 	sc := cfg.Scenario
 	if sc.Open() && sc.MaxInFlight <= 0 {
@@ -301,7 +296,7 @@ func (r *runner) outcome() (outcome, first *stopCause) {
 	return outcomeOf(r.causes)
 }
 
-func (r *runner) run(ctx context.Context) *Summary {
+func (r *runner) run(ctx context.Context) *summary.Run {
 	base := context.WithoutCancel(ctx)
 	r.stopCtx, r.stopFn = context.WithCancelCause(base)
 	r.abortCtx, r.abortFn = context.WithCancelCause(base)
@@ -319,18 +314,18 @@ func (r *runner) run(ctx context.Context) *Summary {
 		err := m.scraper.Baseline(bctx)
 		cancel()
 		if err != nil {
-			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("cannot read the usage counters at %s: %v", m.scraper.URL(), err)})
-			return r.summary(startWall, time.Now())
+			r.stop(&stopCause{reason: summary.StopError, detail: fmt.Sprintf("cannot read the usage counters at %s: %v", m.scraper.URL(), err)})
+			return r.summarize(startWall, time.Now())
 		}
 	}
 
 	done := make(chan struct{})
 	unwatch := context.AfterFunc(ctx, func() {
-		r.stop(&stopCause{reason: StopInterrupted, detail: "interrupted: stopped starting new requests"})
+		r.stop(&stopCause{reason: summary.StopInterrupted, detail: "interrupted: stopped starting new requests"})
 	})
 	defer unwatch()
 	endTimer := time.AfterFunc(r.sc.TotalDuration(), func() {
-		r.stop(&stopCause{reason: StopCompleted, detail: "the scenario ran its full duration"})
+		r.stop(&stopCause{reason: summary.StopCompleted, detail: "the scenario ran its full duration"})
 	})
 	defer endTimer.Stop()
 	go r.escalate(done)
@@ -354,20 +349,20 @@ func (r *runner) run(ctx context.Context) *Summary {
 	bg.Wait()
 	if len(r.proms) > 0 {
 		// Let the counters of the last requests be exported, then settle everything left.
-		time.Sleep(min(time.Second, time.Until(end.Add(time.Second))))
+		time.Sleep(min(r.cfg.PrometheusSettle, time.Until(end.Add(r.cfg.PrometheusSettle))))
 		for _, m := range r.proms {
 			sctx, cancel := context.WithTimeout(base, 5*time.Second)
 			m.scrape(sctx, r, true)
 			cancel()
 		}
 	}
-	return r.summary(startWall, end)
+	return r.summarize(startWall, end)
 }
 
 // escalate aborts the work in flight after the stop timeout, or at once on Abort.
 func (r *runner) escalate(done <-chan struct{}) {
 	abortNow := func() {
-		c := &stopCause{reason: StopInterrupted, detail: "interrupted twice: requests in flight aborted"}
+		c := &stopCause{reason: summary.StopInterrupted, detail: "interrupted twice: requests in flight aborted"}
 		r.stop(c)
 		r.abort(c)
 	}
@@ -386,7 +381,7 @@ func (r *runner) escalate(done <-chan struct{}) {
 	case <-r.cfg.Abort:
 		abortNow()
 	case <-t.C:
-		r.abort(&stopCause{reason: StopCompleted, detail: "stop timeout: requests in flight aborted"})
+		r.abort(&stopCause{reason: summary.StopCompleted, detail: "stop timeout: requests in flight aborted"})
 	}
 }
 
@@ -640,11 +635,11 @@ func (r *runner) runStep(u *user, s *step) bool {
 		if err != nil {
 			if errors.Is(err, meter.ErrBudgetExhausted) {
 				snap := r.ledger.Snapshot()
-				r.stop(&stopCause{reason: StopBudgetExhausted, detail: fmt.Sprintf("the next request's worst case %s does not fit: spent %s of %s",
+				r.stop(&stopCause{reason: summary.StopBudgetExhausted, detail: fmt.Sprintf("the next request's worst case %s does not fit: spent %s of %s",
 					pricing.FormatUSD(s.cost.worst), pricing.FormatUSD(snap.Spent), budgetText(snap.Budget))})
 			}
 			if errors.Is(err, meter.ErrLedgerUnreachable) {
-				r.stop(&stopCause{reason: StopLedgerUnreachable, detail: err.Error()})
+				r.stop(&stopCause{reason: summary.StopLedgerUnreachable, detail: err.Error()})
 			}
 			return false
 		}
@@ -659,7 +654,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 		o := r.send(u, s, &pr)
 		r.inFlight.Add(-1)
 		if o.refused && !r.anyResponse.Load() {
-			r.stop(&stopCause{reason: StopError, detail: fmt.Sprintf("%s unreachable: %s", r.dialled(s, pr.url), o.res.failure)})
+			r.stop(&stopCause{reason: summary.StopError, detail: fmt.Sprintf("%s unreachable: %s", r.dialled(s, pr.url), o.res.failure)})
 		}
 		if o.res.failure == "" {
 			for _, c := range s.captures {

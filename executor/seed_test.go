@@ -8,6 +8,7 @@ import (
 // TestUserRand: a user's draws depend on the seed, its number and its start alone, and
 // neighbouring seeds share no user (seed + id did: user N of seed S was user N+1 of S-1).
 func TestUserRand(t *testing.T) {
+	t.Parallel()
 	first := func(seed uint64, id int, start uint64) [4]uint64 {
 		r := userRand(seed, id, start)
 		return [4]uint64{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()}

@@ -1,45 +1,18 @@
 package executor
 
 import (
-	"sort"
 	"sync"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
-// Histograms record microseconds from 1 µs to 1 h with 3 significant figures: constant
-// memory (about 190 KB each) whatever the number of requests.
-const (
-	histLowestUS  = 1
-	histHighestUS = int64(time.Hour / time.Microsecond)
-	histSigFigs   = 3
-)
-
-func newHist() *hdr.Histogram { return hdr.New(histLowestUS, histHighestUS, histSigFigs) }
-
-func recordDur(h *hdr.Histogram, d time.Duration) {
-	us := d.Microseconds()
-	us = min(max(us, histLowestUS), histHighestUS)
-	_ = h.RecordValue(us)
-}
-
-// percentiles are those of DESIGN.md, in the order of the Percentiles fields.
-var percentiles = []float64{50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99}
-
-// percentilesOf reads a histogram of microseconds as milliseconds.
-func percentilesOf(h *hdr.Histogram) Percentiles {
-	if h.TotalCount() == 0 {
-		return Percentiles{}
-	}
-	v := h.ValueAtPercentilesSlice(percentiles)
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return Percentiles{Min: ms(h.Min()), Avg: h.Mean() / 1000, Max: ms(h.Max()),
-		P50: ms(v[0]), P66: ms(v[1]), P75: ms(v[2]), P80: ms(v[3]), P90: ms(v[4]),
-		P95: ms(v[5]), P98: ms(v[6]), P99: ms(v[7]), P99_9: ms(v[8]), P99_99: ms(v[9])}
-}
+// newHist is a latency histogram of the summaries' geometry (microseconds, 1 µs to 1 h, 3
+// significant figures: about 190 KB whatever the number of requests).
+func newHist() *hdr.Histogram { return summary.NewHistogram() }
 
 // result is one attempt of one request, as recorded.
 type result struct {
@@ -99,9 +72,9 @@ func (s *stat) record(r *result) {
 		s.rateLimited++
 	}
 	s.bytes += r.size
-	recordDur(s.secLat, r.latency)
+	summary.RecordDuration(s.secLat, r.latency)
 	if r.ttft > 0 {
-		recordDur(s.secTTFT, r.ttft)
+		summary.RecordDuration(s.secTTFT, r.ttft)
 	}
 	s.mu.Unlock()
 }
@@ -234,27 +207,19 @@ func (st *stats) fail(s *stat, msg, sample string) {
 	c.n++
 }
 
-func (st *stats) failureList() []Failure {
+// failureList is the failures table, in summary.SortedFailures's order.
+func (st *stats) failureList() []summary.Failure {
 	st.fmu.Lock()
-	out := make([]Failure, 0, len(st.failures))
+	out := make([]summary.Failure, 0, len(st.failures))
 	for k, c := range st.failures {
 		msg := k.msg
 		if c.sample != "" {
 			msg += ", e.g. got " + c.sample
 		}
-		out = append(out, Failure{Task: k.task, Method: k.method, Error: msg, Occurrences: c.n})
+		out = append(out, summary.Failure{Task: k.task, Method: k.method, Error: msg, Occurrences: c.n})
 	}
 	st.fmu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Occurrences != out[j].Occurrences {
-			return out[i].Occurrences > out[j].Occurrences
-		}
-		if out[i].Task != out[j].Task {
-			return out[i].Task < out[j].Task
-		}
-		return out[i].Error < out[j].Error
-	})
-	return out
+	return summary.SortedFailures(out)
 }
 
 // aggregator owns the cumulative histograms; one goroutine (the ticker, then the summary)
@@ -342,17 +307,6 @@ func (r *rowSnap) costPerRequest() *decimal.Decimal {
 	}
 	c := r.cost.Div(decimal.NewFromInt(r.requests))
 	return &c
-}
-
-func encodeHist(h *hdr.Histogram) string {
-	if h.TotalCount() == 0 {
-		return ""
-	}
-	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }
 
 // addTokens adds reported tokens that are not one response's (a Prometheus delta).

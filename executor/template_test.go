@@ -10,6 +10,7 @@ import (
 )
 
 func TestTemplates(t *testing.T) {
+	t.Parallel()
 	data := []*plan.DataFile{{Name: "people", Fields: []string{"first", "last"}, Rows: []map[string]string{
 		{"first": "Ada", "last": "Lovelace"}, {"first": "Alan", "last": "Turing"}, {"first": "Grace", "last": "Hopper"}}}}
 	r := &runner{cfg: Config{Plan: &plan.Plan{Data: data}}}
@@ -70,6 +71,7 @@ func TestTemplates(t *testing.T) {
 }
 
 func TestJSONBody(t *testing.T) {
+	t.Parallel()
 	r := &runner{cfg: Config{Plan: &plan.Plan{}}}
 	u := &user{idText: "3", vars: map[string]string{"q": "say \"hi\"\n\t<ok> é \u2028"}}
 	body := map[string]any{

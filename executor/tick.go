@@ -7,6 +7,7 @@ import (
 
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -53,7 +54,7 @@ func (r *runner) tick(now time.Time, final bool) {
 	}
 	elapsed := now.Sub(r.start)
 	users := int(r.users.Load())
-	pt := TimelinePoint{T: math.Round(elapsed.Seconds()*1000) / 1000, Users: users,
+	pt := summary.TimelinePoint{T: math.Round(elapsed.Seconds()*1000) / 1000, Users: users,
 		RPS: perSec(tot.secReq), FPS: perSec(tot.secFail), Spent: snap.Spent, Reserved: snap.Reserved,
 		InFlight: int(r.inFlight.Load())}
 	if r.agg.sec.TotalCount() > 0 {
@@ -72,14 +73,14 @@ func (r *runner) tick(now time.Time, final bool) {
 	}
 }
 
-func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, snap meter.Snapshot, perSec func(int64) float64) Progress {
+func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, snap meter.Snapshot, perSec func(int64) float64) summary.Progress {
 	remaining := max(r.sc.TotalDuration()-elapsed, 0)
-	p := Progress{Elapsed: elapsed, Remaining: remaining, Users: int(r.users.Load()), InFlight: int(r.inFlight.Load()),
+	p := summary.Progress{Elapsed: elapsed, Remaining: remaining, Users: int(r.users.Load()), InFlight: int(r.inFlight.Load()),
 		Spent: snap.Spent, Reserved: snap.Reserved, Budget: snap.Budget, LateStarts: r.lateStarts.Load(),
 		Stopping: r.stopCtx.Err() != nil}
-	row := func(s *rowSnap) TaskProgress {
-		return TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
-			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: percentilesOf(s.lat),
+	row := func(s *rowSnap) summary.TaskProgress {
+		return summary.TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
+			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: summary.PercentilesOf(s.lat),
 			AvgContentSize: s.avgSize(), Cost: s.cost}
 	}
 	for i := range rows {
@@ -153,11 +154,11 @@ func (r *runner) checkAborting(rows []rowSnap, elapsed time.Duration) {
 		if !th.AbortOnFail || th.Lower() {
 			continue
 		}
-		res, n := evalThreshold(th, rows, elapsed)
+		res, n := judge(th, rows, elapsed)
 		if n < abortWarmup || res.Pass {
 			continue
 		}
-		r.stop(&stopCause{reason: StopThresholdAbort, detail: "threshold " + res.Name + " (" + res.ScopeText() + ") is " +
+		r.stop(&stopCause{reason: summary.StopThresholdAbort, detail: "threshold " + res.Name + " (" + res.ScopeText() + ") is " +
 			res.Actual + ", over its limit " + res.Limit + " (abort_on_fail)"})
 		return
 	}

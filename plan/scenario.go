@@ -186,33 +186,56 @@ func (d *decoder) thresholds(n *yaml.Node, path, scope string) []Threshold {
 		if !ok {
 			return
 		}
-		t.Text = s
-		var err error
-		switch t.Kind {
-		case ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95:
-			t.Duration, err = ParseDuration(s)
-		case ThFailureRate, ThCacheHitRate:
-			var r decimal.Decimal
-			r, err = ParseRatio(s)
-			t.Ratio = r.InexactFloat64()
-		case ThRPS:
-			if strings.Contains(s, "/") {
-				var r Rate
-				r, err = ParseRate(s)
-				t.Ratio = r.PerSecond
-			} else if t.Ratio, err = strconv.ParseFloat(s, 64); err != nil || t.Ratio < 0 {
-				err = fmt.Errorf("%q is not a rate; write requests per second (30) or with a unit (30/s, 1800/min)", s)
-			} else {
-				t.Text = s + "/s"
-			}
-		case ThCostPerRequest, ThTotalCost:
-			t.Money, err = ParseMoney(s)
-		}
+		parsed, err := ParseThreshold(t.Kind, scope, s)
 		if err != nil {
 			d.add(at(limit), kp, "%v", err)
 			return
 		}
-		out = append(out, t)
+		parsed.AbortOnFail, parsed.Pos = t.AbortOnFail, t.Pos
+		out = append(out, parsed)
 	})
 	return out
+}
+
+// ParseThreshold parses a threshold of kind k and scope ("plan", "scenario", "task:NAME")
+// whose limit is written as in a plan ("5s", "1%", "0.7", "30/s", "30", "0.01"). Text keeps
+// the limit in the plan's units; a bare rps limit is requests per second ("30" is "30/s").
+// The thresholds of a saved summary are judged again with it (report merge).
+func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
+	t := Threshold{Kind: k, Scope: scope, Text: limit}
+	var err error
+	switch k {
+	case ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95:
+		t.Duration, err = ParseDuration(limit)
+	case ThFailureRate, ThCacheHitRate:
+		var r decimal.Decimal
+		r, err = ParseRatio(limit)
+		t.Ratio = r.InexactFloat64()
+	case ThRPS:
+		if strings.Contains(limit, "/") {
+			var r Rate
+			r, err = ParseRate(limit)
+			t.Ratio = r.PerSecond
+		} else if t.Ratio, err = strconv.ParseFloat(limit, 64); err != nil || t.Ratio < 0 {
+			err = fmt.Errorf("%q is not a rate; write requests per second (30) or with a unit (30/s, 1800/min)", limit)
+		} else {
+			t.Text = limit + "/s"
+		}
+	case ThCostPerRequest, ThTotalCost:
+		t.Money, err = ParseMoney(limit)
+	default:
+		err = fmt.Errorf("%q is not a threshold; valid: %s", k, thresholdKindList())
+	}
+	if err != nil {
+		return Threshold{}, err
+	}
+	return t, nil
+}
+
+func thresholdKindList() string {
+	names := make([]string, len(ThresholdKinds))
+	for i, k := range ThresholdKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -40,13 +40,13 @@ type Comparison struct {
 
 // RunRef names a compared run.
 type RunRef struct {
-	File       string              `json:"file,omitempty"`
-	Plan       string              `json:"plan"`
-	Scenario   string              `json:"scenario"`
-	StartedAt  time.Time           `json:"started_at"`
-	StopReason executor.StopReason `json:"stop_reason"`
-	DurationS  float64             `json:"duration_s"`
-	Requests   int64               `json:"requests"`
+	File       string             `json:"file,omitempty"`
+	Plan       string             `json:"plan"`
+	Scenario   string             `json:"scenario"`
+	StartedAt  time.Time          `json:"started_at"`
+	StopReason summary.StopReason `json:"stop_reason"`
+	DurationS  float64            `json:"duration_s"`
+	Requests   int64              `json:"requests"`
 }
 
 // Change is one metric before and after. Values are JSON numbers, or decimal strings for USD;
@@ -96,7 +96,7 @@ func (v value) json() any {
 // rate, cache hit rate, cost per request and total cost, and per request name its p95, cost
 // per request and cost. Lower latency, failures and cost are better, higher throughput and
 // cache hit rate are better; a change within SameBandPct is the same.
-func Compare(before, after *executor.Summary) *Comparison {
+func Compare(before, after *summary.Run) *Comparison {
 	c := &Comparison{Before: runRef(before), After: runRef(after), Notes: []string{}, Changes: []Change{}}
 	if before.Plan != after.Plan || before.Scenario != after.Scenario {
 		c.Notes = append(c.Notes, fmt.Sprintf("the runs are of different scenarios (%s/%s, %s/%s): compare rates, latencies and cost per request rather than totals",
@@ -104,8 +104,8 @@ func Compare(before, after *executor.Summary) *Comparison {
 	} else if d0, d1 := before.DurationS, after.DurationS; d0 > 0 && d1 > 0 && math.Abs(d1-d0)/d0 > 0.1 {
 		c.Notes = append(c.Notes, fmt.Sprintf("the runs lasted %s and %s: total cost follows the length; cost per request compares them", humanSeconds(d0), humanSeconds(d1)))
 	}
-	for _, s := range []*executor.Summary{before, after} {
-		if s.StopReason != executor.StopCompleted {
+	for _, s := range []*summary.Run{before, after} {
+		if s.StopReason != summary.StopCompleted {
 			c.Notes = append(c.Notes, fmt.Sprintf("the run of %s stopped early (%s)", s.StartedAt.UTC().Format("2006-01-02 15:04"), s.StopReason))
 		}
 	}
@@ -127,7 +127,7 @@ func Compare(before, after *executor.Summary) *Comparison {
 	add("total_cost", "", "USD", false, money(b.Cost), money(a.Cost))
 
 	var names []string
-	rows0, rows1 := map[string]executor.TaskStats{}, map[string]executor.TaskStats{}
+	rows0, rows1 := map[string]summary.TaskStats{}, map[string]summary.TaskStats{}
 	for _, t := range before.Tasks {
 		rows0[t.Name] = t
 		names = append(names, t.Name)
@@ -164,7 +164,7 @@ func Compare(before, after *executor.Summary) *Comparison {
 	return c
 }
 
-func runRef(s *executor.Summary) RunRef {
+func runRef(s *summary.Run) RunRef {
 	return RunRef{Plan: s.Plan, Scenario: s.Scenario, StartedAt: s.StartedAt.UTC(), StopReason: s.StopReason, DurationS: s.DurationS, Requests: s.Actual.Requests}
 }
 
@@ -175,7 +175,7 @@ func latencyValue(n int64, ms float64) value {
 	return num(ms)
 }
 
-func ttftValue(p *executor.Percentiles, p95 bool) value {
+func ttftValue(p *summary.Percentiles, p95 bool) value {
 	if p == nil {
 		return value{}
 	}
@@ -279,16 +279,6 @@ func CompareTable(w io.Writer, c *Comparison) error {
 	return nil
 }
 
-func signed(x float64, abs string) string {
-	switch {
-	case x > 0:
-		return "+" + abs
-	case x < 0:
-		return "-" + abs
-	}
-	return abs
-}
-
 func formatChangeValue(unit string, v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -313,9 +303,6 @@ func formatChangeValue(unit string, v any) string {
 	return fmt.Sprint(v)
 }
 
-// ratioText writes a share with two decimals of a percent.
-func ratioText(r float64) string { return strconv.FormatFloat(r*100, 'f', 2, 64) + "%" }
-
 func formatDelta(unit string, v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -331,7 +318,7 @@ func formatDelta(unit string, v any) string {
 		case "ms":
 			return signed(x, msText(math.Abs(x)))
 		case "ratio":
-			return signed(x, strconv.FormatFloat(math.Abs(x)*100, 'f', 2, 64)+" pp")
+			return signed(x, summary.Percent(math.Abs(x), 2).StringFixed(2)+" pp")
 		case "req/s":
 			return signed(x, strconv.FormatFloat(math.Abs(x), 'f', 2, 64))
 		}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -64,7 +64,7 @@ const (
 // actual cost; its Estimated Cost USD is the part of the cost charged without a usage report
 // (JSON cost_estimated), never a guess presented as a bill. Money is written as decimal
 // strings at full precision.
-func WriteCSV(prefix string, s *executor.Summary) error {
+func WriteCSV(prefix string, s *summary.Run) error {
 	stats, err := statsCSV(s)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", prefix+StatsSuffix, err)
@@ -87,8 +87,8 @@ func WriteCSV(prefix string, s *executor.Summary) error {
 }
 
 // sortedTasks returns the tasks in Locust's order: by name, then method.
-func sortedTasks(tasks []executor.TaskStats) []executor.TaskStats {
-	out := append([]executor.TaskStats(nil), tasks...)
+func sortedTasks(tasks []summary.TaskStats) []summary.TaskStats {
+	out := append([]summary.TaskStats(nil), tasks...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {
 			return out[i].Name < out[j].Name
@@ -98,13 +98,13 @@ func sortedTasks(tasks []executor.TaskStats) []executor.TaskStats {
 	return out
 }
 
-func statsCSV(s *executor.Summary) ([]byte, error) {
+func statsCSV(s *summary.Run) ([]byte, error) {
 	var b bytes.Buffer
 	writeCSVRow(&b, statsColumns)
 	for _, t := range sortedTasks(s.Tasks) {
 		writeCSVRow(&b, statsRow(t.Method, t.Name, t.Requests, t.Failures, t.Latency, t.AvgContentSize, t.RPS))
 	}
-	lat, ok, err := aggregateLatency(s.Tasks)
+	lat, ok, err := summary.AggregateLatency(s.Tasks)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func statsCSV(s *executor.Summary) ([]byte, error) {
 }
 
 // avgContentSize is the mean response size over all requests.
-func avgContentSize(tasks []executor.TaskStats) float64 {
+func avgContentSize(tasks []summary.TaskStats) float64 {
 	var n int64
 	var sum float64
 	for _, t := range tasks {
@@ -130,7 +130,7 @@ func avgContentSize(tasks []executor.TaskStats) float64 {
 }
 
 // statsRow is one row of PREFIX_stats.csv. Failures/s shares the requests' time base.
-func statsRow(method, name string, requests, failures int64, l executor.Percentiles, content, rps float64) []string {
+func statsRow(method, name string, requests, failures int64, l summary.Percentiles, content, rps float64) []string {
 	fps := 0.0
 	if requests > 0 {
 		fps = rps * float64(failures) / float64(requests)
@@ -145,7 +145,7 @@ func statsRow(method, name string, requests, failures int64, l executor.Percenti
 }
 
 // percentileCells are the 50% ... 100% cells: whole milliseconds, N/A without requests.
-func percentileCells(requests int64, l executor.Percentiles) []string {
+func percentileCells(requests int64, l summary.Percentiles) []string {
 	vs := []float64{l.P50, l.P66, l.P75, l.P80, l.P90, l.P95, l.P98, l.P99, l.P99_9, l.P99_99, l.Max}
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -158,35 +158,16 @@ func percentileCells(requests int64, l executor.Percentiles) []string {
 	return out
 }
 
-func failuresCSV(s *executor.Summary) []byte {
+func failuresCSV(s *summary.Run) []byte {
 	var b bytes.Buffer
 	writeCSVRow(&b, failuresColumns)
-	for _, f := range sortedFailures(s.Failures) {
+	for _, f := range summary.SortedFailures(s.Failures) {
 		writeCSVRow(&b, []string{f.Method, f.Task, f.Error, itoa(f.Occurrences)})
 	}
 	return b.Bytes()
 }
 
-// sortedFailures puts the most frequent first.
-func sortedFailures(fs []executor.Failure) []executor.Failure {
-	out := append([]executor.Failure(nil), fs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Occurrences != b.Occurrences {
-			return a.Occurrences > b.Occurrences
-		}
-		if a.Task != b.Task {
-			return a.Task < b.Task
-		}
-		if a.Method != b.Method {
-			return a.Method < b.Method
-		}
-		return a.Error < b.Error
-	})
-	return out
-}
-
-func costCSV(s *executor.Summary) []byte {
+func costCSV(s *summary.Run) []byte {
 	var b bytes.Buffer
 	writeCSVRow(&b, costColumns)
 	for _, t := range sortedTasks(s.Tasks) {
@@ -232,11 +213,11 @@ func (h *StatsHistory) Path() string { return h.path }
 var errHistoryClosed = errors.New("stats history is closed")
 
 // Add appends the rows for the second at.
-func (h *StatsHistory) Add(at time.Time, p executor.Progress) error {
+func (h *StatsHistory) Add(at time.Time, p summary.Progress) error {
 	var b bytes.Buffer
 	ts := strconv.FormatInt(at.Unix(), 10)
 	users := strconv.Itoa(p.Users)
-	tasks := append([]executor.TaskProgress(nil), p.Tasks...)
+	tasks := append([]summary.TaskProgress(nil), p.Tasks...)
 	sort.SliceStable(tasks, func(i, j int) bool {
 		if tasks[i].Name != tasks[j].Name {
 			return tasks[i].Name < tasks[j].Name
@@ -259,7 +240,7 @@ func (h *StatsHistory) Add(at time.Time, p executor.Progress) error {
 	return nil
 }
 
-func historyRow(ts, users string, t executor.TaskProgress) []string {
+func historyRow(ts, users string, t summary.TaskProgress) []string {
 	row := []string{ts, users, t.Method, t.Name, fmt.Sprintf("%f", t.CurrentRPS), fmt.Sprintf("%f", t.CurrentFPS)}
 	row = append(row, percentileCells(t.Requests, t.Latency)...)
 	row = append(row, itoa(t.Requests), itoa(t.Failures))

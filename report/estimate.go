@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/jedib0t/go-pretty/v6/text"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -48,7 +47,7 @@ func writeScenarioEstimate(w io.Writer, e *planner.Estimate, s *planner.Scenario
 	for _, task := range s.Tasks {
 		share := "-"
 		if task.Share > 0 {
-			share = fmt.Sprintf("%.1f%%", task.Share*100)
+			share = summary.FormatPctFixed(task.Share, 1)
 		}
 		t.AppendRow(table.Row{task.Name, share, count(task.Requests.Expected), tokens(task.Tokens.Input), tokens(task.Tokens.CacheRead),
 			tokens(task.Tokens.CacheWrite), tokens(task.Tokens.Output), usd(task.Cost.Low), usd(task.Cost.Expected), usd(task.Cost.Worst)})
@@ -78,57 +77,35 @@ func BudgetLine(s *planner.Scenario) string {
 		return fmt.Sprintf("Budget: %s; the %s cost is unknown, so the gate fails closed", pricing.FormatUSD(s.Budget.Limit), s.Gate)
 	}
 	if gated.LessThanOrEqual(s.Budget.Limit) {
-		pct := 0.0
+		used := 0.0
 		if s.Budget.Limit.IsPositive() {
-			pct = gated.Div(s.Budget.Limit).InexactFloat64() * 100
+			used = gated.Div(s.Budget.Limit).InexactFloat64()
 		}
-		return fmt.Sprintf("Budget: %s; %s estimate %s (%.0f%% of it): within budget", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pct)
+		return fmt.Sprintf("Budget: %s; %s estimate %s (%s of it): within budget", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), summary.FormatPctFixed(used, 0))
 	}
 	return fmt.Sprintf("Budget: %s; %s estimate %s: OVER BUDGET by %s", pricing.FormatUSD(s.Budget.Limit), s.Gate, pricing.FormatUSD(*gated), pricing.FormatUSD(gated.Sub(s.Budget.Limit)))
 }
 
-func rightAligned(from, to int) []table.ColumnConfig {
-	var cc []table.ColumnConfig
-	for i := from; i <= to; i++ {
-		cc = append(cc, table.ColumnConfig{Number: i, Align: text.AlignRight, AlignFooter: text.AlignRight, AlignHeader: text.AlignRight})
+// summaryEstimate decodes the estimate a summary embeds (the planner's scenario estimate, as
+// loadplan.estimate/v1 writes it); nil when it has none.
+func summaryEstimate(s *summary.Run) (*planner.Scenario, error) {
+	raw := strings.TrimSpace(string(s.Estimate))
+	if raw == "" || raw == "null" {
+		return nil, nil
 	}
-	return cc
+	var e planner.Scenario
+	if err := json.Unmarshal(s.Estimate, &e); err != nil {
+		return nil, fmt.Errorf("estimate: %w", err)
+	}
+	return &e, nil
 }
 
-func usd(d *decimal.Decimal) string {
-	if d == nil {
-		return "unknown"
+// summaryExpectedCost is the expected cost of the estimate a summary embeds; nil when it has
+// none or it does not decode.
+func summaryExpectedCost(s *summary.Run) *decimal.Decimal {
+	e, err := summaryEstimate(s)
+	if err != nil || e == nil {
+		return nil
 	}
-	return pricing.FormatUSD(*d)
-}
-
-func count(x planner.Count) string {
-	if x == nil {
-		return "unbounded"
-	}
-	return groupThousands(x.Float64())
-}
-
-func tokens(x planner.Quantity) string { return groupThousands(x.Float64()) }
-
-// groupThousands writes a count rounded to a whole number with thousands separators; counts
-// under 10 keep one decimal.
-func groupThousands(x float64) string {
-	if x != 0 && math.Abs(x) < 10 && x != math.Trunc(x) {
-		return fmt.Sprintf("%.1f", x)
-	}
-	s := fmt.Sprintf("%.0f", math.Round(x))
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return e.Cost.Expected
 }

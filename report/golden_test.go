@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and the test summaries under testdata/")
@@ -40,7 +40,7 @@ var (
 )
 
 // testSummary reads testdata/name, regenerating every test summary first under -update.
-func testSummary(t *testing.T, name string) *executor.Summary {
+func testSummary(t *testing.T, name string) *summary.Run {
 	t.Helper()
 	if *update {
 		testdataOnce.Do(func() { testdataErr = generateTestdata(t) })
@@ -48,7 +48,7 @@ func testSummary(t *testing.T, name string) *executor.Summary {
 			t.Fatal(testdataErr)
 		}
 	}
-	s, err := ReadSummary(filepath.Join("testdata", name))
+	s, err := summary.Read(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func generateTestdata(t *testing.T) error {
 			n := simulate(t, simSpec{scenario: "normal", seed: uint64(200 + i), users: 20, duration: 90 * time.Second,
 				start: day.AddDate(0, 0, i).Add(2 * time.Hour), hitRate: 0.6 + 0.05*float64(i)})
 			if i == 4 {
-				n.StopReason, n.ExitCode, n.Partial = executor.StopBudgetExhausted, 4, true
+				n.StopReason, n.ExitCode, n.Partial = summary.StopBudgetExhausted, 4, true
 			}
 			if err := AppendHistory(path, n); err != nil {
 				return err

@@ -6,45 +6,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/jsonfile"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
 // HistorySchema is the schema of a line of a run history file (--history runs.jsonl).
-const HistorySchema = "loadplan.history/v1"
+const HistorySchema = summary.HistorySchema
 
 // HistoryEntry is one run in a history file: one JSON line. The keys are DESIGN.md's; pass,
 // rps and duration_s are added. Money is a decimal string; estimate, budget and
 // cost_per_request are null when unknown.
 type HistoryEntry struct {
-	Schema         string              `json:"schema"`
-	Plan           string              `json:"plan"`
-	Scenario       string              `json:"scenario"`
-	StartedAt      time.Time           `json:"started_at"`
-	StopReason     executor.StopReason `json:"stop_reason"`
-	Requests       int64               `json:"requests"`
-	Cost           decimal.Decimal     `json:"cost"`
-	Estimate       *decimal.Decimal    `json:"estimate"` // the expected cost
-	Budget         *decimal.Decimal    `json:"budget"`   // the limit
-	CostPerRequest *decimal.Decimal    `json:"cost_per_request"`
-	P95MS          float64             `json:"p95_ms"`
-	FailureRate    float64             `json:"failure_rate"`
-	Pass           bool                `json:"pass"`
-	RPS            float64             `json:"rps"`
-	DurationS      float64             `json:"duration_s"`
+	Schema         string             `json:"schema"`
+	Plan           string             `json:"plan"`
+	Scenario       string             `json:"scenario"`
+	StartedAt      time.Time          `json:"started_at"`
+	StopReason     summary.StopReason `json:"stop_reason"`
+	Requests       int64              `json:"requests"`
+	Cost           decimal.Decimal    `json:"cost"`
+	Estimate       *decimal.Decimal   `json:"estimate"` // the expected cost
+	Budget         *decimal.Decimal   `json:"budget"`   // the limit
+	CostPerRequest *decimal.Decimal   `json:"cost_per_request"`
+	P95MS          float64            `json:"p95_ms"`
+	FailureRate    float64            `json:"failure_rate"`
+	Pass           bool               `json:"pass"`
+	RPS            float64            `json:"rps"`
+	DurationS      float64            `json:"duration_s"`
 }
 
 // NewHistoryEntry is the history line of a run.
-func NewHistoryEntry(s *executor.Summary) (HistoryEntry, error) {
+func NewHistoryEntry(s *summary.Run) (HistoryEntry, error) {
 	e := HistoryEntry{
 		Schema: HistorySchema, Plan: s.Plan, Scenario: s.Scenario, StartedAt: s.StartedAt.UTC(),
 		StopReason: s.StopReason, Requests: s.Actual.Requests, Cost: s.Actual.Cost,
@@ -74,7 +73,7 @@ func NewHistoryEntry(s *executor.Summary) (HistoryEntry, error) {
 
 // AppendHistory appends a run's line to the history file at path, creating it. The line is
 // written with one write call, so runs appending to one file do not interleave.
-func AppendHistory(path string, s *executor.Summary) error {
+func AppendHistory(path string, s *summary.Run) error {
 	e, err := NewHistoryEntry(s)
 	if err != nil {
 		return fmt.Errorf("history %s: %w", path, err)
@@ -125,7 +124,7 @@ func ReadHistory(path string) ([]HistoryEntry, error) {
 			}
 			return nil, historyLineError(where, line, err)
 		}
-		if err := checkSchema(where, top, HistorySchema, "loadplan run --history"); err != nil {
+		if err := jsonfile.CheckSchema(where, top, HistorySchema, "loadplan run --history"); err != nil {
 			return nil, err
 		}
 		for _, k := range []string{"plan", "scenario", "started_at", "cost"} {
@@ -156,12 +155,12 @@ func wholeFileSchema(path string) error {
 	if json.Unmarshal(data, &top) != nil {
 		return nil
 	}
-	return checkSchema(path, top, HistorySchema, "loadplan run --history")
+	return jsonfile.CheckSchema(path, top, HistorySchema, "loadplan run --history")
 }
 
 func historyLineError(where string, line []byte, err error) error {
-	e := jsonError(where, line, err, "a history entry")
-	// jsonError names places as file:line:col within the document; a line's document is
+	e := jsonfile.DecodeError(where, line, err, "a history entry")
+	// DecodeError names places as file:line:col within the document; a line's document is
 	// the line itself, so keep "file:line" and the column only.
 	return fmt.Errorf("%s", strings.Replace(e.Error(), where+":1:", where+": column ", 1))
 }
@@ -249,8 +248,4 @@ func pluralRuns(n int) string {
 		return "run"
 	}
 	return "runs"
-}
-
-func signedPctText(p float64) string {
-	return signed(math.Round(p*10)/10, strconv.FormatFloat(math.Abs(p), 'f', 1, 64)) + "%"
 }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -34,7 +34,7 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 // line, cost per task against its estimate); requests/s and users over time; latency p50
 // and p95 over time and per task; time to first token of the streamed tasks; the per-task
 // table, the failures and the thresholds.
-func WriteHTML(w io.Writer, s *executor.Summary) error {
+func WriteHTML(w io.Writer, s *summary.Run) error {
 	v, err := newRunView(s)
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
@@ -93,7 +93,7 @@ type runView struct {
 	HasTTFT                       bool
 }
 
-func newRunView(s *executor.Summary) (*runView, error) {
+func newRunView(s *summary.Run) (*runView, error) {
 	est, err := summaryEstimate(s)
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func newRunView(s *executor.Summary) (*runView, error) {
 	v.TTFTChart = ttftChart(s)
 	v.HasTTFT = v.TTFTChart != ""
 	v.Tasks, v.Total = taskRows(s, est)
-	for _, f := range sortedFailures(s.Failures) {
+	for _, f := range summary.SortedFailures(s.Failures) {
 		share := ""
 		for _, t := range s.Tasks {
 			if t.Name == f.Task && t.Requests > 0 {
@@ -147,52 +147,14 @@ func newRunView(s *executor.Summary) (*runView, error) {
 	return v, nil
 }
 
-func stopClass(r executor.StopReason) string {
+func stopClass(r summary.StopReason) string {
 	switch r {
-	case executor.StopCompleted:
+	case summary.StopCompleted:
 		return "ok"
-	case executor.StopBudgetExhausted, executor.StopInterrupted:
+	case summary.StopBudgetExhausted, summary.StopInterrupted:
 		return "warn"
 	}
 	return "bad"
-}
-
-// humanSeconds writes a duration for reading: 31.2 s, 10 min 3 s, 1 h 2 min.
-func humanSeconds(sec float64) string {
-	switch {
-	case sec < 60:
-		return strconv.FormatFloat(math.Round(sec*10)/10, 'f', -1, 64) + " s"
-	case sec < 3600:
-		d := int(math.Round(sec))
-		return fmt.Sprintf("%d min %d s", d/60, d%60)
-	}
-	d := int(math.Round(sec / 60))
-	return fmt.Sprintf("%d h %d min", d/60, d%60)
-}
-
-// msText writes a latency for reading: 4.2 ms, 812 ms, 1.84 s.
-func msText(ms float64) string {
-	switch {
-	case ms >= 10000:
-		return strconv.FormatFloat(ms/1000, 'f', 1, 64) + " s"
-	case ms >= 1000:
-		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
-	case ms >= 10:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	}
-	return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-}
-
-func pctText(r float64) string {
-	switch {
-	case r == 0:
-		return "0%"
-	case r < 0.001:
-		return "<0.1%"
-	case r < 0.1:
-		return strconv.FormatFloat(r*100, 'f', 1, 64) + "%"
-	}
-	return strconv.FormatFloat(r*100, 'f', 0, 64) + "%"
 }
 
 // compactCount writes a count for a tile: 183k, 1.2M.
@@ -206,7 +168,7 @@ func compactCount(n float64) string {
 	return groupThousands(n)
 }
 
-func runKPIs(s *executor.Summary, est *planner.Scenario) []kpi {
+func runKPIs(s *summary.Run, est *planner.Scenario) []kpi {
 	a := s.Actual
 	failRate := 0.0
 	if a.Requests > 0 {
@@ -260,20 +222,9 @@ func runKPIs(s *executor.Summary, est *planner.Scenario) []kpi {
 	return out
 }
 
-func signedPct(p *float64) string {
-	if p == nil {
-		return ""
-	}
-	sign := "+"
-	if *p < 0 {
-		sign = "−"
-	}
-	return fmt.Sprintf(" (%s%.1f%%)", sign, math.Abs(*p))
-}
-
 // costPanel draws the actual cost against the estimate (expected, with the low to worst band)
 // and the budget, and says in words what the meter saw.
-func costPanel(s *executor.Summary, est *planner.Scenario) (template.HTML, []string) {
+func costPanel(s *summary.Run, est *planner.Scenario) (template.HTML, []string) {
 	a := s.Actual
 	c := bulletChart{Label: "Actual cost against estimate and budget", Width: 1100, Value: a.Cost.InexactFloat64(),
 		ValueLabel: "actual " + pricing.FormatUSD(a.Cost), Color: palette[0]}
@@ -346,7 +297,7 @@ func costPanel(s *executor.Summary, est *planner.Scenario) (template.HTML, []str
 
 // costChart draws the cumulative spend over time against the budget and the expected
 // estimate, with what was reserved for requests in flight on top.
-func costChart(s *executor.Summary, est *planner.Scenario) template.HTML {
+func costChart(s *summary.Run, est *planner.Scenario) template.HTML {
 	c := lineChart{Label: "Cumulative cost over time", Width: 560, Height: 280, X: xElapsed, XTitle: "time since start", YMoney: true}
 	var xs, spent, held []float64
 	xs, spent, held = append(xs, 0), append(spent, 0), append(held, 0)
@@ -375,7 +326,7 @@ func taskOf(row string) string {
 }
 
 // costPerTaskChart draws each priced task's actual cost beside its expected estimate.
-func costPerTaskChart(s *executor.Summary, est *planner.Scenario) (template.HTML, string) {
+func costPerTaskChart(s *summary.Run, est *planner.Scenario) (template.HTML, string) {
 	type agg struct {
 		actual, expected decimal.Decimal
 		hasEst           bool
@@ -434,7 +385,7 @@ func costPerTaskChart(s *executor.Summary, est *planner.Scenario) (template.HTML
 	return c.render(), strings.Join(free, ", ")
 }
 
-func trafficChart(s *executor.Summary) template.HTML {
+func trafficChart(s *summary.Run) template.HTML {
 	c := lineChart{Label: "Requests per second and users over time", Width: 560, Height: 280, X: xElapsed, XTitle: "time since start",
 		YTitle: "requests/s", Y2Title: "users"}
 	var xs, rps, fps, users []float64
@@ -453,7 +404,7 @@ func trafficChart(s *executor.Summary) template.HTML {
 }
 
 // thresholdRefs are the plan- and scenario-scope latency limits to draw on a latency chart.
-func thresholdRefs(s *executor.Summary, kinds ...plan.ThresholdKind) []refLine {
+func thresholdRefs(s *summary.Run, kinds ...plan.ThresholdKind) []refLine {
 	var out []refLine
 	for _, t := range s.Thresholds {
 		if t.Scope != "plan" && t.Scope != "scenario" {
@@ -473,7 +424,7 @@ func thresholdRefs(s *executor.Summary, kinds ...plan.ThresholdKind) []refLine {
 	return out
 }
 
-func latencyChart(s *executor.Summary) template.HTML {
+func latencyChart(s *summary.Run) template.HTML {
 	c := lineChart{Label: "Latency p50 and p95 over time", Width: 560, Height: 280, X: xElapsed, XTitle: "time since start (each point: that second's requests)",
 		YFmt: formatAxisMS}
 	var xs, p50, p95 []float64
@@ -493,7 +444,7 @@ func latencyChart(s *executor.Summary) template.HTML {
 	return c.render()
 }
 
-func latencyByTaskChart(s *executor.Summary) template.HTML {
+func latencyByTaskChart(s *summary.Run) template.HTML {
 	c := barChart{Label: "Latency percentiles per request name", Width: 560, Series: []string{"p50", "p95", "p99"},
 		Colors: []string{palette[0], palette[1], palette[4]}, XFmt: formatAxisMS}
 	for _, t := range s.Tasks {
@@ -510,7 +461,7 @@ func latencyByTaskChart(s *executor.Summary) template.HTML {
 	return c.render()
 }
 
-func ttftChart(s *executor.Summary) template.HTML {
+func ttftChart(s *summary.Run) template.HTML {
 	c := barChart{Label: "Time to first token per streamed request name", Width: 560, Series: []string{"p50", "p95", "p99"},
 		Colors: []string{palette[2], palette[1], palette[4]}, XFmt: formatAxisMS}
 	for _, t := range s.Tasks {
@@ -530,7 +481,7 @@ func ttftChart(s *executor.Summary) template.HTML {
 	return c.render()
 }
 
-func taskRows(s *executor.Summary, est *planner.Scenario) ([]htmlTaskRow, htmlTaskRow) {
+func taskRows(s *summary.Run, est *planner.Scenario) ([]htmlTaskRow, htmlTaskRow) {
 	expected := map[string]string{}
 	if est != nil {
 		for _, t := range est.Tasks {
@@ -539,7 +490,7 @@ func taskRows(s *executor.Summary, est *planner.Scenario) ([]htmlTaskRow, htmlTa
 			}
 		}
 	}
-	row := func(name, method string, n, f int64, rps float64, l executor.Percentiles, ttft *executor.Percentiles, tk pricing.Tokens, hit float64, cost decimal.Decimal, cpr *decimal.Decimal, src string) htmlTaskRow {
+	row := func(name, method string, n, f int64, rps float64, l summary.Percentiles, ttft *summary.Percentiles, tk pricing.Tokens, hit float64, cost decimal.Decimal, cpr *decimal.Decimal, src string) htmlTaskRow {
 		r := htmlTaskRow{Name: name, Method: method, Requests: groupThousands(float64(n)), Failures: groupThousands(float64(f)),
 			RPS: strconv.FormatFloat(rps, 'f', 2, 64), TokensIn: groupThousands(float64(tk.Input + tk.CacheRead + tk.CacheWrite)),
 			TokensOut: groupThousands(float64(tk.Output)), Cost: pricing.FormatUSD(cost), CostSource: src, Failing: f > 0}

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/testenv"
+	"github.com/loadplan/loadplan/planner"
+	"github.com/loadplan/loadplan/summary"
 )
 
 func TestWriteHTMLSelfContained(t *testing.T) {
@@ -48,10 +50,9 @@ func TestWriteHTMLSelfContained(t *testing.T) {
 // installs) and checks that the charts are drawn: the rendered DOM holds the SVG charts with
 // their paths, and a screenshot is far from blank.
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("chromium not found on PATH (apt-get install -y chromium)")
-	}
+	// CI installs it (apt-get install -y chromium); without it the test is skipped locally and
+	// fails in CI.
+	bin := testenv.NeedProgram(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	s := testSummary(t, "smoke.json")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -116,15 +117,6 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 }
 
-func chromiumPath() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 func runChromium(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
 	profile, err := os.MkdirTemp(dir, "profile")
@@ -181,7 +173,7 @@ func checkScreenshot(t *testing.T, path string) {
 
 // An empty run (stopped by an error before any request) renders everywhere.
 func TestRenderEmptyRun(t *testing.T) {
-	s := &executor.Summary{Schema: executor.SummarySchema, Plan: "p", Scenario: "s", StopReason: executor.StopError,
+	s := &summary.Run{Schema: summary.Schema, Plan: "p", Scenario: "s", StopReason: summary.StopError,
 		StopDetail: "target unreachable", ExitCode: 5, Estimate: []byte("null")}
 	var b bytes.Buffer
 	if err := WriteHTML(&b, s); err != nil {
@@ -205,7 +197,7 @@ func TestRenderEmptyRun(t *testing.T) {
 	if err := AppendHistory(filepath.Join(t.TempDir(), "h.jsonl"), s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Merge(s, s); err != nil {
+	if _, err := summary.Merge(planner.MergeEstimates, s, s); err != nil {
 		t.Fatal(err)
 	}
 	c := Compare(s, s)

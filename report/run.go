@@ -1,24 +1,21 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
-	"github.com/loadplan/loadplan/executor"
-	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
-	"github.com/shopspring/decimal"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // RunSummary writes the end-of-run report: the statistics per request name with the
 // aggregated row, time to first token for streams, the failures, the thresholds, and the
 // lines on why the run stopped, what it cost against the estimate and the budget, and its
 // result.
-func RunSummary(w io.Writer, s *executor.Summary) error {
+func RunSummary(w io.Writer, s *summary.Run) error {
 	fmt.Fprintf(w, "Run %s / %s against %s: %s\n", s.Plan, s.Scenario, s.Target, runStopText(s))
 	RequestsTable(w, s)
 	if summaryHasTTFT(s) {
@@ -33,12 +30,12 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 		ThresholdTable(w, s)
 	}
 	a := s.Actual
-	failPct := 0.0
+	failed := 0.0
 	if a.Requests > 0 {
-		failPct = float64(a.Failures) / float64(a.Requests) * 100
+		failed = float64(a.Failures) / float64(a.Requests)
 	}
-	fmt.Fprintf(w, "Requests: %s in %.1fs (%.2f/s), %s failed (%.2f%%)", groupThousands(float64(a.Requests)), s.DurationS, a.RPS,
-		groupThousands(float64(a.Failures)), failPct)
+	fmt.Fprintf(w, "Requests: %s in %.1fs (%.2f/s), %s failed (%s)", groupThousands(float64(a.Requests)), s.DurationS, a.RPS,
+		groupThousands(float64(a.Failures)), ratioText(failed))
 	if a.RateLimited > 0 {
 		fmt.Fprintf(w, ", %s rate limited", groupThousands(float64(a.RateLimited)))
 	}
@@ -47,9 +44,9 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, CostLine(s))
-	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %.0f%%\n",
+	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %s\n",
 		groupThousands(float64(a.Tokens.Input)), groupThousands(float64(a.Tokens.CacheRead)),
-		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), a.CacheHitRate*100)
+		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), summary.FormatPctFixed(a.CacheHitRate, 0))
 	if m := s.Meter; m != nil {
 		held := "the declared bounds held"
 		if !m.BoundsHeld {
@@ -81,7 +78,7 @@ func RunSummary(w io.Writer, s *executor.Summary) error {
 
 // RunLine is the one line --quiet prints: stop reason, requests, arrivals late or dropped,
 // cost.
-func RunLine(s *executor.Summary) string {
+func RunLine(s *summary.Run) string {
 	res := "pass"
 	if !s.Pass {
 		res = "fail"
@@ -100,7 +97,7 @@ func RunLine(s *executor.Summary) string {
 
 // arrivalsText says how many arrivals of an open model started late and how many never
 // started (dropped): "" when none did either.
-func arrivalsText(a executor.Actual) string {
+func arrivalsText(a summary.Actual) string {
 	var parts []string
 	if a.LateStarts > 0 {
 		parts = append(parts, groupThousands(float64(a.LateStarts))+" arrivals started late")
@@ -114,7 +111,7 @@ func arrivalsText(a executor.Actual) string {
 // unpricedText says how many responses have an unknown cost: steps with no worst case (an
 // uncapped run) that did not report all their usage, charged nothing for what they did not
 // report. "" when none.
-func unpricedText(a executor.Actual) string {
+func unpricedText(a summary.Actual) string {
 	if a.UnpricedResponses == 0 {
 		return ""
 	}
@@ -122,7 +119,7 @@ func unpricedText(a executor.Actual) string {
 		groupThousands(float64(a.UnpricedResponses)))
 }
 
-func runStopText(s *executor.Summary) string {
+func runStopText(s *summary.Run) string {
 	if s.StopDetail == "" {
 		return string(s.StopReason)
 	}
@@ -131,7 +128,7 @@ func runStopText(s *executor.Summary) string {
 
 // RequestsTable writes the statistics per request name and the aggregated row, as Locust's
 // table with the cost columns.
-func RequestsTable(w io.Writer, s *executor.Summary) {
+func RequestsTable(w io.Writer, s *summary.Run) {
 	t := table.NewWriter()
 	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleLight)
@@ -159,7 +156,7 @@ func RequestsTable(w io.Writer, s *executor.Summary) {
 	t.Render()
 }
 
-func summaryHasTTFT(s *executor.Summary) bool {
+func summaryHasTTFT(s *summary.Run) bool {
 	for _, r := range s.Tasks {
 		if r.TTFT != nil {
 			return true
@@ -168,7 +165,7 @@ func summaryHasTTFT(s *executor.Summary) bool {
 	return false
 }
 
-func runTTFTTable(w io.Writer, s *executor.Summary) {
+func runTTFTTable(w io.Writer, s *summary.Run) {
 	fmt.Fprintln(w, "Time to first token (streams)")
 	t := table.NewWriter()
 	t.SetOutputMirror(w)
@@ -187,7 +184,7 @@ func runTTFTTable(w io.Writer, s *executor.Summary) {
 	t.Render()
 }
 
-func runFailuresTable(w io.Writer, fs []executor.Failure) {
+func runFailuresTable(w io.Writer, fs []summary.Failure) {
 	t := table.NewWriter()
 	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleLight)
@@ -200,7 +197,7 @@ func runFailuresTable(w io.Writer, fs []executor.Failure) {
 }
 
 // ThresholdTable writes the thresholds' verdicts.
-func ThresholdTable(w io.Writer, s *executor.Summary) {
+func ThresholdTable(w io.Writer, s *summary.Run) {
 	t := table.NewWriter()
 	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleLight)
@@ -217,7 +214,7 @@ func ThresholdTable(w io.Writer, s *executor.Summary) {
 }
 
 // CostLine says what the run cost, the part estimated, against the estimate and the budget.
-func CostLine(s *executor.Summary) string {
+func CostLine(s *summary.Run) string {
 	a := s.Actual
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cost: %s", pricing.FormatUSD(a.Cost))
@@ -233,56 +230,10 @@ func CostLine(s *executor.Summary) string {
 	if s.Budget != nil {
 		fmt.Fprintf(&b, "; budget %s", pricing.FormatUSD(s.Budget.Limit))
 		if s.Budget.Limit.IsPositive() {
-			fmt.Fprintf(&b, " (%.0f%% used)", a.Cost.Div(s.Budget.Limit).InexactFloat64()*100)
+			fmt.Fprintf(&b, " (%s used)", summary.FormatPctFixed(a.Cost.Div(s.Budget.Limit).InexactFloat64(), 0))
 		}
 	} else {
 		b.WriteString("; no budget")
 	}
 	return b.String()
-}
-
-// summaryExpectedCost reads the expected cost from the summary's embedded estimate.
-func summaryExpectedCost(s *executor.Summary) *decimal.Decimal {
-	if len(s.Estimate) == 0 || string(s.Estimate) == "null" {
-		return nil
-	}
-	var e planner.Scenario
-	if err := json.Unmarshal(s.Estimate, &e); err != nil {
-		return nil
-	}
-	return e.Cost.Expected
-}
-
-func costCell(c, estimated decimal.Decimal) string {
-	if estimated.IsPositive() {
-		return pricing.FormatUSD(c) + "*"
-	}
-	return pricing.FormatUSD(c)
-}
-
-// latencyCell writes a latency in milliseconds for a table: "850ms", "1.83s"; "-" with no requests.
-func latencyCell(v float64, n int64) string {
-	switch {
-	case n == 0:
-		return "-"
-	case v < 1:
-		return fmt.Sprintf("%.2fms", v)
-	case v < 10:
-		return fmt.Sprintf("%.1fms", v)
-	case v < 1000:
-		return fmt.Sprintf("%.0fms", v)
-	case v < 100_000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	}
-	return fmt.Sprintf("%.0fs", v/1000)
-}
-
-func sizeCell(b float64) string {
-	switch {
-	case b < 1024:
-		return fmt.Sprintf("%.0f B", b)
-	case b < 1<<20:
-		return fmt.Sprintf("%.1f KiB", b/1024)
-	}
-	return fmt.Sprintf("%.1f MiB", b/(1<<20))
 }

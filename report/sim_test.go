@@ -9,10 +9,10 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -20,7 +20,7 @@ import (
 // run of examples/ai-service.yaml against the mock (closed-model users, the plan's waits,
 // log-normal latencies with the plan's median and p95, tokens and cache hits around the
 // plan's expect, prices from the embedded catalog), recorded into real HDR histograms with
-// the executor's geometry. go test -update ./report regenerates them.
+// the summaries' geometry (summary.NewHistogram). go test -update ./report regenerates them.
 
 type simSpec struct {
 	scenario  string
@@ -35,7 +35,7 @@ type simSpec struct {
 	outScale  float64       // 0: 1
 	slowFrom  float64       // seconds: latency ×2.5 in [slowFrom, slowTo)
 	slowTo    float64
-	stop      executor.StopReason // "" completed
+	stop      summary.StopReason // "" completed
 }
 
 type simReq struct {
@@ -47,10 +47,6 @@ type simReq struct {
 	rateLimited     bool
 	usage           *pricing.Usage
 	cost, worstCost decimal.Decimal
-}
-
-func newSimHist() *hdrhistogram.Histogram {
-	return hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
 }
 
 func recordSeconds(h *hdrhistogram.Histogram, s float64) {
@@ -68,7 +64,7 @@ func loadExample(t testing.TB) *plan.Plan {
 }
 
 // simulate models one run.
-func simulate(t testing.TB, sp simSpec) *executor.Summary {
+func simulate(t testing.TB, sp simSpec) *summary.Run {
 	t.Helper()
 	p := loadExample(t)
 	cat := pricing.Default()
@@ -222,7 +218,7 @@ func simulate(t testing.TB, sp simSpec) *executor.Summary {
 }
 
 type simAcc struct {
-	ts          executor.TaskStats
+	ts          summary.TaskStats
 	lat, ttft   *hdrhistogram.Histogram
 	bytes       int64
 	reported    int64
@@ -230,7 +226,7 @@ type simAcc struct {
 	first, last float64
 }
 
-func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalog, sp simSpec, reqs []simReq, userStart func(int) float64) *executor.Summary {
+func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalog, sp simSpec, reqs []simReq, userStart func(int) float64) *summary.Run {
 	t.Helper()
 	var order []string
 	accs := map[string]*simAcc{}
@@ -238,8 +234,8 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 	fails := map[fkey]int64{}
 	var forder []fkey
 	first, last := math.Inf(1), 0.0
-	s := &executor.Summary{Schema: executor.SummarySchema, Plan: p.Name, Scenario: sc.Name, Target: "mock://", Seed: sp.seed,
-		Failures: []executor.Failure{}, Thresholds: []executor.ThresholdResult{}}
+	s := &summary.Run{Schema: summary.Schema, Plan: p.Name, Scenario: sc.Name, Target: "mock://", Seed: sp.seed,
+		Failures: []summary.Failure{}, Thresholds: []summary.ThresholdResult{}}
 	for _, r := range reqs {
 		st := r.step
 		a := accs[st.Name]
@@ -251,7 +247,7 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 			case plan.CostFlat:
 				src = "flat"
 			}
-			a = &simAcc{ts: executor.TaskStats{Name: st.Name, Method: st.Request.Method, CostSource: src}, lat: newSimHist(), ttft: newSimHist()}
+			a = &simAcc{ts: summary.TaskStats{Name: st.Name, Method: st.Request.Method, CostSource: src}, lat: summary.NewHistogram(), ttft: summary.NewHistogram()}
 			accs[st.Name] = a
 			order = append(order, st.Name)
 		}
@@ -298,16 +294,16 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 	for _, name := range order {
 		a := accs[name]
 		ts := a.ts
-		ts.Latency = histogramPercentiles(a.lat)
-		enc, err := encodeHistogram(a.lat)
+		ts.Latency = summary.PercentilesOf(a.lat)
+		enc, err := summary.EncodeHistogram(a.lat)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ts.Histogram = enc
 		if a.ttft.TotalCount() > 0 {
-			tp := histogramPercentiles(a.ttft)
+			tp := summary.PercentilesOf(a.ttft)
 			ts.TTFT = &tp
-			if ts.TTFTHistogram, err = encodeHistogram(a.ttft); err != nil {
+			if ts.TTFTHistogram, err = summary.EncodeHistogram(a.ttft); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -331,7 +327,7 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 		s.Actual.Tokens.CacheWrite += ts.Tokens.CacheWrite
 	}
 	for _, k := range forder {
-		s.Failures = append(s.Failures, executor.Failure{Task: k.task, Method: k.method, Error: k.err, Occurrences: fails[k]})
+		s.Failures = append(s.Failures, summary.Failure{Task: k.task, Method: k.method, Error: k.err, Occurrences: fails[k]})
 	}
 	a := &s.Actual
 	a.RPS = float64(a.Requests) / s.DurationS
@@ -340,20 +336,20 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 	}
 	cpr := a.Cost.Div(decimal.NewFromInt(a.Requests))
 	a.CostPerRequest = &cpr
-	lat, _, err := aggregateLatency(s.Tasks)
+	lat, _, err := summary.AggregateLatency(s.Tasks)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Latency = lat
-	if a.TTFT, err = aggregateTTFT(s.Tasks); err != nil {
+	if a.TTFT, err = summary.AggregateTTFT(s.Tasks); err != nil {
 		t.Fatal(err)
 	}
 
 	// The timeline: one point per second, t = 1, 2, ...
 	end := int(math.Ceil(last))
 	for k := 1; k <= end; k++ {
-		pt := executor.TimelinePoint{T: float64(k)}
-		sec := newSimHist()
+		pt := summary.TimelinePoint{T: float64(k)}
+		sec := summary.NewHistogram()
 		var n, f int
 		for _, r := range reqs {
 			if r.end <= float64(k) {
@@ -396,27 +392,27 @@ func assemble(t testing.TB, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalo
 		a.EstimateErrorPct = &pct
 	}
 	if sc.Budget != nil {
-		s.Budget = &executor.Budget{Limit: *sc.Budget, Currency: "USD"}
+		s.Budget = &summary.Budget{Limit: *sc.Budget, Currency: "USD"}
 	}
-	s.Meter = &executor.Meter{Spent: a.Cost, LargestWorstCase: largest, BoundsHeld: true}
+	s.Meter = &summary.Meter{Spent: a.Cost, LargestWorstCase: largest, BoundsHeld: true}
 	s.Pass = true
 	for _, th := range sc.Thresholds {
-		actual, pass, ok, err := evaluateThreshold(s, string(th.Kind), th.Scope, th.Text)
+		res, ok, err := s.Judge(th)
 		if err != nil || !ok {
 			t.Fatalf("threshold %s %s: %v", th.Kind, th.Scope, err)
 		}
-		s.Thresholds = append(s.Thresholds, executor.ThresholdResult{Name: string(th.Kind), Scope: th.Scope, Limit: th.Text, Actual: actual, Pass: pass})
-		s.Pass = s.Pass && pass
+		s.Thresholds = append(s.Thresholds, res)
+		s.Pass = s.Pass && res.Pass
 	}
-	s.StopReason = executor.StopCompleted
+	s.StopReason = summary.StopCompleted
 	if sp.stop != "" {
 		s.StopReason = sp.stop
 		s.Partial = true
 	}
-	if s.StopReason == executor.StopBudgetExhausted {
+	if s.StopReason == summary.StopBudgetExhausted {
 		s.StopDetail = "the next request's worst case did not fit in the budget"
 	}
-	s.ExitCode = exitCodeFor(s.StopReason, s.Pass)
+	s.ExitCode = s.StopReason.ExitCode(s.Pass)
 	s.StartedAt = sp.start.UTC()
 	s.EndedAt = sp.start.Add(time.Duration(last * float64(time.Second))).UTC().Truncate(time.Millisecond)
 	return s

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // SummaryTable writes a saved run summary for the terminal (loadplan report RUN.json): when
 // and how it ran, then the same tables and lines as at the end of the run.
-func SummaryTable(w io.Writer, s *executor.Summary) error {
+func SummaryTable(w io.Writer, s *summary.Run) error {
 	est, err := summaryEstimate(s)
 	if err != nil {
 		return err

@@ -138,18 +138,6 @@ func ticks(lo, hi, step float64) []float64 {
 	return out
 }
 
-// formatNumber writes an axis value compactly: 1.5k, 2M, 0.25.
-func formatNumber(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
-	case a >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
-	}
-	return strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
-}
-
 // formatAxisMS writes milliseconds on an axis: 250 ms, 1.5 s.
 func formatAxisMS(v float64) string {
 	if v >= 1000 {

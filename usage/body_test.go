@@ -64,6 +64,7 @@ func checkUsageBody(t *testing.T, b []byte) {
 }
 
 func TestUsageBodyMatchesDecode(t *testing.T) {
+	t.Parallel()
 	for _, b := range usageBodies {
 		checkUsageBody(t, []byte(b))
 	}

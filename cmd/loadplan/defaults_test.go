@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
+	"github.com/loadplan/loadplan/summary"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/loadplan/loadplan/executor"
 )
 
 // longPromptServer answers every request with Anthropic usage of input tokens in and 5 out:
@@ -72,7 +71,7 @@ func TestDefaultsThatDecideMoney(t *testing.T) {
 			}
 			want := strings.ReplaceAll(tc.want, "PLAN", p)
 			s := readSummary(t, out)
-			if s.StopReason != executor.StopOverrun || !strings.Contains(s.StopDetail, want) {
+			if s.StopReason != summary.StopOverrun || !strings.Contains(s.StopDetail, want) {
 				t.Errorf("stop %s: %q\nwant it to say %q", s.StopReason, s.StopDetail, want)
 			}
 			if !strings.Contains(stdout, want) {

@@ -13,6 +13,7 @@ import (
 const example = "../../examples/ai-service.yaml"
 
 func TestEstimateAdHocSeed(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "estimate", "--users", "50", "--duration", "10m", "--rate", "3/min", "--price", "0.003", "--output", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -39,6 +40,7 @@ func TestEstimateAdHocSeed(t *testing.T) {
 }
 
 func TestEstimateExampleGolden(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "estimate", example, "--all")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -56,6 +58,7 @@ func TestEstimateExampleGolden(t *testing.T) {
 }
 
 func TestEstimateGate(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "estimate", example, "--scenario", "normal", "--budget", "0.01", "--output", "json")
 	if code != exitGate {
 		t.Fatalf("exit %d, want 3: %s", code, errOut)
@@ -90,6 +93,7 @@ scenarios:
 }
 
 func TestEstimateUsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte(`version: 1
@@ -135,6 +139,7 @@ scenarios:
 }
 
 func TestValidateAndPrices(t *testing.T) {
+	t.Parallel()
 	if code, out, errOut := runCLI(t, "validate", example); code != 0 || !strings.Contains(out, "valid") {
 		t.Errorf("validate: %d %s %s", code, out, errOut)
 	}

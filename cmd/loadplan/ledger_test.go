@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/loadplan/loadplan/summary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/meter/redisledger"
 	"github.com/loadplan/loadplan/meter/redisledger/redistest"
 )
@@ -114,7 +114,7 @@ func TestRunLedgerUnreachable(t *testing.T) {
 		t.Errorf("exit %d, want %d\nstderr:\n%s", code, exitFailed, stderr.String())
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopLedgerUnreachable || s.ExitCode != exitFailed {
+	if s.StopReason != summary.StopLedgerUnreachable || s.ExitCode != exitFailed {
 		t.Errorf("stop_reason %s, exit_code %d; want ledger_unreachable, 5", s.StopReason, s.ExitCode)
 	}
 	if !strings.Contains(stderr.String(), "ledger unreachable") {

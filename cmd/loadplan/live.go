@@ -10,9 +10,9 @@ import (
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 	"golang.org/x/term"
 )
@@ -45,7 +45,7 @@ func newLiveView(streams *IO, quiet bool, sc *plan.Scenario, planName string) *l
 }
 
 // update is the executor's OnProgress.
-func (v *liveView) update(p executor.Progress) {
+func (v *liveView) update(p summary.Progress) {
 	if v.quiet {
 		return
 	}
@@ -107,7 +107,7 @@ func (v *liveView) finish() {
 	v.mu.Unlock()
 }
 
-func (v *liveView) frame(p executor.Progress) string {
+func (v *liveView) frame(p summary.Progress) string {
 	var b strings.Builder
 	state := ""
 	if p.Stopping {
@@ -146,10 +146,10 @@ func (v *liveView) frame(p executor.Progress) string {
 	return b.String()
 }
 
-func liveRow(r executor.TaskProgress) table.Row {
+func liveRow(r summary.TaskProgress) table.Row {
 	fails := fmt.Sprint(r.Failures)
 	if r.Requests > 0 && r.Failures > 0 {
-		fails = fmt.Sprintf("%d (%.1f%%)", r.Failures, float64(r.Failures)/float64(r.Requests)*100)
+		fails = fmt.Sprintf("%d (%s)", r.Failures, summary.FormatPctFixed(float64(r.Failures)/float64(r.Requests), 1))
 	}
 	name := r.Name
 	if name == "" {
@@ -167,7 +167,7 @@ func liveRow(r executor.TaskProgress) table.Row {
 
 // costLine is the meter: spent and reserved against the budget as a bar, the spend rate and
 // the projected cost at the planned end.
-func costLine(p executor.Progress) string {
+func costLine(p summary.Progress) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cost: spent %s, reserved %s", pricing.FormatUSD(p.Spent), pricing.FormatUSD(p.Reserved))
 	if p.Budget != nil {
@@ -181,7 +181,7 @@ func costLine(p executor.Progress) string {
 
 // projectedLabel names the projection: "projected (early)" while it still leans on the
 // estimate (before one pacing period or a tenth of the run).
-func projectedLabel(p executor.Progress) string {
+func projectedLabel(p summary.Progress) string {
 	if p.ProjectedEarly {
 		return "projected (early)"
 	}
@@ -205,7 +205,7 @@ func budgetBar(spent, reserved, budget decimal.Decimal, width int) string {
 
 // projectionWarning says so when the spend rate would take the run past its budget before
 // its planned end.
-func projectionWarning(p executor.Progress) string {
+func projectionWarning(p summary.Progress) string {
 	if p.Budget == nil || p.Stopping || !p.Projected.GreaterThan(*p.Budget) {
 		return ""
 	}
@@ -214,7 +214,7 @@ func projectionWarning(p executor.Progress) string {
 }
 
 // plainLine is one line of progress for logs.
-func plainLine(p executor.Progress) string {
+func plainLine(p summary.Progress) string {
 	t := p.Total
 	budget := ""
 	if p.Budget != nil {

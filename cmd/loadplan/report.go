@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/report"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
 )
 
@@ -79,8 +80,8 @@ func checkOutput(output string) error {
 
 // readRunSummary reads a run summary; bad input is exit 2. A missing file that is spelled like a
 // subcommand gets a hint.
-func readRunSummary(path string) (*executor.Summary, error) {
-	s, err := report.ReadSummary(path)
+func readRunSummary(path string) (*summary.Run, error) {
+	s, err := summary.Read(path)
 	if err == nil {
 		return s, nil
 	}
@@ -108,7 +109,7 @@ func reportRun(streams *IO, o *reportOptions, path string) error {
 }
 
 // writeRunFiles writes --html and --csv; a failure is exit 5.
-func writeRunFiles(s *executor.Summary, html, csv string) error {
+func writeRunFiles(s *summary.Run, html, csv string) error {
 	if html != "" {
 		if err := writeFile(html, func(w io.Writer) error { return report.WriteHTML(w, s) }); err != nil {
 			return withCode(exitFailed, fmt.Errorf("--html: %w", err))
@@ -289,7 +290,7 @@ Timelines merge second by second. Summaries of different plans or scenarios are 
 					return err
 				}
 			}
-			m, err := report.MergeFiles(args...)
+			m, err := summary.MergeFiles(planner.MergeEstimates, args...)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

@@ -10,6 +10,7 @@ import (
 // The report commands on files from real runs against the embedded mock: two short smoke
 // runs, then compare, history, merge and the HTML re-render.
 func TestReportOnRealRuns(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the example twice on the mock")
 	}

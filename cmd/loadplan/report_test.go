@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/report"
+	"github.com/loadplan/loadplan/summary"
 )
 
 const reportData = "../../report/testdata/"
 
 func TestReportCommandGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -33,13 +35,14 @@ func TestReportCommandGolden(t *testing.T) {
 }
 
 func TestReportWritesFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	html, prefix := filepath.Join(dir, "r.html"), filepath.Join(dir, "r")
 	code, out, errOut := runCLI(t, "report", reportData+"smoke.json", "--html", html, "--csv", prefix, "--output", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if _, err := report.ParseSummary("stdout", []byte(out)); err != nil {
+	if _, err := summary.Parse("stdout", []byte(out)); err != nil {
 		t.Errorf("--output json is not a summary: %v", err)
 	}
 	for _, f := range []string{html, prefix + "_stats.csv", prefix + "_failures.csv", prefix + "_exceptions.csv", prefix + "_cost.csv"} {
@@ -50,6 +53,7 @@ func TestReportWritesFiles(t *testing.T) {
 }
 
 func TestReportMerge(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	code, stdout, errOut := runCLI(t, "report", "merge", reportData+"worker1.json", reportData+"worker2.json", "--json", out, "--html", filepath.Join(dir, "run.html"))
@@ -59,12 +63,12 @@ func TestReportMerge(t *testing.T) {
 	if !strings.Contains(stdout, "Merged 2 summaries") || !strings.Contains(stdout, "Aggregated") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	m, err := report.ReadSummary(out)
+	m, err := summary.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w1, _ := report.ReadSummary(reportData + "worker1.json")
-	w2, _ := report.ReadSummary(reportData + "worker2.json")
+	w1, _ := summary.Read(reportData + "worker1.json")
+	w2, _ := summary.Read(reportData + "worker2.json")
 	if m.Actual.Requests != w1.Actual.Requests+w2.Actual.Requests || !m.Actual.Cost.Equal(w1.Actual.Cost.Add(w2.Actual.Cost)) {
 		t.Errorf("merged %d requests, %s", m.Actual.Requests, m.Actual.Cost)
 	}
@@ -76,6 +80,7 @@ func TestReportMerge(t *testing.T) {
 }
 
 func TestReportCompareJSON(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runCLI(t, "report", "compare", reportData+"smoke.json", reportData+"smoke_after.json", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -90,6 +95,7 @@ func TestReportCompareJSON(t *testing.T) {
 }
 
 func TestReportBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	smoke, err := os.ReadFile(reportData + "smoke.json")
 	if err != nil {
@@ -141,6 +147,7 @@ func TestReportBadInput(t *testing.T) {
 }
 
 func TestReportHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	for _, sub := range []string{"", "compare", "history", "merge", "locust"} {
 		args := []string{"report"}
 		if sub != "" {

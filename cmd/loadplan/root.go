@@ -10,18 +10,20 @@ import (
 	"syscall"
 
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (DESIGN.md; scripts depend on them).
+// Exit codes (DESIGN.md; scripts depend on them). Those of a run that started are the
+// summary's (summary.StopReason.ExitCode picks one).
 const (
-	exitOK          = 0
-	exitThresholds  = 1
+	exitOK          = summary.ExitPass
+	exitThresholds  = summary.ExitThresholds
 	exitUsage       = 2
 	exitGate        = 3
-	exitBudget      = 4
-	exitFailed      = 5
-	exitInterrupted = 130
+	exitBudget      = summary.ExitBudget
+	exitFailed      = summary.ExitError
+	exitInterrupted = summary.ExitInterrupted
 )
 
 // IO is where commands read and write; tests give their own buffers.

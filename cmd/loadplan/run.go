@@ -17,6 +17,7 @@ import (
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/report"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
 )
 
@@ -208,7 +209,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		defer hist.Close()
 		var histErr error
-		onProgress = func(pr executor.Progress) {
+		onProgress = func(pr summary.Progress) {
 			live.update(pr)
 			if histErr == nil {
 				if histErr = hist.Add(time.Now(), pr); histErr != nil {
@@ -249,7 +250,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
-	sum.ExitCode = runExitCode(sum)
+	sum.ExitCode = sum.StopReason.ExitCode(sum.Pass)
 	var outErr error
 	if o.jsonFile != "" {
 		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
@@ -277,7 +278,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
-	case sum.StopReason == executor.StopError, sum.StopReason == executor.StopLedgerUnreachable:
+	case sum.StopReason == summary.StopError, sum.StopReason == summary.StopLedgerUnreachable:
 		return withCode(sum.ExitCode, errors.New(sum.StopDetail))
 	case sum.ExitCode != exitOK:
 		return withCode(sum.ExitCode, nil)
@@ -301,25 +302,6 @@ func gcPercent(n int) int {
 		return 50
 	}
 	return 100
-}
-
-// runExitCode is the exit code of a finished run; when several apply: 130, then 5, then 4,
-// then 1 (DESIGN.md).
-func runExitCode(s *executor.Summary) int {
-	switch s.StopReason {
-	case executor.StopInterrupted:
-		return exitInterrupted
-	case executor.StopError, executor.StopLedgerUnreachable:
-		return exitFailed
-	case executor.StopBudgetExhausted, executor.StopOverrun:
-		return exitBudget
-	case executor.StopThresholdAbort:
-		return exitThresholds
-	}
-	if !s.Pass {
-		return exitThresholds
-	}
-	return exitOK
 }
 
 func mockURL(target string) (*url.URL, bool) {
@@ -349,7 +331,7 @@ func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, se
 }
 
 // writeExtraReports writes the --csv, --html and --history outputs of a finished run.
-func writeExtraReports(o *runOptions, s *executor.Summary) error {
+func writeExtraReports(o *runOptions, s *summary.Run) error {
 	var errs []error
 	if o.csvPrefix != "" {
 		if err := report.WriteCSV(o.csvPrefix, s); err != nil {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
 
@@ -29,17 +29,17 @@ func writePlan(t *testing.T, yaml, target string) string {
 	return path
 }
 
-func readSummary(t *testing.T, path string) *executor.Summary {
+func readSummary(t *testing.T, path string) *summary.Run {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s executor.Summary
+	var s summary.Run
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Schema != executor.SummarySchema {
+	if s.Schema != summary.Schema {
 		t.Fatalf("schema %q", s.Schema)
 	}
 	return &s
@@ -76,6 +76,7 @@ thresholds:
 `
 
 func TestRunThresholdsFail(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 10*time.Millisecond)
 	out := filepath.Join(t.TempDir(), "out.json")
 	code, stdout, stderr := runCLI(t, "run", writePlan(t, runPlan, srv.URL), "--scenario", "quick", "--json", out)
@@ -83,7 +84,7 @@ func TestRunThresholdsFail(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, out)
-	if s.Pass || s.ExitCode != 1 || s.StopReason != executor.StopCompleted || s.Partial {
+	if s.Pass || s.ExitCode != 1 || s.StopReason != summary.StopCompleted || s.Partial {
 		t.Errorf("pass %v exit %d stop %s partial %v", s.Pass, s.ExitCode, s.StopReason, s.Partial)
 	}
 	want := map[string]bool{"plan/p95": false, "plan/failure_rate": true, "plan/total_cost": false,
@@ -98,8 +99,9 @@ func TestRunThresholdsFail(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("thresholds missing: %v", want)
 	}
-	// Flat-priced: the cost is exactly the requests times the price.
-	if want := decimal.NewFromInt(s.Actual.Requests).Mul(decimal.RequireFromString("0.001")); !s.Actual.Cost.Equal(want) || s.Actual.Requests == 0 {
+	// Flat-priced: the cost is exactly the requests times the price (in decimals: 43 × 0.001
+	// is 0.043000000000000003 in floats).
+	if want := decimal.RequireFromString("0.001").Mul(decimal.NewFromInt(s.Actual.Requests)); !s.Actual.Cost.Equal(want) || s.Actual.Requests == 0 {
 		t.Errorf("cost %s for %d requests", s.Actual.Cost, s.Actual.Requests)
 	}
 	for _, want := range []string{"Thresholds", "FAIL", "Aggregated", "Cost: $", "users=2"} {
@@ -110,6 +112,7 @@ func TestRunThresholdsFail(t *testing.T) {
 }
 
 func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 10*time.Millisecond)
 	out := filepath.Join(t.TempDir(), "out.json")
 	sigs := make(chan os.Signal, 2)
@@ -122,7 +125,7 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatalf("exit %d after %s\n%s\n%s", code, time.Since(start), stdout.String(), stderr.String())
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopInterrupted || s.ExitCode != 130 || !s.Partial || s.Actual.Requests == 0 {
+	if s.StopReason != summary.StopInterrupted || s.ExitCode != 130 || !s.Partial || s.Actual.Requests == 0 {
 		t.Errorf("stop %s exit %d partial %v requests %d", s.StopReason, s.ExitCode, s.Partial, s.Actual.Requests)
 	}
 	if !strings.Contains(stdout.String(), "interrupted") {
@@ -131,6 +134,7 @@ func TestRunInterrupted(t *testing.T) {
 }
 
 func TestRunRefusals(t *testing.T) {
+	t.Parallel()
 	srv, hits := slowServer(t, 0)
 	noBudget := strings.Replace(runPlan, "budget: 1.00\n", "", 1)
 	unbounded := `version: 1
@@ -170,6 +174,7 @@ scenarios:
 }
 
 func TestRunUnreachable(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +186,7 @@ func TestRunUnreachable(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stderr, "unreachable") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if s := readSummary(t, out); s.StopReason != executor.StopError || s.ExitCode != exitFailed {
+	if s := readSummary(t, out); s.StopReason != summary.StopError || s.ExitCode != exitFailed {
 		t.Errorf("stop %s exit %d", s.StopReason, s.ExitCode)
 	}
 }
@@ -189,6 +194,7 @@ func TestRunUnreachable(t *testing.T) {
 // TestRunMockExample runs the example plan on the in-process mock (real latencies, so a
 // short run).
 func TestRunMockExample(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out.json")
 	code, stdout, stderr := runCLI(t, "run", example, "--scenario", "smoke", "--run-time", "2s", "--json", out, "--stop-timeout", "10s")
 	// The p95 threshold (5s) may fail on a few requests of a long-tailed mock: 0 or 1.
@@ -196,7 +202,7 @@ func TestRunMockExample(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, out)
-	if s.StopReason != executor.StopCompleted || s.Actual.Requests < 10 || !s.Actual.Cost.IsPositive() || s.Budget == nil || s.Estimate == nil {
+	if s.StopReason != summary.StopCompleted || s.Actual.Requests < 10 || !s.Actual.Cost.IsPositive() || s.Budget == nil || s.Estimate == nil {
 		t.Errorf("stop %s requests %d cost %s budget %v", s.StopReason, s.Actual.Requests, s.Actual.Cost, s.Budget)
 	}
 	if s.Seed != 42 || !strings.HasPrefix(s.Target, "http://127.0.0.1:") {
@@ -208,6 +214,7 @@ func TestRunMockExample(t *testing.T) {
 }
 
 func TestRunWritesReports(t *testing.T) {
+	t.Parallel()
 	srv, _ := slowServer(t, 5*time.Millisecond)
 	p := writePlan(t, runPlan, srv.URL)
 	dir := t.TempDir()

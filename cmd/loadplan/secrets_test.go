@@ -12,6 +12,7 @@ import (
 // error paths too: an unreachable target whose URL carries the key, and a plan error about a
 // value that came from the environment.
 func TestSecretsNeverWritten(t *testing.T) {
+	t.Parallel()
 	const secret = "sk-secret-123"
 	env := func(k string) (string, bool) {
 		if k == "KEY" {

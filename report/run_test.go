@@ -5,17 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/summary"
 )
 
 // openSummary is an open-model run that could not keep up: most arrivals never started; one
 // of its steps had no worst case and three responses reported no usage; one threshold is a
 // task's.
-func openSummary(t *testing.T) *executor.Summary {
+func openSummary(t *testing.T) *summary.Run {
 	s := testSummary(t, "smoke.json")
 	s.Actual.LateStarts, s.Actual.DroppedArrivals, s.Actual.UnpricedResponses = 5, 70, 3
 	s.Meter.UnreportedCharged = 3
-	s.Thresholds = append(s.Thresholds, executor.ThresholdResult{Name: "failure_rate", Scope: executor.ScopeTask, Task: "chat", Limit: "1%", Actual: "0%", Pass: true})
+	s.Thresholds = append(s.Thresholds, summary.ThresholdResult{Name: "failure_rate", Scope: summary.ScopeTask, Task: "chat", Limit: "1%", Actual: "0%", Pass: true})
 	return s
 }
 

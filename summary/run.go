@@ -1,4 +1,4 @@
-package executor
+package summary
 
 import (
 	"encoding/json"
@@ -8,27 +8,17 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// SummarySchema is the JSON schema name of a run summary.
-const SummarySchema = "loadplan.run/v1"
+// Schema is the JSON schema name of a run summary.
+const Schema = "loadplan.run/v1"
 
-// StopReason says why a run ended (DESIGN.md).
-type StopReason string
+// HistorySchema is the schema of a line of a run history (loadplan run --history), which
+// package report writes and reads. It is named here so that a history given where a summary
+// is expected is recognised and named.
+const HistorySchema = "loadplan.history/v1"
 
-const (
-	StopCompleted       StopReason = "completed"
-	StopBudgetExhausted StopReason = "budget_exhausted"
-	StopOverrun         StopReason = "overrun"
-	StopInterrupted     StopReason = "interrupted"
-	StopThresholdAbort  StopReason = "threshold_abort"
-	StopError           StopReason = "error"
-	// StopLedgerUnreachable: the shared ledger (Redis) was unreachable past its grace period,
-	// or this worker's lease lapsed; nothing was sent that was not reserved. Exit code 5.
-	StopLedgerUnreachable StopReason = "ledger_unreachable"
-)
-
-// Summary is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;
+// Run is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;
 // more may be added.
-type Summary struct {
+type Run struct {
 	Schema     string            `json:"schema"`
 	Plan       string            `json:"plan"`
 	Scenario   string            `json:"scenario"`
@@ -163,6 +153,17 @@ type ThresholdResult struct {
 	Pass   bool   `json:"pass"`
 }
 
+// ScopeTask is the scope of a task's own thresholds; ThresholdResult.Task names the task.
+const ScopeTask = "task"
+
+// ScopeText is a threshold's scope for reading: "plan", "scenario", "task chat".
+func (t ThresholdResult) ScopeText() string {
+	if t.Scope == ScopeTask && t.Task != "" {
+		return "task " + t.Task
+	}
+	return t.Scope
+}
+
 // Meter is the cost meter's account of the run.
 type Meter struct {
 	Spent             decimal.Decimal `json:"spent"`
@@ -173,41 +174,13 @@ type Meter struct {
 	BoundsHeld        bool            `json:"bounds_held"`        // no response reported more than its reservation
 }
 
-// Progress is the live state of a run, delivered about once a second to the caller's
-// OnProgress callback (the live view, the CSV history writer). It is a copy: the callee may
-// keep it.
-type Progress struct {
-	Elapsed   time.Duration
-	Remaining time.Duration // 0 when unknown
-	Users     int           // active users (closed model) or workers in use (open model)
-	InFlight  int
-	// Tasks are the per-request-name statistics so far (cumulative counts and percentiles;
-	// CurrentRPS/CurrentFPS over the last second). Total is the Aggregated row.
-	Tasks []TaskProgress
-	Total TaskProgress
-	// Cost: spent and reserved so far, the budget (nil: none), the spend rate over the last
-	// minute and the cost projected at the planned end at that rate.
-	Spent       decimal.Decimal
-	Reserved    decimal.Decimal
-	Budget      *decimal.Decimal
-	SpendPerMin decimal.Decimal
-	Projected   decimal.Decimal
-	// ProjectedEarly: the run is younger than one pacing period or a tenth of its duration,
-	// so Projected blends the spend rate seen with the estimate's expected rate.
-	ProjectedEarly bool
-	LateStarts     int64
-	Stopping       bool // no new requests are being started
-}
-
-// TaskProgress is one row of the live statistics.
-type TaskProgress struct {
-	Name           string
-	Method         string
-	Requests       int64
-	Failures       int64
-	CurrentRPS     float64
-	CurrentFPS     float64
-	Latency        Percentiles // cumulative, ms
-	AvgContentSize float64
-	Cost           decimal.Decimal
+// EstimateErrorPct is how far the actual cost is from the expected one, in percent of it:
+// (actual - expected) / expected × 100, computed in decimals; nil without a positive
+// expected cost.
+func EstimateErrorPct(actual decimal.Decimal, expected *decimal.Decimal) *float64 {
+	if expected == nil || !expected.IsPositive() {
+		return nil
+	}
+	pct := actual.Sub(*expected).Div(*expected).Mul(decimal.NewFromInt(100)).InexactFloat64()
+	return &pct
 }

@@ -1,50 +1,51 @@
-package report
+package summary
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/planner"
 	"github.com/shopspring/decimal"
 )
 
 // workerSummary is a summary of one worker whose request names saw the given latencies (µs).
-func workerSummary(t *testing.T, start time.Time, lat map[string][]int64, cost map[string]string, spent []string) *executor.Summary {
+func workerSummary(t *testing.T, start time.Time, lat map[string][]int64, cost map[string]string, spent []string) *Run {
 	t.Helper()
-	s := &executor.Summary{Schema: executor.SummarySchema, Plan: "p", Scenario: "s", StartedAt: start, EndedAt: start.Add(10 * time.Second),
-		StopReason: executor.StopCompleted, DurationS: 10, Pass: true, Target: "mock://", Estimate: []byte("null"),
-		Budget: &executor.Budget{Limit: decimal.RequireFromString("5"), Currency: "USD"}}
+	s := &Run{Schema: Schema, Plan: "p", Scenario: "s", StartedAt: start, EndedAt: start.Add(10 * time.Second),
+		StopReason: StopCompleted, DurationS: 10, Pass: true, Target: "mock://", Estimate: []byte("null"),
+		Budget: &Budget{Limit: decimal.RequireFromString("5"), Currency: "USD"}}
 	for _, name := range []string{"a", "b"} {
 		vals, ok := lat[name]
 		if !ok {
 			continue
 		}
-		h := newSimHist()
+		h := NewHistogram()
 		for _, v := range vals {
 			if err := h.RecordValue(v); err != nil {
 				t.Fatal(err)
 			}
 		}
-		enc, err := encodeHistogram(h)
+		enc, err := EncodeHistogram(h)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := decimal.RequireFromString(cost[name])
 		n := int64(len(vals))
 		cpr := c.Div(decimal.NewFromInt(n))
-		s.Tasks = append(s.Tasks, executor.TaskStats{Name: name, Method: "POST", Requests: n, Failures: 1, RPS: float64(n) / 10,
-			Latency: histogramPercentiles(h), Histogram: enc, Cost: c, CostPerRequest: &cpr, CostSource: "anthropic", AvgContentSize: 100})
+		s.Tasks = append(s.Tasks, TaskStats{Name: name, Method: "POST", Requests: n, Failures: 1, RPS: float64(n) / 10,
+			Latency: PercentilesOf(h), Histogram: enc, Cost: c, CostPerRequest: &cpr, CostSource: "anthropic", AvgContentSize: 100})
 		s.Actual.Requests += n
 		s.Actual.Failures++
 		s.Actual.Cost = s.Actual.Cost.Add(c)
 	}
 	for i, sp := range spent {
-		s.Timeline = append(s.Timeline, executor.TimelinePoint{T: float64(i + 1), Users: 2, RPS: 3, Spent: decimal.RequireFromString(sp)})
+		s.Timeline = append(s.Timeline, TimelinePoint{T: float64(i + 1), Users: 2, RPS: 3, Spent: decimal.RequireFromString(sp)})
 	}
-	s.Thresholds = []executor.ThresholdResult{{Name: "p95", Scope: "plan", Limit: "50ms", Pass: true}, {Name: "failure_rate", Scope: "task:a", Limit: "10%", Pass: true}}
+	s.Thresholds = []ThresholdResult{{Name: "p95", Scope: "plan", Limit: "50ms", Pass: true}, {Name: "failure_rate", Scope: "task:a", Limit: "10%", Pass: true}}
 	return s
 }
 
@@ -58,17 +59,18 @@ func randomLatencies(seed uint64, n int, median float64) []int64 {
 }
 
 func TestMergeHistogramsExactly(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
 	a1, a2 := randomLatencies(1, 700, 20000), randomLatencies(2, 300, 45000)
 	b1, b2 := randomLatencies(3, 50, 3000), randomLatencies(4, 900, 9000)
 	w1 := workerSummary(t, t0, map[string][]int64{"a": a1, "b": b1}, map[string]string{"a": "1.234567891", "b": "0.1"}, []string{"0.5", "1.0", "1.334567891"})
 	w2 := workerSummary(t, t0.Add(time.Second), map[string][]int64{"a": a2, "b": b2}, map[string]string{"a": "0.000000009", "b": "2.2"}, []string{"0.7", "2.200000009"})
-	m, err := Merge(w1, w2)
+	m, err := Merge(planner.MergeEstimates, w1, w2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := func(vals ...[]int64) *hdrhistogram.Histogram {
-		h := newSimHist()
+		h := NewHistogram()
 		for _, vs := range vals {
 			for _, v := range vs {
 				_ = h.RecordValue(v)
@@ -78,14 +80,14 @@ func TestMergeHistogramsExactly(t *testing.T) {
 	}
 	want := map[string]*hdrhistogram.Histogram{"a": all(a1, a2), "b": all(b1, b2)}
 	for _, task := range m.Tasks {
-		h, err := decodeHistogram(task.Histogram)
+		h, err := DecodeHistogram(task.Histogram)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !h.Equals(want[task.Name]) {
 			t.Errorf("%s: the merged histogram is not the histogram of all the values", task.Name)
 		}
-		wp := histogramPercentiles(want[task.Name])
+		wp := PercentilesOf(want[task.Name])
 		if task.Latency.P50 != wp.P50 || task.Latency.P95 != wp.P95 || task.Latency.P99 != wp.P99 || task.Latency.P99_9 != wp.P99_9 {
 			t.Errorf("%s: percentiles %+v, want those of all values %+v", task.Name, task.Latency, wp)
 		}
@@ -143,8 +145,9 @@ func TestMergeHistogramsExactly(t *testing.T) {
 }
 
 func TestMergeTestdataWorkers(t *testing.T) {
-	w1, w2 := testSummary(t, "worker1.json"), testSummary(t, "worker2.json")
-	m, err := MergeFiles("testdata/worker1.json", "testdata/worker2.json")
+	t.Parallel()
+	w1, w2 := readTestdata(t, "worker1.json"), readTestdata(t, "worker2.json")
+	m, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/worker2.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +160,7 @@ func TestMergeTestdataWorkers(t *testing.T) {
 	sum := decimal.Zero
 	for _, task := range m.Tasks {
 		sum = sum.Add(task.Cost)
-		h, err := decodeHistogram(task.Histogram)
+		h, err := DecodeHistogram(task.Histogram)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,58 +174,55 @@ func TestMergeTestdataWorkers(t *testing.T) {
 	if !sum.Equal(m.Actual.Cost) {
 		t.Errorf("tasks add up to %s, actual %s", sum, m.Actual.Cost)
 	}
-	est, err := summaryEstimate(m)
-	if err != nil || est == nil {
-		t.Fatalf("estimate: %v", err)
-	}
-	e1, _ := summaryEstimate(w1)
-	e2, _ := summaryEstimate(w2)
+	est, e1, e2 := estimateOf(t, m), estimateOf(t, w1), estimateOf(t, w2)
 	if !est.Cost.Expected.Equal(e1.Cost.Expected.Add(*e2.Cost.Expected)) || est.MaxUsers != 50 {
 		t.Errorf("estimate %s for %d users", est.Cost.Expected, est.MaxUsers)
 	}
 	// The merge is a valid summary: it reads back.
-	var b strings.Builder
-	if err := WriteJSON(&b, m); err != nil {
+	b, err := json.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseSummary("merged.json", []byte(b.String())); err != nil {
+	if _, err := Parse("merged.json", b); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestMergeRefusesOtherScenarios(t *testing.T) {
-	_, err := MergeFiles("testdata/worker1.json", "testdata/smoke.json")
+	t.Parallel()
+	_, err := MergeFiles(planner.MergeEstimates, "testdata/worker1.json", "testdata/smoke.json")
 	if err == nil || !strings.Contains(err.Error(), "testdata/smoke.json") || !strings.Contains(err.Error(), "scenario normal") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Merge(); err == nil {
+	if _, err := Merge(planner.MergeEstimates); err == nil {
 		t.Error("merge of nothing: no error")
 	}
 }
 
 func TestMergeStopReason(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
-	mk := func(r executor.StopReason) *executor.Summary {
+	mk := func(r StopReason) *Run {
 		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)
 		s.Thresholds = nil
 		s.StopReason = r
 		return s
 	}
 	for _, tc := range []struct {
-		parts []executor.StopReason
-		want  executor.StopReason
+		parts []StopReason
+		want  StopReason
 		code  int
 	}{
-		{[]executor.StopReason{executor.StopCompleted, executor.StopCompleted}, executor.StopCompleted, 0},
-		{[]executor.StopReason{executor.StopCompleted, executor.StopBudgetExhausted}, executor.StopBudgetExhausted, 4},
-		{[]executor.StopReason{executor.StopInterrupted, executor.StopBudgetExhausted}, executor.StopInterrupted, 130},
-		{[]executor.StopReason{executor.StopThresholdAbort, executor.StopError}, executor.StopError, 5},
+		{[]StopReason{StopCompleted, StopCompleted}, StopCompleted, 0},
+		{[]StopReason{StopCompleted, StopBudgetExhausted}, StopBudgetExhausted, 4},
+		{[]StopReason{StopInterrupted, StopBudgetExhausted}, StopInterrupted, 130},
+		{[]StopReason{StopThresholdAbort, StopError}, StopError, 5},
 	} {
-		var parts []*executor.Summary
+		var parts []*Run
 		for _, r := range tc.parts {
 			parts = append(parts, mk(r))
 		}
-		m, err := Merge(parts...)
+		m, err := Merge(planner.MergeEstimates, parts...)
 		if err != nil {
 			t.Fatal(err)
 		}
