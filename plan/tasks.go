@@ -211,7 +211,7 @@ func (d *decoder) task(e pair, p *Plan, defaults rawCost) *Task {
 func (d *decoder) taskKey(t *Task, k string, v *yaml.Node, path string) {
 	switch k {
 	case "weight":
-		if w, ok := d.integer(v, join(path, k), 0); ok {
+		if w, ok := d.integer(v, join(path, k), 0, MaxWeight); ok {
 			t.Weight = int(w)
 		}
 	case "thresholds":
@@ -304,9 +304,9 @@ func (d *decoder) request(n *yaml.Node, path string) Request {
 				d.add(at(v), kp, "%q is not an http:// or https:// URL", r.Path)
 			}
 		case "query":
-			r.Query = d.headerList(v, kp)
+			r.Query = d.headerList(v, kp, false)
 		case "headers":
-			r.Headers = d.headerList(v, kp)
+			r.Headers = d.headerList(v, kp, true)
 		case "json":
 			r.JSON = d.jsonValue(v, kp, 0)
 			if m, ok := r.JSON.(map[string]any); ok {
@@ -342,7 +342,7 @@ func (d *decoder) expect(n *yaml.Node, path string) Expect {
 	e := Expect{Pos: posOf(resolve(n))}
 	d.fields(n, path, expectKeys, func(k string, v *yaml.Node) {
 		kp := join(path, k)
-		num := func() int64 { x, _ := d.integer(v, kp, 0); return x }
+		num := func() int64 { x, _ := d.integer(v, kp, 0, MaxTokens); return x }
 		switch k {
 		case "input_tokens":
 			e.InputTokens, e.HasTokens = num(), true
@@ -435,10 +435,7 @@ func (d *decoder) retry(n *yaml.Node, path string) Retry {
 		case "on":
 			r.On = d.intList(v, kp, 100, 599)
 		case "max":
-			if m, ok := d.integer(v, kp, 0); ok {
-				if m > 10 {
-					d.add(at(v), kp, "%d retries is too many; at most 10", m)
-				}
+			if m, ok := d.integer(v, kp, 0, MaxRetries); ok {
 				r.Max = int(m)
 			}
 		case "backoff":
