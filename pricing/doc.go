@@ -6,7 +6,7 @@
 // places); FormatUSD rounds, for display only. A price that does not parse is an error, never
 // $0, and a model the catalog does not know is an error (ErrUnknownModel), never free.
 //
-//	cat := pricing.Default() // or pricing.Load("prices.yaml"), for --prices FILE
+//	cat := pricing.Default() // or pricing.Read(path, file, modTime), for --prices FILE
 //	cost, err := cat.Cost(pricing.Usage{Input: 295, CacheRead: 1800, Output: 143}, "claude-sonnet-4-5-20250929")
 //	// cost is 0.00357 (USD), exactly; pricing.FormatUSD(cost) is "$0.0036"
 //

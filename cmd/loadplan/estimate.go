@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
@@ -40,11 +41,20 @@ func (f *loadFlags) overrides() (plan.Overrides, error) {
 	if f.users < 0 {
 		return o, usageError("--users %d: give 1 or more", f.users)
 	}
+	if err := plan.CheckUsers(f.users); err != nil {
+		return o, usageError("--users: %v", err)
+	}
 	if f.spawnRate < 0 {
 		return o, usageError("--spawn-rate %g: give users per second, more than 0", f.spawnRate)
 	}
+	if err := plan.CheckRate(f.spawnRate); err != nil {
+		return o, usageError("--spawn-rate: %v", err)
+	}
 	if f.runTime < 0 {
 		return o, usageError("--run-time %s: give a positive duration", f.runTime)
+	}
+	if err := plan.CheckDuration(f.runTime); err != nil {
+		return o, usageError("--run-time: %v", err)
 	}
 	if f.arrivalRate != "" {
 		r, err := plan.ParseRate(f.arrivalRate)
@@ -74,11 +84,22 @@ func (f *loadFlags) catalog() (*pricing.Catalog, error) {
 	if f.prices == "" {
 		return pricing.Default(), nil
 	}
-	c, err := pricing.Load(f.prices)
+	c, err := loadPrices(f.prices)
 	if err != nil {
 		return nil, usageError("--prices: %v", err)
 	}
 	return c, nil
+}
+
+// loadPrices reads a price catalog file (--prices) through inputfile: a device or a FIFO is
+// refused, and so is a file over pricing.MaxFileBytes.
+func loadPrices(path string) (*pricing.Catalog, error) {
+	f, err := inputfile.Open(path, pricing.MaxFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("load price catalog: %w", err)
+	}
+	defer f.Close()
+	return pricing.Read(path, f, f.Info().ModTime())
 }
 
 // loadPlan loads a plan; its problems are a usage error (exit 2), printed one a line.
@@ -86,7 +107,7 @@ func loadPlan(streams *IO, path string) (*plan.Plan, error) {
 	p, err := plan.Load(path, plan.Options{Env: streams.Env})
 	if err != nil {
 		if es, ok := plan.AsErrors(err); ok {
-			return nil, withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", path, len(es), pluralWord(len(es), "problem", "problems"), err))
+			return nil, withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", path, es.Total(), pluralWord(es.Total(), "problem", "problems"), err))
 		}
 		return nil, withCode(exitUsage, err)
 	}
@@ -284,6 +305,19 @@ func (o *estimateOptions) adHocPlan() (*plan.Plan, error) {
 	}
 	if r.PerSecond <= 0 {
 		return nil, usageError("--rate: must be more than 0")
+	}
+	for _, t := range []struct {
+		flag string
+		n    int64
+	}{{"--input-tokens", o.inputTokens}, {"--output-tokens", o.outputTokens}, {"--max-output-tokens", o.maxOutputTokens}} {
+		if err := plan.CheckTokens(t.n); err != nil {
+			return nil, usageError("%s: %v", t.flag, err)
+		}
+	}
+	// Each user sends one request every period: a rate slower than one a year has a period
+	// no duration can hold.
+	if 1/r.PerSecond > plan.MaxDuration.Seconds() {
+		return nil, usageError("--rate %s: slower than one request a year per user", o.rate)
 	}
 	st := &plan.Step{Name: "ad-hoc", Request: plan.Request{Method: "POST", Path: "/"}}
 	switch {

@@ -53,7 +53,7 @@ there is any.`,
 			}
 			cat := pricing.Default()
 			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
+				if cat, err = loadPrices(o.prices); err != nil {
 					return usageError("--prices: %v", err)
 				}
 			}
@@ -114,7 +114,7 @@ func newPricesCmd(streams *IO) *cobra.Command {
 			cat := pricing.Default()
 			var err error
 			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
+				if cat, err = loadPrices(o.prices); err != nil {
 					return usageError("--prices: %v", err)
 				}
 			}

@@ -355,7 +355,7 @@ not $0, and the total is a lower bound.`,
 			}
 			cat := pricing.Default()
 			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
+				if cat, err = loadPrices(o.prices); err != nil {
 					return usageError("--prices: %v", err)
 				}
 			}
