@@ -152,6 +152,16 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 		}
 	}
 
+	// A count that is not a finite number (a shape past the plan's limits: an arrival rate
+	// of 1e308/s) cannot be priced; quantity would read it as 0, and the gate pass on $0.
+	// It is unknown, and so is the cost, even of free tasks: the gate fails closed.
+	uncomputable := !finite(itLow, itExp, starts) || itWorst != nil && !finite(*itWorst)
+	if uncomputable {
+		rateUnknown = true
+		itLow, itExp, itWorst, starts, fullRate, worstRate = 0, 0, nil, 0, 0, 0
+		out.Warnings = append(out.Warnings, "the number of requests cannot be computed (it is past any number): the cost is unknown")
+	}
+
 	// Requests, tokens and cost per task.
 	var reqLow, reqExp, reqWorst float64
 	worstKnown := itWorst != nil
@@ -260,7 +270,7 @@ func EstimateScenario(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts
 		// free, else unknown (an unknown cost is never zero: the gate fails closed).
 		out.Requests = Counts{}
 		out.Cost = Money{}
-		if tasksFree && costWorstKnown {
+		if tasksFree && costWorstKnown && !uncomputable {
 			out.Cost = Money{Low: ptr(costLow), Expected: ptr(costExp), Worst: ptr(costWorst)}
 		}
 	}
@@ -360,6 +370,16 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// finite reports whether every x is a number other than ±Inf.
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func fmtNum(x float64) string {
