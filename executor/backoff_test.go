@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -30,5 +31,23 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("backoff(%s, %d) = %s, want %s", tc.first, tc.attempt, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLongWaits: waits computed in float64 past time.Duration's range converted to the most
+// negative duration, no wait at all: a request of 2×10^8 tokens (the plan's most, input and
+// output) against rate_limit tpm: 1, or a server's Retry-After: 1e300 or NaN.
+func TestLongWaits(t *testing.T) {
+	t.Parallel()
+	b := newBucket(1.0/60, 1)
+	now := time.Unix(0, 0)
+	b.now, b.last = func() time.Time { return now }, now
+	if d := b.reserve(2e8); d != math.MaxInt64 {
+		t.Errorf("2×10^8 tokens at 1 a minute (380 years): wait %s", d)
+	}
+	for in, want := range map[string]time.Duration{"1e300": maxRetryAfter, "+Inf": maxRetryAfter, "NaN": 0, "1e18": maxRetryAfter} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("Retry-After: %s: %s, want %s", in, got, want)
+		}
 	}
 }

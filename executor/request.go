@@ -660,10 +660,10 @@ func unwrapURLError(err error) string {
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	var d time.Duration
 	if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-		if secs < 0 {
+		if secs < 0 || secs != secs { // NaN is not a wait
 			return 0
 		}
-		d = time.Duration(secs * float64(time.Second))
+		d = toDuration(secs * float64(time.Second))
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}
