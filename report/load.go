@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/inputfile"
 )
+
+// MaxInputBytes bounds a file report reads whole (a run summary, a Locust CSV): a summary
+// with its histograms is a few hundred kilobytes.
+const MaxInputBytes = 256 << 20
 
 // requiredSummaryKeys are the keys without which a file is not a usable run summary.
 var requiredSummaryKeys = []string{"schema", "plan", "scenario", "started_at", "stop_reason", "actual", "tasks"}
@@ -19,7 +23,7 @@ var requiredSummaryKeys = []string{"schema", "plan", "scenario", "started_at", "
 // name the file and what is wrong: another schema version, truncated or invalid JSON (with the
 // line, column and byte offset), a missing key, a value of the wrong type.
 func ReadSummary(path string) (*executor.Summary, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := inputfile.Read(path, MaxInputBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
