@@ -3,6 +3,7 @@ package fuzzcheck
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is a testing.TB that keeps the errors it is given.
@@ -32,5 +33,27 @@ func TestCheck(t *testing.T) {
 	}
 	if len(within.errs) != 0 {
 		t.Errorf("1 MiB against a budget of 2 MiB: %q", within.errs)
+	}
+}
+
+// TestCheckTime: an input that spends its time budget on the CPU fails; one that waits (the
+// process descheduled, a sleep) does not.
+func TestCheckTime(t *testing.T) {
+	b := Budget{AllocBase: 1 << 20, Time: 50 * time.Millisecond}
+	if raceEnabled {
+		t.Skip("the race detector's budget is ten times as long")
+	}
+	busy := &recorder{TB: t}
+	b.Check(busy, 1, func() {
+		for start := spent(); spent()-start < 100*time.Millisecond; {
+		}
+	})
+	waiting := &recorder{TB: t}
+	b.Check(waiting, 1, func() { time.Sleep(100 * time.Millisecond) })
+	if len(busy.errs) != 1 || !strings.Contains(busy.errs[0], "of CPU") {
+		t.Errorf("100 ms of CPU against a budget of 50 ms: %q", busy.errs)
+	}
+	if len(waiting.errs) != 0 {
+		t.Errorf("100 ms asleep against a budget of 50 ms of CPU: %q", waiting.errs)
 	}
 }
