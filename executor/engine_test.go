@@ -403,7 +403,11 @@ func TestInterrupted(t *testing.T) {
 // TestAbortInFlight: Config.Abort (a second interrupt) ends the requests in flight at once.
 func TestAbortInFlight(t *testing.T) {
 	t.Parallel()
+	// The interrupt comes once every user's request is in flight (the server has seen all
+	// three), not after a guess at how long that takes on a busy machine.
+	arrived := make(chan struct{}, 3)
 	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
 		select {
 		case <-time.After(20 * time.Second):
 		case <-r.Context().Done():
@@ -415,8 +419,13 @@ func TestAbortInFlight(t *testing.T) {
 	cfg.Abort = abort
 	cfg.StopTimeout = time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	time.AfterFunc(600*time.Millisecond, func() { close(abort) })
+	go func() {
+		for range 3 {
+			<-arrived
+		}
+		cancel()
+		time.AfterFunc(300*time.Millisecond, func() { close(abort) })
+	}()
 	start := time.Now()
 	s, err := Run(ctx, cfg)
 	if err != nil {

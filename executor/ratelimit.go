@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -35,7 +36,18 @@ func (b *bucket) reserve(n float64) time.Duration {
 	if b.tokens >= 0 {
 		return 0
 	}
-	return time.Duration(-b.tokens / b.rate * float64(time.Second))
+	// 2×10^8 tokens at 1 per minute is 380 years: past time.Duration, whose conversion from
+	// a float64 that large is the most negative duration (no wait at all).
+	return toDuration(-b.tokens / b.rate * float64(time.Second))
+}
+
+// toDuration converts nanoseconds to a Duration, saturating at the longest: a float64 past
+// the range converts to the most negative duration on amd64.
+func toDuration(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // wait takes n, sleeping as the rate requires; false if ctx ended first (the n stay taken:

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/internal/http1"
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/internal/sse"
 	"github.com/loadplan/loadplan/plan"
@@ -654,10 +655,10 @@ func unwrapURLError(err error) string {
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	var d time.Duration
 	if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-		if secs < 0 {
+		if secs < 0 || secs != secs { // NaN is not a wait
 			return 0
 		}
-		d = time.Duration(secs * float64(time.Second))
+		d = toDuration(secs * float64(time.Second))
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}
@@ -685,6 +686,9 @@ func connBufferSize(concurrency int) int {
 	return 0 // the default, 4 KiB
 }
 
+// maxPEMBytes bounds a CA bundle, a certificate or a key file (the system's bundle is 200 KB).
+const maxPEMBytes = 16 << 20
+
 // newClient builds the shared HTTP client of a run: one tuned transport, for https (HTTP/2
 // and TLS), proxied requests and the Prometheus scrapes; plain-HTTP requests go over each
 // user's own connection (userClient).
@@ -694,7 +698,7 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 	}
 	tc := &tls.Config{InsecureSkipVerify: cfg.TLS.Insecure} //nolint:gosec // only when asked for
 	if cfg.TLS.CAFile != "" {
-		pem, err := os.ReadFile(cfg.TLS.CAFile)
+		pem, _, err := inputfile.Read(cfg.TLS.CAFile, maxPEMBytes)
 		if err != nil {
 			return nil, fmt.Errorf("CA file: %w", err)
 		}
@@ -711,7 +715,15 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		if cfg.TLS.CertFile == "" || cfg.TLS.KeyFile == "" {
 			return nil, fmt.Errorf("a client certificate needs both the certificate and the key file")
 		}
-		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		certPEM, _, err := inputfile.Read(cfg.TLS.CertFile, maxPEMBytes)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		keyPEM, _, err := inputfile.Read(cfg.TLS.KeyFile, maxPEMBytes)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("client certificate: %w", err)
 		}

@@ -681,7 +681,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 				if wait == 0 {
 					wait = defaultBackoff
 				}
-				wait <<= attempt
+				wait = backoff(wait, attempt)
 			}
 			if !sleepCtx(r.stopCtx, min(wait, maxRetryAfter)) {
 				return false
@@ -690,6 +690,16 @@ func (r *runner) runStep(u *user, s *step) bool {
 		}
 		return o.res.failure == ""
 	}
+}
+
+// backoff is the wait before the retry after attempt (0-based) without a Retry-After: first
+// doubled attempt times, up to maxRetryAfter. A shift would overflow: a backoff of a year
+// (the plan's longest duration) shifted nine times is negative, a retry at once.
+func backoff(first time.Duration, attempt int) time.Duration {
+	for ; attempt > 0 && first < maxRetryAfter; attempt-- {
+		first *= 2
+	}
+	return min(first, maxRetryAfter)
 }
 
 // dialled names what a refused request tried to reach: the target, or the step's own URL

@@ -3,13 +3,13 @@ package mock
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -36,6 +36,9 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
+// maxConfigBytes bounds a mock configuration file.
+const maxConfigBytes = 4 << 20
+
 // LoadConfig reads a mock configuration file (YAML). Its optional top-level `profile:` names
 // the built-in profile it starts from (default: "default"); the fields it gives override the
 // profile's, field by field, endpoint by endpoint. Every problem is reported, joined, each as
@@ -47,7 +50,7 @@ func (e *ConfigError) Error() string {
 //	endpoints:
 //	  /api/chat/message: {latency: {median: 1s, p95: 2s}, output_tokens: 250}
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := inputfile.Read(path, maxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("load mock config: %w", err)
 	}

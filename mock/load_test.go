@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/fuzzcheck"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -115,13 +117,19 @@ func TestValidateWithoutFile(t *testing.T) {
 	}
 }
 
+// parseBudget is what parsing a configuration of n bytes may cost: the YAML parser's nodes.
+var parseBudget = fuzzcheck.Budget{AllocBase: 16 << 20, AllocPerByte: 256}
+
+// FuzzParseConfig: any bytes parse to a valid configuration or an error, within parseBudget.
 func FuzzParseConfig(f *testing.F) {
 	f.Add("profile: flaky\nseed: 3\nfaults: {reset: 1%}\n")
 	f.Add("endpoints:\n  /health: {latency: {median: 5ms, p95: 20ms}}\n")
 	f.Add("endpoints: {/v1/messages: {faults: null}}\n")
 	f.Add("a: &x {b: 1}\nc: *x\n")
 	f.Fuzz(func(t *testing.T, src string) {
-		cfg, err := ParseConfig("fuzz.yaml", []byte(src))
+		var cfg Config
+		var err error
+		parseBudget.Check(t, len(src), func() { cfg, err = ParseConfig("fuzz.yaml", []byte(src)) })
 		if err != nil {
 			return
 		}

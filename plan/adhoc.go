@@ -42,6 +42,19 @@ func (a AdHoc) Plan() (*Plan, error) {
 	if !(r.PerSecond > 0) {
 		return nil, errors.New("--rate: must be more than 0")
 	}
+	for _, t := range []struct {
+		flag string
+		n    int64
+	}{{"--input-tokens", a.InputTokens}, {"--output-tokens", a.OutputTokens}, {"--max-output-tokens", a.MaxOutputTokens}} {
+		if err := CheckTokens(t.n); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.flag, err)
+		}
+	}
+	// Each user sends one request every period: a rate slower than one a year has a period
+	// no duration can hold.
+	if 1/r.PerSecond > MaxDuration.Seconds() {
+		return nil, fmt.Errorf("--rate %s: slower than one request a year per user", a.Rate)
+	}
 	st := &Step{Name: AdHocName, Request: Request{Method: "POST", Path: "/"}}
 	switch {
 	case a.Price != "" && a.Model != "":

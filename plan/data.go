@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,18 +26,13 @@ func (d *decoder) loadData(f *DataFile, dir string, n *yaml.Node, path string) {
 	if filepath.IsAbs(d.str(n, path)) {
 		f.Path = d.str(n, path)
 	}
-	info, err := os.Stat(f.Path)
+	raw, _, err := inputfile.Read(f.Path, maxDataBytes)
 	if err != nil {
-		d.add(at(n), path, "cannot read data file %s (paths are relative to the plan file): %v", f.Path, unwrapPathErr(err))
-		return
-	}
-	if info.Size() > maxDataBytes {
-		d.add(at(n), path, "data file %s is larger than %d MiB", f.Path, maxDataBytes>>20)
-		return
-	}
-	raw, err := os.ReadFile(f.Path)
-	if err != nil {
-		d.add(at(n), path, "cannot read data file %s: %v", f.Path, unwrapPathErr(err))
+		hint := ""
+		if errors.Is(err, fs.ErrNotExist) {
+			hint = " (paths are relative to the plan file)"
+		}
+		d.add(at(n), path, "cannot read data file %s%s: %v", f.Path, hint, unwrapPathErr(err))
 		return
 	}
 	switch strings.ToLower(filepath.Ext(f.Path)) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/loadplan/loadplan/internal/suggest"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,6 +18,9 @@ type Error struct {
 	Column int
 	Field  string
 	Msg    string
+	// More is set on the last item of a list cut at MaxProblems: the number of problems
+	// left out, which its Msg states.
+	More int
 }
 
 func (e *Error) Error() string {
@@ -39,8 +43,22 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Errors is every problem found in one plan, in file order.
+// MaxProblems is how many problems a plan's Errors lists, the first in file order; a last
+// item counts the others. A file of a million mistakes (a log passed as a plan) is then
+// reported in fifty lines, and decoding it keeps fifty problems in memory, not a million.
+const MaxProblems = 50
+
+// Errors is every problem found in one plan, in file order: at most MaxProblems, then an
+// item whose More counts the rest.
 type Errors []*Error
+
+// Total is the number of problems found, those left out included.
+func (es Errors) Total() int {
+	if len(es) > 0 && es[len(es)-1].More > 0 {
+		return len(es) - 1 + es[len(es)-1].More
+	}
+	return len(es)
+}
 
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
@@ -72,10 +90,12 @@ func AsErrors(err error) (Errors, bool) {
 	return nil, false
 }
 
-// collector gathers problems while a plan is decoded and validated.
+// collector gathers problems while a plan is decoded and validated: the first MaxProblems
+// in file order, kept sorted, and a count of the others.
 type collector struct {
 	file string
 	errs Errors
+	more int // problems found past the first MaxProblems
 	// fromEnv holds, by position, the values that ${VAR} references brought in from the
 	// environment: an error about such a value shows the reference, never the value, which
 	// is often a secret.
@@ -85,40 +105,72 @@ type collector struct {
 type envValue struct{ name, value string }
 
 func (c *collector) add(p pos, field, format string, args ...any) {
+	if c.skip(p) {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	for _, ev := range c.fromEnv[p] {
 		msg = strings.ReplaceAll(msg, ev.value, "${"+ev.name+"}")
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: msg})
+	e := &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: msg}
+	// After the problems at the same place or before, as they were found.
+	i := sort.Search(len(c.errs), func(i int) bool { return before(p, c.errs[i]) })
+	for _, k := range c.errs[:i] {
+		if *k == *e {
+			return // the same problem reached twice (a shared default, say) is reported once
+		}
+	}
+	c.errs = slices.Insert(c.errs, i, e)
+	if len(c.errs) > MaxProblems {
+		c.errs = c.errs[:MaxProblems]
+		c.more++
+	}
 }
+
+// skip counts a problem at p and reports true when it comes after the first MaxProblems in
+// file order: it is then not even written.
+func (c *collector) skip(p pos) bool {
+	if len(c.errs) == MaxProblems && !before(p, c.errs[MaxProblems-1]) && !samePos(p, c.errs[MaxProblems-1]) {
+		c.more++
+		return true
+	}
+	return false
+}
+
+// before reports whether p comes before e's place in the file.
+func before(p pos, e *Error) bool {
+	return p.Line < e.Line || p.Line == e.Line && p.Column < e.Column
+}
+
+func samePos(p pos, e *Error) bool { return p.Line == e.Line && p.Column == e.Column }
 
 func (c *collector) err() error {
 	if len(c.errs) == 0 {
 		return nil
 	}
-	sort.SliceStable(c.errs, func(i, j int) bool {
-		a, b := c.errs[i], c.errs[j]
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
-	// The same problem reached twice (a shared default, say) is reported once.
-	out := c.errs[:0]
-	seen := map[string]bool{}
-	for _, e := range c.errs {
-		k := e.Error()
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
+	out := slices.Clone(c.errs)
+	if c.more > 0 {
+		out = append(out, &Error{File: c.file, More: c.more,
+			Msg: fmt.Sprintf("and %d more %s (the first %d are shown)", c.more, plural(c.more, "problem", "problems"), MaxProblems)})
 	}
 	return out
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // didYouMean returns a "did you mean" hint for an unknown name, or the list of valid names.
 func didYouMean(name string, valid []string) string {
-	if best := suggest.Closest(name, valid); len(best) > 0 {
+	return hint(suggest.Closest(name, valid), valid)
+}
+
+// hint is didYouMean's hint from the names closest to the unknown one (suggest.Closest's).
+func hint(best, valid []string) string {
+	if len(best) > 0 {
 		q := make([]string, len(best))
 		for i, b := range best {
 			q[i] = fmt.Sprintf("%q", b)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 )
@@ -22,10 +24,16 @@ type Options struct {
 	Env LookupEnv // nil: os.LookupEnv
 }
 
+// MaxFileBytes bounds a plan file. Plans are written by hand: a few kilobytes, a few hundred
+// with long prompts inline; the bound keeps a wrong path (a log, a dump) from taking the
+// memory of the YAML parser, which holds about 50 times the file's size.
+const MaxFileBytes = 4 << 20
+
 // Load reads, expands and validates the plan at path. Every problem is reported at once: the
-// error is an Errors value whose items name the file, line, column and field.
+// error is an Errors value whose items name the file, line, column and field. A path that is
+// not a regular file (a device, a FIFO) or a file over MaxFileBytes is refused unread.
 func Load(path string, opts Options) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := inputfile.Read(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("load plan: %w", err)
 	}
@@ -61,9 +69,12 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
+	d := &decoder{collector: c}
+	if !d.checkAliases(root) {
+		return nil, c.err()
+	}
 	expandEnv(c, root, opts.Env)
 	p = &Plan{File: name, Dir: filepath.Dir(name)}
-	d := &decoder{collector: c}
 	d.plan(root, p)
 	p.Prices = d.prices
 	validate(c, p)
@@ -100,7 +111,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		switch key {
 		case "version":
 			hasVersion = true
-			if ver, ok := d.integer(v, key, 0); ok {
+			if ver, ok := d.integer(v, key, 0, math.MaxInt64); ok {
 				if ver != Version {
 					d.add(at(v), key, "version %d is not supported; this loadplan reads version: %d", ver, Version)
 				}
@@ -109,7 +120,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		case "name":
 			p.Name = d.str(v, key)
 		case "seed":
-			if s, ok := d.integer(v, key, 0); ok {
+			if s, ok := d.integer(v, key, 0, math.MaxInt64); ok {
 				u := uint64(s)
 				p.Seed = &u
 			}
@@ -119,18 +130,17 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		case "allowed_hosts":
 			p.AllowedHosts = d.stringList(v, key)
 		case "headers":
-			p.Headers = d.headerList(v, key)
+			p.Headers = d.headerList(v, key, true)
 		case "pricing":
 			d.pricingKey(v, p)
 		case "budget":
 			p.Budget = d.money(v, key)
 		case "rate_limit":
 			d.fields(v, key, []string{"rpm", "tpm"}, func(k string, v *yaml.Node) {
-				n, _ := d.integer(v, join(key, k), 1)
 				if k == "rpm" {
-					p.RateLimit.RPM = n
+					p.RateLimit.RPM, _ = d.integer(v, join(key, k), 1, MaxRPM)
 				} else {
-					p.RateLimit.TPM = n
+					p.RateLimit.TPM, _ = d.integer(v, join(key, k), 1, MaxTPM)
 				}
 			})
 		case "defaults":

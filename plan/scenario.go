@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
@@ -23,7 +24,7 @@ func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 		has[k] = v
 		switch k {
 		case "users":
-			if u, ok := d.integer(v, kp, 1); ok {
+			if u, ok := d.integer(v, kp, 1, MaxUsers); ok {
 				s.Users = int(u)
 			}
 		case "spawn_rate":
@@ -43,7 +44,7 @@ func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 				s.ArrivalRate = r
 			}
 		case "max_in_flight":
-			if m, ok := d.integer(v, kp, 1); ok {
+			if m, ok := d.integer(v, kp, 1, MaxInFlight); ok {
 				s.MaxInFlight = int(m)
 			}
 		case "wait":
@@ -103,10 +104,12 @@ func (d *decoder) spawnRate(n *yaml.Node, path string) float64 {
 		r, err := ParseRate(s)
 		if err != nil {
 			d.add(at(n), path, "%v", err)
+		} else if r.PerSecond == 0 {
+			d.add(at(n), path, "must be more than 0 users per second; leave it out to start all users at once")
 		}
 		return r.PerSecond
 	}
-	v, ok := d.number(n, path)
+	v, ok := d.number(n, path, MaxRate)
 	if ok && v == 0 {
 		d.add(at(n), path, "must be more than 0 users per second; leave it out to start all users at once")
 	}
@@ -119,7 +122,12 @@ func (d *decoder) stages(n *yaml.Node, path string) []Stage {
 		d.add(posOf(n), path, "must be a list of {duration: 2m, users: 100}")
 		return nil
 	}
+	if len(n.Content) > MaxStages {
+		d.add(at(n), path, "%d stages is too many; at most %d", len(n.Content), MaxStages)
+		return nil
+	}
 	var out []Stage
+	var total time.Duration
 	for i, e := range n.Content {
 		sp := fmt.Sprintf("%s[%d]", path, i)
 		var st Stage
@@ -130,12 +138,17 @@ func (d *decoder) stages(n *yaml.Node, path string) []Stage {
 				st.Duration = d.duration(v, join(sp, k))
 			} else {
 				hasUsers = true
-				u, _ := d.integer(v, join(sp, k), 0)
+				u, _ := d.integer(v, join(sp, k), 0, MaxUsers)
 				st.Users = int(u)
 			}
 		})
 		if !hasDur || !hasUsers {
 			d.add(posOf(resolve(e)), sp, "a stage needs both duration and users")
+		}
+		if total <= MaxDuration { // each is at most MaxDuration: the sum stops before it overflows
+			if total += st.Duration; total > MaxDuration {
+				d.add(posOf(resolve(e)), sp, "the stages last more than a year in all; a scenario lasts at most %s", FormatDuration(MaxDuration))
+			}
 		}
 		out = append(out, st)
 	}
@@ -216,8 +229,8 @@ func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
 			var r Rate
 			r, err = ParseRate(limit)
 			t.Ratio = r.PerSecond
-		} else if t.Ratio, err = strconv.ParseFloat(limit, 64); err != nil || t.Ratio < 0 {
-			err = fmt.Errorf("%q is not a rate; write requests per second (30) or with a unit (30/s, 1800/min)", limit)
+		} else if t.Ratio, err = strconv.ParseFloat(limit, 64); err != nil || CheckRate(t.Ratio) != nil {
+			err = fmt.Errorf("%q is not a rate; write requests per second (30) or with a unit (30/s, 1800/min), at most %d/s", limit, MaxRate)
 		} else {
 			t.Text = limit + "/s"
 		}

@@ -213,7 +213,7 @@ func (d *decoder) task(e pair, p *Plan, defaults rawCost) *Task {
 func (d *decoder) taskKey(t *Task, k string, v *yaml.Node, path string) {
 	switch k {
 	case "weight":
-		if w, ok := d.integer(v, join(path, k), 0); ok {
+		if w, ok := d.integer(v, join(path, k), 0, MaxWeight); ok {
 			t.Weight = int(w)
 		}
 	case "thresholds":
@@ -302,9 +302,9 @@ func (d *decoder) request(n *yaml.Node, path string) Request {
 				d.add(at(v), kp, "%q is not an http:// or https:// URL", r.Path)
 			}
 		case "query":
-			r.Query = d.headerList(v, kp)
+			r.Query = d.headerList(v, kp, false)
 		case "headers":
-			r.Headers = d.headerList(v, kp)
+			r.Headers = d.headerList(v, kp, true)
 		case "json":
 			r.JSON = d.jsonValue(v, kp, 0)
 			if m, ok := r.JSON.(map[string]any); ok {
@@ -356,7 +356,7 @@ func (d *decoder) expect(n *yaml.Node, path string) (e Expect, given map[string]
 	given = map[string]bool{}
 	d.fields(n, path, expectKeys, func(k string, v *yaml.Node) {
 		kp := join(path, k)
-		num := func() int64 { x, _ := d.integer(v, kp, 0); return x }
+		num := func() int64 { x, _ := d.integer(v, kp, 0, MaxTokens); return x }
 		given[k] = true
 		switch k {
 		case "input_tokens":
@@ -395,12 +395,16 @@ func (d *decoder) expect(n *yaml.Node, path string) (e Expect, given map[string]
 // or 1399.5, exactly (never through a float).
 func (d *decoder) tokenMean(n *yaml.Node, path string) decimal.Decimal {
 	s, ok := d.scalar(n, path, "a number of tokens such as 1200 or 1399.5")
-	if !ok {
+	if !ok || !d.unquoted(n, path, s) {
 		return decimal.Decimal{}
 	}
 	v, err := ParseTokens(s)
 	if err != nil {
 		d.add(at(resolve(n)), path, "%v", err)
+		return decimal.Decimal{}
+	}
+	if v.GreaterThan(decimal.NewFromInt(MaxTokens)) {
+		d.add(at(resolve(n)), path, "%s is too large; the largest valid value is %d", s, MaxTokens)
 		return decimal.Decimal{}
 	}
 	return v
@@ -465,10 +469,7 @@ func (d *decoder) retry(n *yaml.Node, path string) Retry {
 		case "on":
 			r.On = d.intList(v, kp, 100, 599)
 		case "max":
-			if m, ok := d.integer(v, kp, 0); ok {
-				if m > 10 {
-					d.add(at(v), kp, "%d retries is too many; at most 10", m)
-				}
+			if m, ok := d.integer(v, kp, 0, MaxRetries); ok {
 				r.Max = int(m)
 			}
 		case "backoff":

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,13 +23,23 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if durationRE.MatchString(s) {
+			// Well formed, but past time.Duration's 292 years.
+			return 0, fmt.Errorf("%q is longer than a year; a duration is at most %s", s, FormatDuration(MaxDuration))
+		}
 		return 0, fmt.Errorf("%q is not a duration; write e.g. 500ms, 30s, 10m, 1h30m", s)
 	}
 	if d < 0 {
 		return 0, fmt.Errorf("%q is negative; a duration is 0 or more", s)
 	}
+	if d > MaxDuration {
+		return 0, fmt.Errorf("%q is longer than a year; a duration is at most %s", s, FormatDuration(MaxDuration))
+	}
 	return d, nil
 }
+
+// durationRE is the syntax of a duration that time.ParseDuration reads.
+var durationRE = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 var rateUnits = map[string]float64{
 	"s": 1, "sec": 1, "second": 1, "m": 1.0 / 60, "min": 1.0 / 60, "minute": 1.0 / 60,
@@ -56,6 +67,9 @@ func ParseRate(s string) (Rate, error) {
 	if !ok {
 		return Rate{}, fmt.Errorf("%q has an unknown unit %q; valid: /s, /min, /h", s, unit)
 	}
+	if n*f > MaxRate {
+		return Rate{}, fmt.Errorf("%q is too fast; a rate is at most %d/s", s, MaxRate)
+	}
 	return Rate{PerSecond: n * f, Text: s}, nil
 }
 
@@ -68,7 +82,7 @@ func ParseRatio(s string) (decimal.Decimal, error) {
 		t, shift = strings.TrimSpace(p), -2
 	}
 	v, err := decimal.NewFromString(t)
-	if err != nil || t == "" {
+	if err != nil || t == "" || !sane(v, t) {
 		return decimal.Decimal{}, fmt.Errorf("%q is not a share; write a percentage (70%%) or a fraction (0.7)", s)
 	}
 	v = v.Shift(shift)
@@ -84,8 +98,9 @@ func ParseMoney(s string) (decimal.Decimal, error) {
 	t := strings.TrimSpace(s)
 	t = strings.TrimPrefix(t, "$")
 	t = strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(t, "USD")), " ")
-	d, err := decimal.NewFromString(strings.TrimSpace(t))
-	if err != nil || t == "" {
+	t = strings.TrimSpace(t)
+	d, err := decimal.NewFromString(t)
+	if err != nil || t == "" || !sane(d, t) {
 		return decimal.Decimal{}, fmt.Errorf("%q is not an amount of USD; write e.g. 5, 5.00, $5 or 0.003", s)
 	}
 	if d.IsNegative() {
@@ -107,6 +122,20 @@ func ParseTokens(s string) (decimal.Decimal, error) {
 		return decimal.Decimal{}, fmt.Errorf("%q is not a number of tokens; write e.g. 1200 or, for a mean, 1399.5", s)
 	}
 	return decimal.RequireFromString(t), nil
+}
+
+// maxDecimalText and maxExponent bound a decimal as written: an amount or a share has a few
+// digits, and "1e-999999999" would cost a billion digits of memory when it is compared with
+// another or printed.
+const (
+	maxDecimalText = 64
+	maxExponent    = 100
+)
+
+// sane reports whether a parsed decimal stays within maxDecimalText and maxExponent.
+func sane(d decimal.Decimal, text string) bool {
+	e := d.Exponent()
+	return len(text) <= maxDecimalText && e >= -maxExponent && e <= maxExponent
 }
 
 // FormatDuration writes a duration in the plan's units, shortest form ("5s", "1.5s", "10m",

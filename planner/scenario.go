@@ -245,6 +245,16 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// finite reports whether every x is a number other than ±Inf.
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func fmtNum(x float64) string {
 	if x == math.Trunc(x) {
 		return fmt.Sprintf("%.0f", x)

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -89,25 +89,30 @@ func (c *Catalog) clone() *Catalog {
 	return &out
 }
 
-// Load reads a price catalog from a file: loadplan's YAML format or LiteLLM's
-// model_prices_and_context_window.json, told apart by content (see Parse). Where the file does
-// not give them, AsOf is the file's modification date (UTC) and Source its path. Errors name
-// the file, and for YAML the line and column.
-func Load(path string) (*Catalog, error) {
-	data, err := os.ReadFile(path)
+// MaxFileBytes bounds a price catalog file. LiteLLM's, with every model it knows, is under
+// 2 MB.
+const MaxFileBytes = 64 << 20
+
+// Read reads a price catalog file from r, which the caller opened (loadplan opens --prices
+// with internal/inputfile, which refuses devices and FIFOs): loadplan's YAML format or
+// LiteLLM's model_prices_and_context_window.json, told apart by content (see Parse). name is
+// the file's path, for errors; at most MaxFileBytes are read. Where the file does not give
+// them, AsOf is modTime's date (UTC), the file's modification time, and Source is name.
+// Errors name the file, and for YAML the line and column.
+func Read(name string, r io.Reader, modTime time.Time) (*Catalog, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("load price catalog: %w", err)
+		return nil, fmt.Errorf("load price catalog %s: %w", name, err)
 	}
-	c, err := Parse(path, data)
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("load price catalog %s: larger than %d MiB", name, MaxFileBytes>>20)
+	}
+	c, err := Parse(name, data)
 	if err != nil {
 		return nil, err
 	}
 	if c.AsOf == "" {
-		info, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("load price catalog: %w", err)
-		}
-		c.AsOf = info.ModTime().UTC().Format(time.DateOnly)
+		c.AsOf = modTime.UTC().Format(time.DateOnly)
 	}
 	return c, nil
 }

@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,9 +237,23 @@ func TestCatalogCost(t *testing.T) {
 	}
 }
 
-func TestLoad(t *testing.T) {
+// loadFile reads a catalog file as loadplan --prices does, less inputfile's checks.
+func loadFile(path string) (*Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load price catalog: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return Read(path, f, info.ModTime())
+}
+
+func TestRead(t *testing.T) {
 	t.Run("our format", func(t *testing.T) {
-		c, err := Load(filepath.Join("testdata", "custom.yaml"))
+		c, err := loadFile(filepath.Join("testdata", "custom.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +280,7 @@ func TestLoad(t *testing.T) {
 		if err := os.Chtimes(path, mtime, mtime); err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load(path)
+		c, err := loadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,7 +297,7 @@ func TestLoad(t *testing.T) {
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load(path)
+		c, err := loadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +307,7 @@ func TestLoad(t *testing.T) {
 	})
 	t.Run("missing file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nope.yaml")
-		_, err := Load(path)
+		_, err := loadFile(path)
 		if err == nil || !strings.Contains(err.Error(), path) || !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Load of a missing file: %v, want an error naming it that wraps os.ErrNotExist", err)
 		}
@@ -303,7 +318,7 @@ func TestLoad(t *testing.T) {
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Load(path)
+		_, err := loadFile(path)
 		if err == nil || !strings.HasPrefix(err.Error(), path+":3:") {
 			t.Errorf("Load: %v, want an error starting with %s:3:", err, path)
 		}
@@ -345,5 +360,21 @@ func TestParseLiteLLMModelNamedModels(t *testing.T) {
 	}
 	if _, err := c.Lookup("models"); err != nil {
 		t.Error(err)
+	}
+}
+
+// zeros is an endless reader, as /dev/zero is.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestReadStopsAtTheLimit: whatever the caller opened, Read takes at most MaxFileBytes.
+func TestReadStopsAtTheLimit(t *testing.T) {
+	_, err := Read("endless", zeros{}, time.Time{})
+	if err == nil || !strings.Contains(err.Error(), "endless: larger than 64 MiB") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -7,6 +7,7 @@
 // $0, and a model the catalog does not know is an error (ErrUnknownModel), never free.
 //
 //	cat := pricing.Default() // or Default().Merge(file) for --prices FILE, or the file alone
+//	                         // (pricing.Read(path, file, modTime) reads one)
 //	cost, err := cat.Cost(pricing.Usage{Input: 295, CacheRead: 1800, Output: 143}, "claude-sonnet-4-5-20250929")
 //	// cost is 0.00357 (USD), exactly; pricing.FormatUSD(cost) is "$0.0036"
 //

@@ -197,3 +197,7 @@ func quoteAll(ss []string) []string {
 	}
 	return out
 }
+
+// MaxInputBytes bounds a file report reads whole (a history's whole-file check, a Locust
+// CSV): far more than any run writes.
+const MaxInputBytes = 256 << 20

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/internal/jsonfile"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/summary"
@@ -96,10 +97,13 @@ func AppendHistory(path string, s *summary.Run) error {
 	return nil
 }
 
+// maxHistoryBytes bounds a history file, read line by line: a line a run, 1 KB each.
+const maxHistoryBytes = 1 << 30
+
 // ReadHistory reads a history file. Blank lines are skipped; any other line that is not a
 // loadplan.history/v1 entry is an error naming the file and line.
 func ReadHistory(path string) ([]HistoryEntry, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path, maxHistoryBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
@@ -147,7 +151,7 @@ func ReadHistory(path string) ([]HistoryEntry, error) {
 // wholeFileSchema explains a file that is one JSON document (a run summary, an estimate)
 // rather than a history of one JSON line per run.
 func wholeFileSchema(path string) error {
-	data, err := os.ReadFile(path)
+	data, _, err := inputfile.Read(path, MaxInputBytes)
 	if err != nil {
 		return nil
 	}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
@@ -32,7 +32,7 @@ type LocustStat struct {
 // left out). A file without Locust's Type, Name and Request Count columns, a row of the wrong
 // width or a count that is not a whole number is an error naming the file and the line.
 func ReadLocustStats(path string) ([]LocustStat, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path, MaxInputBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read locust stats: %w", err)
 	}

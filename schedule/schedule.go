@@ -228,26 +228,16 @@ func (s Shape) Active(k int) []Interval {
 // PacedIterations counts the iterations of users paced at one iteration every period: each
 // user sends at the start of each active span and every period after, while it is active.
 // It also returns the number of user starts (each span is one start, which runs on_start).
+// It is exact and does not loop over users (paced.go).
 func (s Shape) PacedIterations(period time.Duration) (iterations float64, starts int) {
-	ps := period.Seconds()
-	for k := 1; k <= s.MaxUsers(); k++ {
-		for _, iv := range s.Active(k) {
-			starts++
-			if ps > 0 {
-				iterations += math.Ceil((iv.To-iv.From)/ps - eps)
-			}
-		}
-	}
-	return iterations, starts
+	it, st := s.paced(period)
+	return toFloat(it), saturate(st)
 }
 
 // Starts is the number of user starts over the shape.
 func (s Shape) Starts() int {
-	n := 0
-	for k := 1; k <= s.MaxUsers(); k++ {
-		n += len(s.Active(k))
-	}
-	return n
+	_, st := s.paced(0)
+	return saturate(st)
 }
 
 // Arrivals paces an open model: Rate arrivals per second for Duration, the first at 0.
@@ -263,7 +253,7 @@ func (a Arrivals) Pace(elapsed time.Duration, sent uint64) (wait time.Duration, 
 	if a.Rate <= 0 {
 		return 0, true
 	}
-	due := time.Duration(float64(sent) / a.Rate * 1e9)
+	due := a.Due(sent)
 	if due >= a.Duration {
 		return 0, true
 	}
@@ -273,9 +263,15 @@ func (a Arrivals) Pace(elapsed time.Duration, sent uint64) (wait time.Duration, 
 	return due - elapsed, false
 }
 
-// Due is when arrival number n (0-based) is due.
+// Due is when arrival number n (0-based) is due; past time.Duration's range (a rate of
+// 1e-300/s), the longest duration. A float64 past that range does not convert: on amd64 it
+// becomes the most negative duration, an arrival due at once.
 func (a Arrivals) Due(n uint64) time.Duration {
-	return time.Duration(float64(n) / a.Rate * 1e9)
+	ns := float64(n) / a.Rate * 1e9
+	if ns >= math.MaxInt64 || ns != ns {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // Total is the number of arrivals over the whole duration.

@@ -95,3 +95,19 @@ func TestArrivalsPace(t *testing.T) {
 		t.Errorf("total %v", a.Total())
 	}
 }
+
+// TestArrivalsSlow: a rate so slow that the second arrival is past time.Duration's range
+// stops after the first. The float64 of its due time, converted, was the most negative
+// duration: every arrival due at once.
+func TestArrivalsSlow(t *testing.T) {
+	a := Arrivals{Rate: 1e-300, Duration: time.Minute}
+	if w, stop := a.Pace(time.Second, 0); w != 0 || stop {
+		t.Errorf("the first arrival: %s, %v; want now", w, stop)
+	}
+	if w, stop := a.Pace(time.Second, 1); !stop {
+		t.Errorf("the second arrival: wait %s; want the end", w)
+	}
+	if a.Due(1) != math.MaxInt64 {
+		t.Errorf("Due(1) = %d", a.Due(1))
+	}
+}

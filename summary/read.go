@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"strings"
 
 	"github.com/loadplan/loadplan/internal/jsonfile"
 )
+
+// MaxFileBytes bounds a summary file, read whole: a summary with its histograms is a few
+// hundred kilobytes.
+const MaxFileBytes = 256 << 20
 
 // requiredKeys are the keys without which a file is not a usable run summary.
 var requiredKeys = []string{"schema", "plan", "scenario", "started_at", "stop_reason", "actual", "tasks"}
@@ -17,7 +21,7 @@ var requiredKeys = []string{"schema", "plan", "scenario", "started_at", "stop_re
 // the file and what is wrong: another schema version, truncated or invalid JSON (with the
 // line, column and byte offset), a missing key, a value of the wrong type.
 func Read(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := inputfile.Read(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
@@ -42,12 +43,21 @@ func (f *loadFlags) register(fs *pflag.FlagSet) {
 func (f *loadFlags) overrides() (plan.Overrides, error) {
 	var o plan.Overrides
 	if f.fs.Changed("users") {
+		if err := plan.CheckUsers(f.users); err != nil {
+			return o, usageError("--users: %v", err)
+		}
 		o.Users = &f.users
 	}
 	if f.fs.Changed("spawn-rate") {
+		if err := plan.CheckRate(f.spawnRate); err != nil {
+			return o, usageError("--spawn-rate: %v", err)
+		}
 		o.SpawnRate = &f.spawnRate
 	}
 	if f.fs.Changed("run-time") || f.fs.Changed("duration") {
+		if err := plan.CheckDuration(f.runTime); err != nil {
+			return o, usageError("--run-time: %v", err)
+		}
 		o.RunTime = &f.runTime
 	}
 	if f.fs.Changed("arrival-rate") {
@@ -74,12 +84,23 @@ func (f *loadFlags) budgetOverride() (*decimal.Decimal, error) {
 	return &b, nil
 }
 
+// loadPrices reads a price catalog file (--prices, --prices-only) through inputfile: a device
+// or a FIFO is refused, and so is a file over pricing.MaxFileBytes.
+func loadPrices(path string) (*pricing.Catalog, error) {
+	f, err := inputfile.Open(path, pricing.MaxFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("load price catalog: %w", err)
+	}
+	defer f.Close()
+	return pricing.Read(path, f, f.Info().ModTime())
+}
+
 // loadPlan loads a plan; its problems are a usage error (exit 2), printed one a line.
 func loadPlan(streams *IO, path string) (*plan.Plan, error) {
 	p, err := plan.Load(path, plan.Options{Env: streams.Env})
 	if err != nil {
 		if es, ok := plan.AsErrors(err); ok {
-			return nil, withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", path, len(es), pluralWord(len(es), "problem", "problems"), err))
+			return nil, withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", path, es.Total(), pluralWord(es.Total(), "problem", "problems"), err))
 		}
 		return nil, withCode(exitUsage, err)
 	}

@@ -38,13 +38,13 @@ func (f *priceFlags) catalog() (*priced, error) {
 	case f.add != "" && f.only != "":
 		return nil, usageError("give --prices FILE (added to the embedded catalog) or --prices-only FILE (instead of it), not both")
 	case f.only != "":
-		c, err := pricing.Load(f.only)
+		c, err := loadPrices(f.only)
 		if err != nil {
 			return nil, usageError("--prices-only: %v", err)
 		}
 		return &priced{cat: c, file: c, flag: "--prices-only"}, nil
 	case f.add != "":
-		c, err := pricing.Load(f.add)
+		c, err := loadPrices(f.add)
 		if err != nil {
 			return nil, usageError("--prices: %v", err)
 		}

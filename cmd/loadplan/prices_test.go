@@ -93,7 +93,7 @@ scenarios:
 func TestRunChargesPriceTiers(t *testing.T) {
 	t.Parallel()
 	prices := writeTestFile(t, "tiers.yaml", tiersYAML)
-	cat, err := pricing.Load(prices)
+	cat, err := loadPrices(prices)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ scenarios:
 func TestRunChargesUnpricedTierItsReservation(t *testing.T) {
 	t.Parallel()
 	prices := writeTestFile(t, "tiers.yaml", tiersYAML)
-	cat, err := pricing.Load(prices)
+	cat, err := loadPrices(prices)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
 	}
+	if err := plan.CheckDuration(o.stopTimeout); err != nil {
+		return usageError("--stop-timeout: %v", err)
+	}
 	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
 		return err

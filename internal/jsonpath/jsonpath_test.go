@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/loadplan/loadplan/internal/fuzzcheck"
 )
 
 func decode(t testing.TB, s string) any {
@@ -261,6 +263,11 @@ func TestText(t *testing.T) {
 	}
 }
 
+// compileBudget is what compiling an expression of n bytes may cost.
+var compileBudget = fuzzcheck.Budget{AllocBase: 1 << 20, AllocPerByte: 64}
+
+// FuzzCompile: any expression compiles or is a located *SyntaxError, within compileBudget,
+// and a compiled one prints as written.
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		"$", "$.a", "$.a.b[0]", "$['a b'][-1]", `$["x\"y"]`, `$['\ud83d\ude00']`, "$..a", "$.a[",
@@ -270,7 +277,9 @@ func FuzzCompile(f *testing.F) {
 	}
 	v := map[string]any{"a": []any{map[string]any{"b": json.Number("1")}}, "a b": []any{"x"}}
 	f.Fuzz(func(t *testing.T, expr string) {
-		p, err := Compile(expr)
+		var p *Path
+		var err error
+		compileBudget.Check(t, len(expr), func() { p, err = Compile(expr) })
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) {

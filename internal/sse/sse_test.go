@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/loadplan/loadplan/internal/fuzzcheck"
 )
 
 type got struct{ typ, data string }
@@ -124,7 +126,12 @@ func TestEncoderRoundTrip(t *testing.T) {
 	}
 }
 
-// FuzzDecoder: any bytes decode without a panic, and what the encoder writes decodes back.
+// decodeBudget is what decoding n bytes may cost: the decoder's buffer and a copy of each
+// event.
+var decodeBudget = fuzzcheck.Budget{AllocBase: 1 << 20, AllocPerByte: 64}
+
+// FuzzDecoder: any bytes decode without a panic, within decodeBudget, and what the encoder
+// writes decodes back.
 func FuzzDecoder(f *testing.F) {
 	for _, name := range []string{"anthropic-stream.sse", "openai-stream.sse", "anthropic-stream-error.sse"} {
 		if b, err := os.ReadFile("testdata/" + name); err == nil {
@@ -133,6 +140,10 @@ func FuzzDecoder(f *testing.F) {
 	}
 	f.Add([]byte("data: a\r\n\r\n:c\nevent:\ndata\n\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeBudget.Check(t, len(b), func() {
+			for d := NewDecoder(bytes.NewReader(b)); d.Next(); {
+			}
+		})
 		d := NewDecoder(bytes.NewReader(b))
 		for n := 0; d.Next(); n++ {
 			ev := d.Event()
