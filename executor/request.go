@@ -35,7 +35,8 @@ const (
 	// one.
 	DefaultTimeout = 60 * time.Second
 	// MaxBodyBytes bounds a non-streamed response body that is read for checks, captures or
-	// usage; a larger one is a failure.
+	// usage; a larger one is a failure, read no further. Past keptBodyBytes such a body is
+	// decoded as it streams (bodystream.go), so its size does not weigh on memory.
 	MaxBodyBytes = 16 << 20
 	// maxRetryAfter caps the wait a Retry-After header may ask for.
 	maxRetryAfter = 30 * time.Second
@@ -72,7 +73,9 @@ type step struct {
 	// usageOnly: nothing but the usage source reads the body, and it reads only its
 	// top-level usage object (anthropic, openai): the body is scanned, not decoded.
 	usageOnly bool
-	tpm       int64 // tokens taken from the tokens-per-minute limiter before sending
+	// sel is what the step reads of a JSON body, for a body too large to keep (needJSON).
+	sel *selection
+	tpm int64 // tokens taken from the tokens-per-minute limiter before sending
 }
 
 type kv struct {
@@ -186,6 +189,9 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || s.cost.bodyUsage()
 	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 &&
 		(s.cost.ukind == usage.KindAnthropic || s.cost.ukind == usage.KindOpenAI)
+	if s.needJSON {
+		s.sel = s.selection()
+	}
 	s.tpm = ps.Expect.InputTokens + ps.Expect.OutputTokens
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
@@ -453,37 +459,56 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 	br := bodyPool.Get().(*bodyReader)
 	buf := &br.buf
 	buf.Reset()
-	br.lr = io.LimitedReader{R: resp.Body, N: MaxBodyBytes + 1}
 	defer func() {
 		br.lr.R = nil
 		if buf.Cap() <= 1<<20 {
 			bodyPool.Put(br)
 		}
 	}()
+	br.lr = io.LimitedReader{R: resp.Body, N: keptBodyBytes + 1}
 	n, err := buf.ReadFrom(&br.lr)
 	o.res.size = n
 	if err != nil {
 		o.res.failure, _ = r.classify(ctx, err)
 		return
 	}
-	if n > MaxBodyBytes {
-		o.res.failure = fmt.Sprintf("response body over %d MiB", MaxBodyBytes>>20)
-		return
+	var v any
+	var decErr error
+	decoded := s.needJSON && n > 0
+	contained := true
+	if n > keptBodyBytes {
+		// Too large to keep: the rest streams by, and only what the step reads is kept.
+		v, decErr, contained, o.res.size, err = readLarge(s, buf.Bytes(), resp.Body)
+		if err != nil {
+			o.res.failure, _ = r.classify(ctx, err)
+			return
+		}
+		if o.res.size > MaxBodyBytes {
+			// Read no further; what it said is not used (a 2xx is charged its reservation).
+			o.res.failure = fmt.Sprintf("response body over %d MiB", MaxBodyBytes>>20)
+			return
+		}
+	} else {
+		b := buf.Bytes()
+		if decoded {
+			if s.usageOnly {
+				v, decErr = usageBody(b)
+			}
+			if !s.usageOnly || decErr == errNotObject {
+				v, decErr = decodeUsing(b)
+			}
+		}
+		contained = s.contains == nil || bytes.Contains(b, s.contains)
 	}
 	o.complete = true
-	b := buf.Bytes()
-	if s.needJSON && n > 0 {
-		var v any
-		var err error
-		if s.usageOnly {
-			v, err = usageBody(b)
-		}
-		if !s.usageOnly || err == errNotObject {
-			v, err = decodeUsing(b)
-		}
-		if err == nil {
+	if decoded {
+		switch {
+		case decErr == nil:
 			o.body = v
-		} else if ok {
+		case !ok:
+		case errors.Is(decErr, errValueTooLarge):
+			o.res.failure = fmt.Sprintf("response value over %d KiB (a value that a check, a capture or the usage reads)", maxValueBytes>>10)
+		default:
 			o.res.failure = "invalid JSON"
 		}
 	}
@@ -510,7 +535,7 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 			return
 		}
 	}
-	if s.contains != nil && !bytes.Contains(b, s.contains) {
+	if !contained {
 		o.res.failure = fmt.Sprintf("check failed: body does not contain %q", s.contains)
 	}
 }
@@ -561,6 +586,11 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		o.res.failure = "stream error"
 	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, context.DeadlineExceeded) || errors.Is(readErr, os.ErrDeadlineExceeded)):
 		o.res.failure, _ = r.classify(ctx, readErr)
+	case errors.Is(readErr, sse.ErrLineTooLong):
+		// The stream is not cut: the decoder refused a line it would have to hold whole.
+		o.res.failure = fmt.Sprintf("SSE line over %d MiB", sse.MaxLineBytes>>20)
+	case errors.Is(readErr, sse.ErrEventTooLarge):
+		o.res.failure = fmt.Sprintf("SSE event over %d MiB", sse.MaxLineBytes>>20)
 	case !o.complete && !(ended && readErr == nil):
 		// (A stream that ended as it should without its usage, such as OpenAI's without
 		// stream_options.include_usage, is not cut: its cost is charged unreported.)
