@@ -69,6 +69,8 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	p.Secrets = c.env
+	markSecretHeaders(p, c.env)
 	return p, nil
 }
 
