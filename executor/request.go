@@ -73,6 +73,9 @@ type step struct {
 	// usageOnly: nothing but the usage source reads the body, and it reads only its
 	// top-level usage object (anthropic, openai): the body is scanned, not decoded.
 	usageOnly bool
+	// secretHeaders are the step's templated secret headers, whose values are known only
+	// per request (masked in its failures).
+	secretHeaders []string
 	// sel is what the step reads of a JSON body, for a body too large to keep (needJSON).
 	sel *selection
 	tpm int64 // tokens taken from the tokens-per-minute limiter before sending
@@ -150,7 +153,11 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: header %s: %w", ps.Name, h.Name, err)
 			}
-			headers = append(headers, kv{http.CanonicalHeaderKey(h.Name), t})
+			name := http.CanonicalHeaderKey(h.Name)
+			headers = append(headers, kv{name, t})
+			if h.Secret && !t.static && !slices.Contains(s.secretHeaders, name) {
+				s.secretHeaders = append(s.secretHeaders, name)
+			}
 		}
 	}
 	if req.JSON != nil {
@@ -347,7 +354,7 @@ var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
 
 // send makes one attempt of a prepared request and reads its response.
 func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
-	ctx, cancel := context.WithTimeout(r.abortCtx, s.timeout)
+	ctx, cancel := context.WithTimeout(withRedirectRule(r.abortCtx, s), s.timeout)
 	defer cancel()
 	var body io.Reader
 	if pr.body != nil {
@@ -616,7 +623,8 @@ func (c *jsonCheck) run(body any) (msg, got string) {
 			return c.expr + " missing", ""
 		}
 		if got := valueText(v); got != c.equals {
-			return c.expr + " expected " + c.equals, shorten(got, 40)
+			// (Shortened once its secrets are masked: a cut key would leak its start.)
+			return c.expr + " expected " + c.equals, got
 		}
 	}
 	return "", ""
@@ -767,13 +775,7 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		// A redirect may not take the load where the plan does not allow it.
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return CheckHost(cfg.Plan, req.URL.Scheme+"://"+req.URL.Host)
-	}}, nil
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect(cfg.Plan)}, nil
 }
 
 var dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
