@@ -90,6 +90,7 @@ func loadPlan(streams *IO, path string) (*plan.Plan, error) {
 		}
 		return nil, withCode(exitUsage, err)
 	}
+	streams.secrets = p.Redactor()
 	return p, nil
 }
 
