@@ -240,6 +240,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			concurrency = sc.MaxInFlight
 		}
 		debug.SetGCPercent(gcPercent(concurrency))
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(gcMemoryLimit(concurrency))
+		}
 	}
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
@@ -322,6 +325,16 @@ func gcPercent(n int) int {
 		return 50
 	}
 	return 100
+}
+
+// gcMemoryLimit is the soft memory limit (GOMEMLIMIT) that loadplan run sets with its GC
+// target for a run of n users (or requests in flight): 128 MiB and 1 MiB a user. A run's live
+// heap is far below it (a few MB for 50 users, about 100 MB for 10,000); what it bounds is the
+// garbage that GOGC 400 lets pile up to four times the live heap when a target sends large or
+// endless answers (each user may hold up to 4 MiB of an SSE line, 256 KiB of a body): the
+// collector then runs as the heap nears the limit, instead of at five times the live heap.
+func gcMemoryLimit(n int) int64 {
+	return 128<<20 + int64(n)<<20
 }
 
 // runExitCode is the exit code of a finished run; when several apply: 130, then 5, then 4,
