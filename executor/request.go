@@ -36,7 +36,8 @@ const (
 	// one.
 	DefaultTimeout = 60 * time.Second
 	// MaxBodyBytes bounds a non-streamed response body that is read for checks, captures or
-	// usage; a larger one is a failure.
+	// usage; a larger one is a failure, read no further. Past keptBodyBytes such a body is
+	// decoded as it streams (bodystream.go), so its size does not weigh on memory.
 	MaxBodyBytes = 16 << 20
 	// maxRetryAfter caps the wait a Retry-After header may ask for.
 	maxRetryAfter = 30 * time.Second
@@ -73,7 +74,12 @@ type step struct {
 	// usageOnly: nothing but the usage source reads the body, which decodes only what it
 	// reads of it (usage.Source.DecodeUsage).
 	usageOnly bool
-	tpm       int64 // tokens taken from the tokens-per-minute limiter before sending
+	// secretHeaders are the step's templated secret headers, whose values are known only
+	// per request (masked in its failures).
+	secretHeaders []string
+	// sel is what the step reads of a JSON body, for a body too large to keep (needJSON).
+	sel *usage.Selection
+	tpm int64 // tokens taken from the tokens-per-minute limiter before sending
 }
 
 type kv struct {
@@ -148,7 +154,11 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: header %s: %w", ps.Name, h.Name, err)
 			}
-			headers = append(headers, kv{http.CanonicalHeaderKey(h.Name), t})
+			name := http.CanonicalHeaderKey(h.Name)
+			headers = append(headers, kv{name, t})
+			if h.Secret && !t.static && !slices.Contains(s.secretHeaders, name) {
+				s.secretHeaders = append(s.secretHeaders, name)
+			}
 		}
 	}
 	if req.JSON != nil {
@@ -187,6 +197,9 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 	bodyUsage := s.cost.src != nil && s.cost.src.ReadsBody()
 	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || bodyUsage
 	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 && bodyUsage
+	if s.needJSON {
+		s.sel = s.selection()
+	}
 	s.tpm = ps.Expect.InputTokens.Add(ps.Expect.OutputTokens).Ceil().IntPart() // expected: means, rounded up
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
@@ -344,7 +357,7 @@ var bodyPool = sync.Pool{New: func() any { return new(bodyReader) }}
 
 // send makes one attempt of a prepared request and reads its response.
 func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
-	ctx, cancel := context.WithTimeout(r.abortCtx, s.timeout)
+	ctx, cancel := context.WithTimeout(withRedirectRule(r.abortCtx, s), s.timeout)
 	defer cancel()
 	var body io.Reader
 	if pr.body != nil {
@@ -457,36 +470,55 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 	br := bodyPool.Get().(*bodyReader)
 	buf := &br.buf
 	buf.Reset()
-	br.lr = io.LimitedReader{R: resp.Body, N: MaxBodyBytes + 1}
 	defer func() {
 		br.lr.R = nil
 		if buf.Cap() <= 1<<20 {
 			bodyPool.Put(br)
 		}
 	}()
+	br.lr = io.LimitedReader{R: resp.Body, N: keptBodyBytes + 1}
 	n, err := buf.ReadFrom(&br.lr)
 	o.res.size = n
 	if err != nil {
 		o.res.failure, _ = r.classify(ctx, err)
 		return
 	}
-	if n > MaxBodyBytes {
-		o.res.failure = fmt.Sprintf("response body over %d MiB", MaxBodyBytes>>20)
-		return
+	var v any
+	var decErr error
+	decoded := s.needJSON && n > 0
+	contained := true
+	if n > keptBodyBytes {
+		// Too large to keep: the rest streams by, and only what the step reads is kept.
+		v, decErr, contained, o.res.size, err = readLarge(s, buf.Bytes(), resp.Body)
+		if err != nil {
+			o.res.failure, _ = r.classify(ctx, err)
+			return
+		}
+		if o.res.size > MaxBodyBytes {
+			// Read no further; what it said is not used (a 2xx is charged its reservation).
+			o.res.failure = fmt.Sprintf("response body over %d MiB", MaxBodyBytes>>20)
+			return
+		}
+	} else {
+		b := buf.Bytes()
+		if decoded {
+			if s.usageOnly {
+				v, decErr = s.cost.src.DecodeUsage(b)
+			} else {
+				v, decErr = usage.DecodeBody(b)
+			}
+		}
+		contained = s.contains == nil || bytes.Contains(b, s.contains)
 	}
 	o.complete = true
-	b := buf.Bytes()
-	if s.needJSON && n > 0 {
-		var v any
-		var err error
-		if s.usageOnly {
-			v, err = s.cost.src.DecodeUsage(b)
-		} else {
-			v, err = usage.DecodeBody(b)
-		}
-		if err == nil {
+	if decoded {
+		switch {
+		case decErr == nil:
 			o.body = v
-		} else if ok {
+		case !ok:
+		case errors.Is(decErr, errValueTooLarge):
+			o.res.failure = fmt.Sprintf("response value over %d KiB (a value that a check, a capture or the usage reads)", maxValueBytes>>10)
+		default:
 			o.res.failure = "invalid JSON"
 		}
 	}
@@ -503,7 +535,7 @@ func (r *runner) readBody(ctx context.Context, s *step, resp *http.Response, ok 
 			return
 		}
 	}
-	if s.contains != nil && !bytes.Contains(b, s.contains) {
+	if !contained {
 		o.res.failure = fmt.Sprintf("check failed: body does not contain %q", s.contains)
 	}
 }
@@ -555,6 +587,11 @@ func (r *runner) readStream(ctx context.Context, s *step, resp *http.Response, s
 		o.res.failure = "stream error"
 	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, context.DeadlineExceeded) || errors.Is(readErr, os.ErrDeadlineExceeded)):
 		o.res.failure, _ = r.classify(ctx, readErr)
+	case errors.Is(readErr, sse.ErrLineTooLong):
+		// The stream is not cut: the decoder refused a line it would have to hold whole.
+		o.res.failure = fmt.Sprintf("SSE line over %d MiB", sse.MaxLineBytes>>20)
+	case errors.Is(readErr, sse.ErrEventTooLarge):
+		o.res.failure = fmt.Sprintf("SSE event over %d MiB", sse.MaxLineBytes>>20)
 	case !o.complete:
 		// (A stream that ended as it should without its usage, such as OpenAI's without
 		// stream_options.include_usage, is not cut: its cost is charged unreported.)
@@ -581,7 +618,8 @@ func (c *jsonCheck) run(body any) (msg, got string) {
 			return c.expr + " missing", ""
 		}
 		if got := valueText(v); got != c.equals {
-			return c.expr + " expected " + c.equals, shorten(got, 40)
+			// (Shortened once its secrets are masked: a cut key would leak its start.)
+			return c.expr + " expected " + c.equals, got
 		}
 	}
 	return "", ""
@@ -743,13 +781,7 @@ func newClient(cfg *Config, concurrency int) (*http.Client, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		// A redirect may not take the load where the plan does not allow it.
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return CheckHost(cfg.Plan, req.URL.Scheme+"://"+req.URL.Host)
-	}}, nil
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect(cfg.Plan)}, nil
 }
 
 var dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}

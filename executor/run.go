@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/internal/http1"
+	"github.com/loadplan/loadplan/internal/redact"
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
@@ -158,6 +159,10 @@ type runner struct {
 	proms    map[string]*promMeter
 	rpm      *bucket
 	tpm      *bucket
+	// secrets masks the plan's secret values in every message the run writes (failures,
+	// their samples, the stop's detail, errors): a target that echoes its request must not
+	// put a key into a report.
+	secrets *redact.Set
 
 	seq         atomic.Uint64
 	inFlight    atomic.Int64
@@ -196,6 +201,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, cfg Config) (*summary.Run, error) {
 	r, err := newRunner(cfg)
 	if err != nil {
+		if cfg.Plan != nil {
+			err = cfg.Plan.Redactor().Error(err)
+		}
 		return nil, &ConfigError{Err: err}
 	}
 	return r.run(ctx), nil
@@ -226,7 +234,7 @@ func newRunner(cfg Config) (*runner, error) {
 		return nil, fmt.Errorf("scenario %s has no duration", sc.Name)
 	}
 	r := &runner{cfg: cfg, sc: sc, ledger: cfg.Ledger, capped: cfg.Capped,
-		proms: map[string]*promMeter{}, stats: newStats()}
+		proms: map[string]*promMeter{}, stats: newStats(), secrets: cfg.Plan.Redactor()}
 	concurrency := sc.MaxInFlight
 	if !sc.Open() {
 		concurrency = sc.MaxUsers()
@@ -672,7 +680,8 @@ func (r *runner) runStep(u *user, s *step) bool {
 			s.stat.generated(o.report.Usage.Output, o.res.latency-o.res.ttft)
 		}
 		if o.res.failure != "" {
-			r.stats.fail(s.stat, o.res.failure, o.res.failureSample)
+			msg, sample := r.mask(s, &pr, o.res.failure), r.mask(s, &pr, o.res.failureSample)
+			r.stats.fail(s.stat, msg, shorten(sample, 40))
 		}
 		if attempt < s.p.Retry.Max && o.responded && slices.Contains(s.retryOn, o.status) {
 			wait := o.retryAfter

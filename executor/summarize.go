@@ -25,8 +25,8 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 	}
 	elapsed := ended.Sub(started)
 	s := &summary.Run{Schema: summary.Schema, Plan: r.cfg.Plan.Name, Scenario: r.sc.Name,
-		StartedAt: started.UTC(), EndedAt: ended.UTC(), StopReason: reason, StopDetail: detail,
-		Estimate: r.cfg.Estimate, Target: plan.RedactURL(r.cfg.Target), Seed: r.cfg.Seed,
+		StartedAt: started.UTC(), EndedAt: ended.UTC(), StopReason: reason, StopDetail: r.secrets.String(detail),
+		Estimate: r.cfg.Estimate, Target: r.secrets.String(plan.RedactURL(r.cfg.Target)), Seed: r.cfg.Seed,
 		DurationS: elapsed.Seconds(), Partial: partial,
 		Tasks: []summary.TaskStats{}, Failures: r.stats.failureList(), Timeline: r.timeline, Thresholds: []summary.ThresholdResult{}}
 	if s.Timeline == nil {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/loadplan/loadplan/internal/redact"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -20,10 +22,7 @@ func expandEnv(c *collector, n *yaml.Node, env LookupEnv) {
 		}
 		v, missing, used := expand(n.Value, env)
 		for _, ev := range used {
-			if c.fromEnv == nil {
-				c.fromEnv = map[pos][]envValue{}
-			}
-			c.fromEnv[at(n)] = append(c.fromEnv[at(n)], ev)
+			c.addSecret(ev)
 		}
 		for _, name := range missing {
 			c.add(at(n), path, "environment variable %s is not set; set it, or give a default: ${%s:-value}", name, name)
@@ -128,10 +127,10 @@ func EnvRefs(name string, data []byte) (refs []EnvRef, err error) {
 
 // expand substitutes references in s; it returns the names that are not set, and the values
 // taken from the environment.
-func expand(s string, env LookupEnv) (string, []string, []envValue) {
+func expand(s string, env LookupEnv) (string, []string, []Secret) {
 	var b strings.Builder
 	var missing []string
-	var used []envValue
+	var used []Secret
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
@@ -155,7 +154,7 @@ func expand(s string, env LookupEnv) (string, []string, []envValue) {
 		if v, ok := env(name); ok && (v != "" || !hasDef) {
 			b.WriteString(v)
 			if v != "" {
-				used = append(used, envValue{name, v})
+				used = append(used, Secret{Name: name, Value: v})
 			}
 		} else if hasDef {
 			b.WriteString(def)
@@ -165,4 +164,91 @@ func expand(s string, env LookupEnv) (string, []string, []envValue) {
 		s = s[i+end+1:]
 	}
 	return b.String(), missing, used
+}
+
+// Secret is a value the plan took from the environment, with the name of its variable.
+// Values from the environment are often keys: nothing prints them (Redactor).
+type Secret struct{ Name, Value string }
+
+// addSecret records a value taken from the environment, once.
+func (c *collector) addSecret(s Secret) {
+	for _, e := range c.env {
+		if e == s {
+			return
+		}
+	}
+	c.env = append(c.env, s)
+	c.secrets.Add(s.Value, "${"+s.Name+"}")
+}
+
+// credentialHeaders are the headers that carry credentials whatever their value's origin.
+var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "Cookie", "Proxy-Authorization"}
+
+// CredentialHeaders lists the headers that carry credentials whatever their value's origin.
+func CredentialHeaders() []string { return append([]string(nil), credentialHeaders...) }
+
+// CredentialHeader reports whether a header of this name carries credentials (Authorization,
+// X-Api-Key, Api-Key, Cookie, Proxy-Authorization; any case).
+func CredentialHeader(name string) bool {
+	for _, h := range credentialHeaders {
+		if strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// markSecretHeaders marks the headers that hold a secret: a credential header, or one whose
+// value holds a value taken from the environment.
+func markSecretHeaders(p *Plan, env []Secret) {
+	mark := func(hs []Header) {
+		for i := range hs {
+			h := &hs[i]
+			h.Secret = CredentialHeader(h.Name)
+			for _, e := range env {
+				h.Secret = h.Secret || strings.Contains(h.Value, e.Value)
+			}
+		}
+	}
+	mark(p.Headers)
+	for _, st := range p.Steps() {
+		mark(st.Request.Headers)
+	}
+}
+
+// Redactor masks the plan's secrets in any text: every value taken from the environment
+// (as ${NAME}), and the fixed values of its secret headers (as [NAME], with the credential
+// after an auth scheme: "Bearer KEY" masks KEY too). Values shorter than redact.MinLen are
+// not masked.
+func (p *Plan) Redactor() *redact.Set {
+	s := &redact.Set{}
+	for _, e := range p.Secrets {
+		s.Add(e.Value, "${"+e.Name+"}")
+	}
+	add := func(hs []Header) {
+		for _, h := range hs {
+			if !h.Secret || strings.Contains(h.Value, "{{") {
+				continue
+			}
+			mask := "[" + h.Name + "]"
+			s.Add(h.Value, mask)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(h.Value), " "); ok {
+				s.Add(strings.TrimSpace(cred), mask)
+			}
+		}
+	}
+	add(p.Headers)
+	for _, st := range p.Steps() {
+		add(st.Request.Headers)
+	}
+	return s
+}
+
+// Steps lists every step of the plan: on_start's, then each task's.
+func (p *Plan) Steps() []*Step {
+	steps := append([]*Step(nil), p.OnStart...)
+	for _, t := range p.Tasks {
+		steps = append(steps, t.Steps...)
+	}
+	return steps
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"github.com/loadplan/loadplan/internal/redact"
 	"github.com/loadplan/loadplan/internal/suggest"
 	"slices"
 	"sort"
@@ -96,22 +97,18 @@ type collector struct {
 	file string
 	errs Errors
 	more int // problems found past the first MaxProblems
-	// fromEnv holds, by position, the values that ${VAR} references brought in from the
-	// environment: an error about such a value shows the reference, never the value, which
-	// is often a secret.
-	fromEnv map[pos][]envValue
+	// env holds the values that ${VAR} references brought in from the environment, and
+	// secrets masks them: an error shows the reference, never the value, which is often a
+	// secret, wherever in the message the value ended up (by value, not by position).
+	env     []Secret
+	secrets redact.Set
 }
-
-type envValue struct{ name, value string }
 
 func (c *collector) add(p pos, field, format string, args ...any) {
 	if c.skip(p) {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
-	for _, ev := range c.fromEnv[p] {
-		msg = strings.ReplaceAll(msg, ev.value, "${"+ev.name+"}")
-	}
+	msg := c.secrets.String(fmt.Sprintf(format, args...))
 	e := &Error{File: c.file, Line: p.Line, Column: p.Column, Field: field, Msg: msg}
 	// After the problems at the same place or before, as they were found.
 	i := sort.Search(len(c.errs), func(i int) bool { return before(p, c.errs[i]) })

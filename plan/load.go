@@ -82,6 +82,8 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 		return nil, err
 	}
 	p.Warnings = usageWarnings(name, p)
+	p.Secrets = c.env
+	markSecretHeaders(p, c.env)
 	return p, nil
 }
 

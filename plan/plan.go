@@ -42,11 +42,18 @@ type Plan struct {
 	// Warnings are what is valid but most likely not meant (a usage source that cannot
 	// report a bucket the plan expects), located as errors are. The plan loads with them.
 	Warnings Errors
+	// Secrets are the values taken from the environment (${VAR}), masked in every message.
+	Secrets []Secret
 }
 
-// Header is one request header. Values may hold secrets: never print them.
+// Header is one request header (or query parameter). Values may hold secrets: never print
+// them.
 type Header struct {
 	Name, Value string
+	// Secret: a credential header (CredentialHeader), or a value that holds one taken from
+	// the environment. A secret header is not sent on a redirect to another origin, and its
+	// fixed value is masked in what is written (Redactor).
+	Secret bool
 }
 
 // RateLimit is a provider's limits, given in the plan: the planner warns when a scenario
@@ -145,7 +152,11 @@ type Request struct {
 	Body    string // a raw body, when JSON is nil
 	Stream  bool   // the response is an SSE stream
 	Timeout time.Duration
-	Pos     Pos
+	// NoFollow: follow_redirects: false, a 3xx is the response. Redirects are followed by
+	// default (10 at most, to allowed hosts only, without the secret headers to another
+	// origin, never with a Referer).
+	NoFollow bool
+	Pos      Pos
 	// MaxTokens is the literal max_tokens (or max_completion_tokens) of the JSON body, the
 	// request's output bound; 0 when the body does not give one. MaxTokensPos is where.
 	MaxTokens    int64

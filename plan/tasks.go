@@ -276,7 +276,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 	return st
 }
 
-var requestKeys = []string{"method", "path", "url", "query", "headers", "json", "body", "stream", "timeout"}
+var requestKeys = []string{"method", "path", "url", "query", "headers", "json", "body", "stream", "timeout", "follow_redirects"}
 
 var methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
@@ -322,6 +322,8 @@ func (d *decoder) request(n *yaml.Node, path string) Request {
 			r.Stream = d.boolean(v, kp)
 		case "timeout":
 			r.Timeout = d.duration(v, kp)
+		case "follow_redirects":
+			r.NoFollow = !d.boolean(v, kp)
 		}
 	})
 	if r.Path == "" {

@@ -301,19 +301,27 @@ func (s *jsonScanner) number() bool {
 }
 
 // usageBody is the body b as the usage sources read it: an object with the body's usage
-// member alone (decoded) when it has one, an empty object when it has none. The rest of the
+// member (decoded) when it has one, and its top-level service_tier when it is a string; an
+// empty object when it has neither. The rest of the
 // body is validated, never decoded. ErrNotObject: b is not an object; decode it whole.
 func usageBody(b []byte) (any, error) {
 	raw, err := topMember(b, "usage")
 	if err != nil {
 		return nil, err
 	}
-	if len(raw) == 0 || raw[0] != '{' {
-		// No usage object: the sources find no usage (not an error).
-		return map[string]any{}, nil
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		d := jsonScanner{b: raw}
+		out["usage"] = d.decode()
 	}
-	d := jsonScanner{b: raw}
-	return map[string]any{"usage": d.decode()}, nil
+	// OpenAI says the service tier that prices the request beside usage, at the top level:
+	// dropping it would price a priority response at the standard rates.
+	if tier, err := topMember(b, "service_tier"); err == nil && len(tier) > 0 && tier[0] == '"' {
+		d := jsonScanner{b: tier}
+		out["service_tier"] = d.decode()
+	}
+	// No usage object: the sources find no usage (not an error).
+	return out, nil
 }
 
 // decode decodes the valid JSON value at s.i as encoding/json decodes into an interface

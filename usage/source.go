@@ -66,6 +66,28 @@ func NewSource(spec plan.UsageSource) (*Source, error) {
 	return s, nil
 }
 
+// providerPaths are what the anthropic and openai sources read of a body: its usage, and the
+// service tier OpenAI reports beside it.
+var providerPaths = []*jsonpath.Path{jsonpath.MustCompile("$.usage"), jsonpath.MustCompile("$.service_tier")}
+
+// BodyPaths are the JSON paths of a body that the source reads (nil for a source that reads
+// no body): what must be kept of a body too large to keep whole.
+func (s *Source) BodyPaths() []*jsonpath.Path {
+	switch s.kind {
+	case plan.UsageAnthropic, plan.UsageOpenAI:
+		return providerPaths
+	case plan.UsageJSON:
+		var out []*jsonpath.Path
+		for _, p := range []*jsonpath.Path{s.json.Input, s.json.Output, s.json.CacheRead, s.json.CacheWrite, s.json.CacheWrite1h} {
+			if p != nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
 // Kind is the plan's name of the source: the summary's cost_source.
 func (s *Source) Kind() plan.UsageKind { return s.kind }
 

@@ -104,6 +104,7 @@ func loadPlan(streams *IO, path string) (*plan.Plan, error) {
 		}
 		return nil, withCode(exitUsage, err)
 	}
+	streams.secrets = p.Redactor()
 	for _, w := range p.Warnings {
 		fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
 	}

@@ -38,8 +38,12 @@ type liveView struct {
 
 func newLiveView(streams *IO, quiet bool, sc *plan.Scenario, planName string) *liveView {
 	v := &liveView{w: streams.Out, errOut: streams.ErrOut, quiet: quiet, title: fmt.Sprintf("loadplan run %s / %s", planName, sc.Name)}
-	if f, ok := streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		v.tty = true
+	switch out := streams.Out.(type) {
+	case *os.File:
+		v.tty = term.IsTerminal(int(out.Fd()))
+	case *checkedWriter:
+		fd, ok := out.Fd()
+		v.tty = ok && term.IsTerminal(int(fd))
 	}
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/loadplan/loadplan/internal/redact"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ type IO struct {
 	// nil: the process's SIGINT and SIGTERM.
 	Signals <-chan os.Signal
 	Env     plan.LookupEnv
+	// secrets masks the loaded plan's secrets in the error printed at the end.
+	secrets *redact.Set
 }
 
 // exitError carries an exit code out of a command. Its message, if any, goes to stderr.
@@ -80,25 +83,36 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	return MainIO(args, &IO{In: in, Out: out, ErrOut: errOut})
 }
 
-// MainIO runs the CLI with the given IO.
+// MainIO runs the CLI with the given IO. A command whose writes to stdout failed exits 5
+// (unless interrupted: 130), whatever it would have exited with: its output is lost.
 func MainIO(args []string, streams *IO) int {
-	if streams.Env == nil {
-		streams.Env = os.LookupEnv
+	s := *streams
+	if s.Env == nil {
+		s.Env = os.LookupEnv
 	}
+	out := &checkedWriter{w: s.Out}
+	s.Out = out
 	ctx := context.Background()
-	root := newRootCmd(streams)
+	root := newRootCmd(&s)
 	root.SetArgs(args)
-	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.ErrOut)
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.err != nil {
-			fmt.Fprintf(streams.ErrOut, "loadplan: %v\n", err)
+			fmt.Fprintf(s.ErrOut, "loadplan: %s\n", s.secrets.String(err.Error()))
 		}
 	}
-	return exitCode(err)
+	code := exitCode(err)
+	if werr := out.Err(); werr != nil && code != exitInterrupted {
+		if code != exitFailed || !errors.Is(err, werr) {
+			fmt.Fprintf(s.ErrOut, "loadplan: write stdout: %v\n", werr)
+		}
+		code = exitFailed
+	}
+	return code
 }
 
 func newRootCmd(streams *IO) *cobra.Command {

@@ -166,6 +166,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := checkOutputs(o); err != nil {
 		return err
 	}
+	if err := probeStdout(streams); err != nil {
+		return withCode(exitFailed, fmt.Errorf("stdout: %w; nothing was sent", err))
+	}
 	estJSON, err := json.Marshal(est)
 	if err != nil {
 		return withCode(exitFailed, err)
@@ -231,6 +234,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			concurrency = sc.MaxInFlight
 		}
 		debug.SetGCPercent(gcPercent(concurrency))
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(gcMemoryLimit(concurrency))
+		}
 	}
 	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
 	if err != nil {
@@ -254,6 +260,10 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	}
 	live.finish()
 	sum.ExitCode = sum.StopReason.ExitCode(sum.Pass)
+	if stdoutErr(streams) != nil && sum.ExitCode != exitInterrupted {
+		// The live view could not be written: the run's output is lost (exit 5).
+		sum.ExitCode = exitFailed
+	}
 	var outErr error
 	if o.jsonFile != "" {
 		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
@@ -277,6 +287,16 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		fmt.Fprintln(streams.Out, report.RunLine(sum))
 	} else {
 		_ = report.RunSummary(streams.Out, sum)
+	}
+	if err := stdoutErr(streams); err != nil && sum.ExitCode != exitInterrupted && sum.ExitCode != exitFailed {
+		// The summary could not be printed: exit 5, and the report written says so.
+		sum.ExitCode = exitFailed
+		if o.jsonFile != "" {
+			if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
+				outErr = errors.Join(outErr, fmt.Errorf("--json: %w", err))
+			}
+		}
+		outErr = errors.Join(outErr, fmt.Errorf("write stdout: %w", err))
 	}
 	switch {
 	case outErr != nil:
@@ -305,6 +325,16 @@ func gcPercent(n int) int {
 		return 50
 	}
 	return 100
+}
+
+// gcMemoryLimit is the soft memory limit (GOMEMLIMIT) that loadplan run sets with its GC
+// target for a run of n users (or requests in flight): 128 MiB and 1 MiB a user. A run's live
+// heap is far below it (a few MB for 50 users, about 100 MB for 10,000); what it bounds is the
+// garbage that GOGC 400 lets pile up to four times the live heap when a target sends large or
+// endless answers (each user may hold up to 4 MiB of an SSE line, 256 KiB of a body): the
+// collector then runs as the heap nears the limit, instead of at five times the live heap.
+func gcMemoryLimit(n int) int64 {
+	return 128<<20 + int64(n)<<20
 }
 
 func mockURL(target string) (*url.URL, bool) {
@@ -355,26 +385,27 @@ func writeExtraReports(o *runOptions, s *summary.Run) error {
 }
 
 // checkOutputs refuses, before anything is sent, a run whose reports could not be written
-// (exit 5): every output file is opened for writing, created if need be, and closed, without
-// truncating what is there (a history file is opened for append).
+// (exit 5): each output file is probed (probeOutput: opened for writing without truncating
+// what is there, a write tried, nothing left behind), the CSV files each.
 func checkOutputs(o *runOptions) error {
-	files := []struct {
+	type output struct {
 		flag, path string
-		mode       int
-	}{
-		{"--json", o.jsonFile, os.O_WRONLY | os.O_CREATE},
-		{"--html", o.htmlFile, os.O_WRONLY | os.O_CREATE},
-		{"--history", o.historyFile, os.O_WRONLY | os.O_CREATE | os.O_APPEND},
+		appendTo   bool
+	}
+	files := []output{{"--json", o.jsonFile, false}, {"--html", o.htmlFile, false}, {"--history", o.historyFile, true}}
+	if o.csvPrefix != "" {
+		for _, suffix := range []string{report.StatsSuffix, report.FailuresSuffix, report.ExceptionsSuffix,
+			report.StatsHistorySuffix, report.CostSuffix} {
+			files = append(files, output{"--csv", o.csvPrefix + suffix, false})
+		}
 	}
 	for _, f := range files {
 		if f.path == "" {
 			continue
 		}
-		fh, err := os.OpenFile(f.path, f.mode, 0o644)
-		if err != nil {
-			return withCode(exitFailed, fmt.Errorf("%s: %w", f.flag, err))
+		if err := probeOutput(f.path, f.appendTo); err != nil {
+			return withCode(exitFailed, fmt.Errorf("%s: %w; nothing was sent", f.flag, err))
 		}
-		fh.Close()
 	}
 	return nil
 }

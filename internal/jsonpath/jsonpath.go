@@ -121,6 +121,27 @@ func (p *Path) Get(v any) (any, bool) {
 	return v, true
 }
 
+// Step is one access of a path: a member by name (Key), or an element by Index (negative
+// from the end: -1 is the last) when IsIndex.
+type Step struct {
+	Key     string
+	Index   int
+	IsIndex bool
+}
+
+// Steps returns the path's accesses in order, after the root; none for `$` or an invalid
+// path.
+func (p *Path) Steps() []Step {
+	if p == nil {
+		return nil
+	}
+	out := make([]Step, len(p.steps))
+	for i, s := range p.steps {
+		out[i] = Step{Key: s.key, Index: s.index, IsIndex: s.isIndex}
+	}
+	return out
+}
+
 // GetInt64 returns the value at the path as an integer, as Int64 converts it. It is false
 // when the path does not exist or its value is not an integer.
 func (p *Path) GetInt64(v any) (int64, bool) {

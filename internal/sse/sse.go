@@ -7,13 +7,19 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 )
 
-// MaxLineBytes is the longest line the decoder accepts.
+// MaxLineBytes is the longest line the decoder accepts, and the most data one event may
+// hold (its data lines joined): a stream that never ends a line, or an event, cannot make
+// the decoder hold more.
 const MaxLineBytes = 4 << 20
 
 // ErrLineTooLong is returned when one line exceeds MaxLineBytes.
-var ErrLineTooLong = errors.New("sse: line too long")
+var ErrLineTooLong = errors.New("sse: line over 4 MiB")
+
+// ErrEventTooLarge is returned when the data of one event exceeds MaxLineBytes.
+var ErrEventTooLarge = errors.New("sse: event data over 4 MiB")
 
 // Event is one dispatched event. Type is "message" when the stream gave no "event:" field.
 type Event struct {
@@ -36,7 +42,7 @@ type Decoder struct {
 
 // NewDecoder returns a decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, 32<<10)}
+	return &Decoder{r: bufio.NewReaderSize(r, readerSize)}
 }
 
 // BytesRead is how many bytes of the stream have been consumed.
@@ -57,6 +63,7 @@ func (d *Decoder) Next() bool {
 		line, err := d.readLine()
 		if err != nil {
 			d.err = err
+			d.release()
 			return false
 		}
 		if len(line) == 0 {
@@ -87,6 +94,11 @@ func (d *Decoder) Next() bool {
 		case "event":
 			d.typ = append(d.typ[:0], value...)
 		case "data":
+			if n := len(value); d.data.Len()+n+1 > MaxLineBytes && (hasData || n > MaxLineBytes) {
+				d.err = ErrEventTooLarge
+				d.release()
+				return false
+			}
 			if hasData {
 				d.data.WriteByte('\n')
 			}
@@ -104,6 +116,11 @@ func (d *Decoder) Next() bool {
 	}
 }
 
+// longLines holds the line buffers that grew past the reader's buffer, for the next stream
+// that needs one: a stream of long lines (a hostile target's, up to MaxLineBytes) then costs
+// a buffer reused from stream to stream, not a new one grown each time.
+var longLines sync.Pool
+
 // readLine returns one line without its terminator (\n or \r\n; a lone \r, which no LLM API
 // sends, is not a line break here).
 func (d *Decoder) readLine() ([]byte, error) {
@@ -111,6 +128,17 @@ func (d *Decoder) readLine() ([]byte, error) {
 	for {
 		chunk, err := d.r.ReadSlice('\n')
 		d.bytes += int64(len(chunk))
+		if err == bufio.ErrBufferFull && len(d.line) == 0 && cap(d.line) < longLine {
+			if b, ok := longLines.Get().(*[]byte); ok {
+				d.line = (*b)[:0]
+			}
+		}
+		if need := len(d.line) + len(chunk); need > cap(d.line) {
+			// Grown by doubling, but never past what the longest line accepted needs.
+			b := make([]byte, len(d.line), max(need, min(2*cap(d.line), MaxLineBytes+readerSize)))
+			copy(b, d.line)
+			d.line = b
+		}
 		d.line = append(d.line, chunk...)
 		if len(d.line) > MaxLineBytes {
 			return nil, ErrLineTooLong
@@ -131,6 +159,22 @@ func (d *Decoder) readLine() ([]byte, error) {
 		}
 		return line, nil
 	}
+}
+
+// readerSize is the decoder's read buffer: a line longer than it is put together in a line
+// buffer.
+const readerSize = 32 << 10
+
+// longLine is the capacity past which a line buffer is worth keeping for another stream.
+const longLine = 64 << 10
+
+// release gives a long line buffer back at the end of the stream.
+func (d *Decoder) release() {
+	if cap(d.line) >= longLine {
+		b := d.line[:0]
+		longLines.Put(&b)
+	}
+	d.line = nil
 }
 
 // Event returns the event that Next produced.

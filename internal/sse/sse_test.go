@@ -114,6 +114,41 @@ func TestLargeEvent(t *testing.T) {
 	}
 }
 
+// TestEndlessEvent: data lines that never end their event stop at MaxLineBytes of data,
+// instead of piling up until the stream ends.
+func TestEndlessEvent(t *testing.T) {
+	line := "data: " + strings.Repeat("x", 1<<20) + "\n"
+	r := io.MultiReader(strings.NewReader(strings.Repeat(line, 3)), strings.NewReader("data: x\n\n"))
+	evs, err := decodeAll(t, r)
+	if err != nil || len(evs) != 1 || len(evs[0].data) != 3<<20+3+1 {
+		t.Fatalf("3 MiB of data in one event: err %v, %d events", err, len(evs))
+	}
+	d := NewDecoder(strings.NewReader(strings.Repeat(line, 64)))
+	for d.Next() {
+	}
+	if !errors.Is(d.Err(), ErrEventTooLarge) || d.data.Len() > MaxLineBytes || d.BytesRead() > MaxLineBytes+int64(2*len(line)) {
+		t.Errorf("64 MiB of data lines in one event: err %v after %d bytes, %d held", d.Err(), d.BytesRead(), d.data.Len())
+	}
+}
+
+// TestLongLineBuffer: a line too long to accept grows its buffer no further than the longest
+// line accepted needs (not to the next power of two), and the buffer is kept for the next
+// stream.
+func TestLongLineBuffer(t *testing.T) {
+	d := NewDecoder(strings.NewReader("data: " + strings.Repeat("x", 2*MaxLineBytes) + "\n\n"))
+	for d.Next() {
+	}
+	if !errors.Is(d.Err(), ErrLineTooLong) || d.BytesRead() > MaxLineBytes+2*readerSize {
+		t.Fatalf("err %v after %d bytes", d.Err(), d.BytesRead())
+	}
+	if d.line != nil {
+		t.Error("the long line's buffer was not given back at the end of the stream")
+	}
+	if b, ok := longLines.Get().(*[]byte); ok && cap(*b) > MaxLineBytes+readerSize {
+		t.Errorf("a line buffer of %d bytes, want at most %d", cap(*b), MaxLineBytes+readerSize)
+	}
+}
+
 func TestEncoderRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	enc := NewEncoder(&buf)
