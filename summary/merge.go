@@ -66,38 +66,7 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 				i+2, p.Plan, p.Scenario, first.Plan, first.Scenario)
 		}
 	}
-	m := &Run{
-		Schema:    Schema,
-		Plan:      first.Plan,
-		Scenario:  first.Scenario,
-		StartedAt: first.StartedAt,
-		EndedAt:   first.EndedAt,
-		Seed:      first.Seed,
-		Failures:  []Failure{},
-		Tasks:     []TaskStats{},
-	}
-	var targets, details []string
-	var hits float64
-	for _, p := range parts {
-		if p.StartedAt.Before(m.StartedAt) {
-			m.StartedAt = p.StartedAt
-		}
-		if p.EndedAt.After(m.EndedAt) {
-			m.EndedAt = p.EndedAt
-		}
-		m.DurationS = max(m.DurationS, p.DurationS)
-		m.Partial = m.Partial || p.Partial
-		targets = appendUnique(targets, p.Target)
-		details = appendUnique(details, p.StopDetail)
-		if p.StopReason.Rank() > m.StopReason.Rank() || m.StopReason == "" {
-			m.StopReason = p.StopReason
-		}
-		addActual(&m.Actual, &p.Actual)
-		hits += p.Actual.CacheHitRate * float64(p.Actual.Requests)
-	}
-	m.Target = strings.Join(targets, ", ")
-	m.StopDetail = strings.Join(details, "; ")
-
+	m, hits := mergeHeads(parts)
 	tasks, err := mergeTasks(parts, m.DurationS)
 	if err != nil {
 		return nil, err
@@ -150,6 +119,36 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 	}
 	m.ExitCode = m.StopReason.ExitCode(m.Pass)
 	return m, nil
+}
+
+// mergeHeads starts the merge of parts: the first start, the last end, the longest duration,
+// the stop reason of highest rank, the targets and stop details (each once), and the counts,
+// costs and tokens added. hits is the requests that hit the cache, as the parts' rates say.
+func mergeHeads(parts []*Run) (m *Run, hits float64) {
+	first := parts[0]
+	m = &Run{Schema: Schema, Plan: first.Plan, Scenario: first.Scenario, StartedAt: first.StartedAt,
+		EndedAt: first.EndedAt, Seed: first.Seed, Failures: []Failure{}, Tasks: []TaskStats{}}
+	var targets, details []string
+	for _, p := range parts {
+		if p.StartedAt.Before(m.StartedAt) {
+			m.StartedAt = p.StartedAt
+		}
+		if p.EndedAt.After(m.EndedAt) {
+			m.EndedAt = p.EndedAt
+		}
+		m.DurationS = max(m.DurationS, p.DurationS)
+		m.Partial = m.Partial || p.Partial
+		targets = appendUnique(targets, p.Target)
+		details = appendUnique(details, p.StopDetail)
+		if p.StopReason.Rank() > m.StopReason.Rank() || m.StopReason == "" {
+			m.StopReason = p.StopReason
+		}
+		addActual(&m.Actual, &p.Actual)
+		hits += p.Actual.CacheHitRate * float64(p.Actual.Requests)
+	}
+	m.Target = strings.Join(targets, ", ")
+	m.StopDetail = strings.Join(details, "; ")
+	return m, hits
 }
 
 // addActual adds the counts, costs and tokens of p to a.
