@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/pricing"
 	"testing"
 
 	"github.com/loadplan/loadplan/internal/sse"
@@ -51,5 +53,28 @@ func TestServiceTier(t *testing.T) {
 				t.Errorf("Found %v, ServiceTier %q; want %q", tt.rep.Found, tt.rep.Usage.ServiceTier, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecodeUsageKeepsServiceTier: a body that nothing but the usage source reads is decoded
+// for its usage alone, and OpenAI reports the tier that prices it beside usage, at the top
+// level: dropped, a priority response would be priced at the standard rates.
+func TestDecodeUsageKeepsServiceTier(t *testing.T) {
+	t.Parallel()
+	src, err := NewSource(plan.UsageSource{Kind: plan.UsageOpenAI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"x","choices":[{"message":{"content":"hi"}}],"service_tier":"priority","usage":{"prompt_tokens":10,"completion_tokens":5}}`)
+	v, err := src.DecodeUsage(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := src.Read(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pricing.ServiceTierName("priority"); rep.Usage.ServiceTier != want || rep.Usage.Input != 10 || rep.Usage.Output != 5 {
+		t.Errorf("usage %+v, want tier %q, 10 in, 5 out", rep.Usage, want)
 	}
 }
