@@ -38,6 +38,7 @@ type Plan struct {
 	Tasks        []*Task
 	Scenarios    []*Scenario
 	Thresholds   []Threshold // plan scope
+	Monitors     []*Monitor  // Prometheus endpoints scraped during a run (monitor.go)
 }
 
 // Header is one request header. Values may hold secrets: never print them.
@@ -321,6 +322,7 @@ type Threshold struct {
 	Text        string // the limit as written, in the plan's units ("5s", "1%", "30/s", "0.01")
 	AbortOnFail bool
 	Pos         Pos
+	Monitor     *MonitorLimit // the monitor kinds' limit (monitor.go); nil for the others
 }
 
 // Lower reports whether the limit is a floor (rps, cache hit rate) rather than a ceiling.
