@@ -68,9 +68,17 @@ func (r *runner) summary(started, ended time.Time) *Summary {
 		ts.OutputTokensPerS, ts.InterTokenMS = row.outputRate()
 		s.Tasks = append(s.Tasks, ts)
 	}
+	if r.mon != nil {
+		s.Monitor = r.mon.Report()
+	}
 	s.Pass = true
 	for _, th := range r.thresholds() {
-		res, _ := evalThreshold(th, rows, elapsed)
+		var res ThresholdResult
+		if th.Monitor != nil {
+			res = r.judgeMonitor(th, s.Monitor)
+		} else {
+			res, _ = evalThreshold(th, rows, elapsed)
+		}
 		s.Thresholds = append(s.Thresholds, res)
 		s.Pass = s.Pass && res.Pass
 	}

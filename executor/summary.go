@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/loadplan/loadplan/monitor"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/shopspring/decimal"
 )
@@ -48,6 +49,9 @@ type Summary struct {
 	Seed      uint64  `json:"seed"`
 	DurationS float64 `json:"duration_s"` // seconds from the start of the run to its end (the last response)
 	Meter     *Meter  `json:"meter,omitempty"`
+	// Monitor is what the plan's monitors saw of the target: each series' points (t: seconds
+	// since the start) and each endpoint's scrapes; nil without monitors.
+	Monitor *monitor.Report `json:"monitor,omitempty"`
 }
 
 // Budget is a run's limit.
@@ -188,6 +192,10 @@ type Progress struct {
 	ProjectedEarly bool
 	LateStarts     int64
 	Stopping       bool // no new requests are being started
+	// Failures is the failures table so far (as the summary's).
+	Failures []Failure
+	// Monitor is the monitors' latest values and scrape counts; nil without monitors.
+	Monitor *monitor.Snapshot
 }
 
 // TaskProgress is one row of the live statistics.
@@ -201,4 +209,16 @@ type TaskProgress struct {
 	Latency        Percentiles // cumulative, ms
 	AvgContentSize float64
 	Cost           decimal.Decimal
+	// LatencyHist and TTFTHist count the latencies and times to first token at
+	// Config.LatencyBuckets, for a Prometheus histogram; nil unless the buckets are set.
+	LatencyHist, TTFTHist *Histogram
+}
+
+// Histogram is a cumulative histogram at fixed bounds: Counts[i] requests took at most
+// Bounds[i]; Count is all of them (the +Inf bucket), Sum their total time.
+type Histogram struct {
+	Bounds []time.Duration
+	Counts []int64
+	Count  int64
+	Sum    time.Duration
 }
