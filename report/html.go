@@ -86,6 +86,7 @@ type runView struct {
 	LatencyChart                  template.HTML
 	LatencyByTask                 template.HTML
 	TTFTChart                     template.HTML
+	MonitorCharts                 []monitorChart
 	Tasks                         []htmlTaskRow
 	Total                         htmlTaskRow
 	Failures                      []htmlFailure
@@ -130,6 +131,7 @@ func newRunView(s *executor.Summary) (*runView, error) {
 	v.LatencyByTask = latencyByTaskChart(s)
 	v.TTFTChart = ttftChart(s)
 	v.HasTTFT = v.TTFTChart != ""
+	v.MonitorCharts = monitorCharts(s)
 	v.Tasks, v.Total = taskRows(s, est)
 	for _, f := range sortedFailures(s.Failures) {
 		share := ""
