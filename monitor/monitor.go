@@ -30,9 +30,7 @@ const acceptHeader = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 // Group is the monitors of one run. Run scrapes them until its context ends; Snapshot,
 // Report and Series may be called meanwhile, from any goroutine.
 type Group struct {
-	client *http.Client
-	mons   []*monitor
-	start  time.Time
+	mons []*monitor
 }
 
 // monitor is one endpoint and its series.
@@ -60,7 +58,7 @@ func NewGroup(target string, mons []*plan.Monitor, client *http.Client) (*Group,
 	if err != nil {
 		return nil, fmt.Errorf("monitor: target URL: %w", err)
 	}
-	g := &Group{client: client}
+	g := &Group{}
 	for _, m := range mons {
 		ref, err := url.Parse(m.URL)
 		if err != nil {
@@ -89,7 +87,6 @@ func NewGroup(target string, mons []*plan.Monitor, client *http.Client) (*Group,
 // seconds since start, the run's start. A scrape that fails is counted and remembered, never
 // fatal.
 func (g *Group) Run(ctx context.Context, start time.Time) {
-	g.start = start
 	var wg sync.WaitGroup
 	for _, m := range g.mons {
 		wg.Add(1)

@@ -233,6 +233,10 @@ func (d *decoder) targetMetric(n *yaml.Node, path string, t Threshold) (Threshol
 	return t, true
 }
 
+// ParseMonitorShare reads the limit of target_cpu or target_memory_growth as written
+// ("80%", "250%", "0.8"): a share that may exceed 100%.
+func ParseMonitorShare(s string) (float64, error) { return parseShare(s) }
+
 // parseShare reads a share that may exceed 100% (CPU of several cores, memory growth):
 // "80%", "250%", "0.8".
 func parseShare(s string) (float64, error) {
