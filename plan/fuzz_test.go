@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1\ntasks: {a: {steps: [{request: {path: /x}, price: free}]}}\nscenarios: {s: {stages: [{duration: 1m, users: 3}]}}\ntarget: mock://\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("version: 1\n<<: {name: x}\nthresholds: {p95: {limit: 5s, abort_on_fail: true}}\n"))
+	f.Add([]byte(minimal + "monitor: [{url: /m, every: 2s, series: {a: 'sum(rate(x{y=\"z\"}[1m]))'}}, {}]\n" +
+		"thresholds: {target_cpu: {limit: 80%, series: a}, target_metric: [{series: a, max: 1}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("fuzz.yaml", data, Options{Env: noEnv})
 		if err == nil && p == nil {
