@@ -87,7 +87,7 @@ func TestRunMonitorFlagAndThresholds(t *testing.T) {
 		t.Errorf("target_metric did not fail on the trips: %+v", s.Thresholds)
 	}
 	for _, want := range []string{"Target " + base + "/metrics: ", "breaker_trips = circuit_breaker_open_total: 0 → ", "target_metric",
-		"target: breaker_trips 0 · requests "} { // the live view's line (plain: not a terminal)
+		"target: breaker_trips ", " · requests ", " · cpu_2 "} { // the live view's line (plain: not a terminal)
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
