@@ -6,6 +6,9 @@
 #   bench/compare.sh [--duration 10s] [--reps 5] [--tools loadplan,vegeta,hey,wrk]
 #                    [--targets health,messages] [--no-50ms | --only-50ms] [--pause 1]
 #
+# Tool loadplan-metrics is loadplan with --metrics-addr, scraped once a second by curl (on the
+# mock's core) as a Prometheus server would: the cost of the metrics to the generator.
+#
 # The mock runs on core 0, the generator under test on core 1, 50 connections each, runs
 # interleaved (A B C D A B C D ...). Per run: requests/s counted by the server (its ledger),
 # the generator's CPU ms (user+sys, GNU time) per 1,000 requests the server counted, its peak
@@ -29,7 +32,7 @@ while [[ $# -gt 0 ]]; do
 	--no-50ms) CASE50=; shift ;;
 	--only-50ms) MAIN=; shift ;;
 	--pause) PAUSE=$2; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -43,14 +46,14 @@ check_cores
 need_tools go time taskset ps jq curl
 for t in "${TOOL_LIST[@]}"; do
 	case $t in
-	loadplan) ;;
+	loadplan | loadplan-metrics) ;;
 	vegeta | hey | wrk) need_tools "$t" ;;
-	*) die "unknown tool $t (loadplan, vegeta, hey, wrk)" ;;
+	*) die "unknown tool $t (loadplan, loadplan-metrics, vegeta, hey, wrk)" ;;
 	esac
 done
 [[ -n $CASE50 ]] && need_tools wrk
 make_out compare
-if [[ " ${TOOL_LIST[*]} " == *" loadplan "* || -n $CASE50 ]]; then
+if [[ " ${TOOL_LIST[*]} " == *" loadplan"* || -n $CASE50 ]]; then
 	build_loadplan run
 else
 	build_loadplan
@@ -83,9 +86,13 @@ tool_cmd() {
 	health-50ms) plan=$BENCH_DIR/plans/wait50ms.yaml path=/health ;;
 	esac
 	case $tool in
-	loadplan)
+	loadplan | loadplan-metrics)
 		CMD=("$LP" run "$plan" --scenario bench --users "$CONC" --run-time "$DURATION" --host "$MOCK_URL"
-			--no-budget --quiet --json "$OUT/runs/$target-loadplan-$rep.json") ;;
+			--no-budget --quiet --json "$OUT/runs/$target-$tool-$rep.json")
+		if [[ $tool == loadplan-metrics ]]; then
+			METRICS_PORT=$(free_port)
+			CMD+=(--metrics-addr "127.0.0.1:$METRICS_PORT")
+		fi ;;
 	vegeta)
 		CMD=("$VEGETA" attack -rate=0 -workers="$CONC" -max-workers="$CONC" -duration="$DURATION"
 			-targets="$OUT/${target%-50ms}.targets" -output=/dev/null) ;;
@@ -105,12 +112,12 @@ tool_cmd() {
 # run_one TARGET TOOL REP: one timed, pinned run; appends a line to runs.tsv.
 run_one() {
 	local target=$1 tool=$2 rep=$3 tf log c0 c1 c2 c3 w0 w1 w2 w3 s0 s1 m0 m1 pid rc=0 note=
-	local client=- tok
+	local client=- tok scraper=
 	tool_cmd "$tool" "$target" "$rep"
 	tf=$OUT/runs/$target-$tool-$rep.time
 	log=$OUT/runs/$target-$tool-$rep.log
 	c0=$(served "$PATH_COUNTED")
-	[[ $tool == loadplan && $target == messages ]] && tok=$(ledger_tokens)
+	[[ $tool == loadplan* && $target == messages ]] && tok=$(ledger_tokens)
 	m0=$(cpu_ticks "$MOCK_PROC")
 	s0=$(cpu_stat)
 	w0=$(now)
@@ -118,6 +125,13 @@ run_one() {
 		timeout -k 5 "$RUN_TIMEOUT" taskset -c "$GEN_CPU" "${CMD[@]}" >"$log" 2>&1 &
 	pid=$!
 	BENCH_PIDS+=("$pid")
+	if [[ $tool == loadplan-metrics ]]; then
+		# A Prometheus server's scrapes, once a second, from the mock's core.
+		timeout -k 5 "$RUN_TIMEOUT" taskset -c "$MOCK_CPU" bash -c \
+			'while kill -0 '"$pid"' 2>/dev/null; do curl -s -o /dev/null "http://127.0.0.1:'"$METRICS_PORT"'/metrics"; sleep 1; done' &
+		scraper=$!
+		BENCH_PIDS+=("$scraper")
+	fi
 	sleep_until "$(awk -v t="$w0" -v m="$MARGIN" 'BEGIN { printf "%.3f", t + m }')"
 	c1=$(served "$PATH_COUNTED")
 	w1=$(now)
@@ -126,14 +140,19 @@ run_one() {
 	w2=$(now)
 	wait "$pid" || rc=$?
 	forget "$pid"
+	if [[ -n $scraper ]]; then
+		kill_tree "$scraper"
+		wait "$scraper" 2>/dev/null || true
+		forget "$scraper"
+	fi
 	w3=$(now)
 	s1=$(cpu_stat)
 	m1=$(cpu_ticks "$MOCK_PROC")
 	c3=$(served "$PATH_COUNTED")
-	if [[ $tool == loadplan && -s $OUT/runs/$target-loadplan-$rep.json ]]; then
-		client=$(jq -r '.actual.requests' "$OUT/runs/$target-loadplan-$rep.json")
+	if [[ $tool == loadplan* && -s $OUT/runs/$target-$tool-$rep.json ]]; then
+		client=$(jq -r '.actual.requests' "$OUT/runs/$target-$tool-$rep.json")
 		local fails
-		fails=$(jq -r '.actual.failures' "$OUT/runs/$target-loadplan-$rep.json")
+		fails=$(jq -r '.actual.failures' "$OUT/runs/$target-$tool-$rep.json")
 		[[ $fails == 0 ]] || note="failures=$fails"
 		if [[ $target == messages ]]; then
 			# loadplan's own token count against what the mock billed over the same run.
@@ -141,7 +160,7 @@ run_one() {
 			before=$tok
 			after=$(ledger_tokens)
 			mine=$(jq -r '"\(.actual.tokens.input) \(.actual.tokens.output) \(.actual.tokens.cache_read) \(.actual.tokens.cache_write) \(.actual.cost)"' \
-				"$OUT/runs/$target-loadplan-$rep.json")
+				"$OUT/runs/$target-$tool-$rep.json")
 			note="$note$(awk -v a="$before" -v b="$after" -v m="$mine" 'BEGIN {
 				split(a, x, " "); split(b, y, " "); split(m, z, " "); d = ""
 				for (i = 1; i <= 4; i++) if (y[i] - x[i] != z[i]) d = d sprintf(" tok%d:%d/%d", i, z[i], y[i] - x[i])

@@ -195,19 +195,25 @@ func BenchmarkRequestMessages(b *testing.B) {
 	benchStep(b, benchMessagesPlan, resp)
 }
 
+// benchBuckets are 13 latency bounds, as a Prometheus exporter's (run --metrics-addr).
+var benchBuckets = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+
 // BenchmarkTick is one second of the timeline for a plan of seven request names, 2,000
-// requests each: quiet (no progress report) and live (a progress report with every
-// percentile of every row).
+// requests each: quiet (no progress report), live (a progress report with every percentile
+// of every row) and metrics (live, with the histograms of Config.LatencyBuckets and the
+// failures table: run --metrics-addr).
 func BenchmarkTick(b *testing.B) {
-	for _, live := range []bool{false, true} {
-		name := "quiet"
-		if live {
-			name = "live"
-		}
+	for _, name := range []string{"quiet", "live", "metrics"} {
 		b.Run(name, func(b *testing.B) {
 			p := parsePlan(b, preparePlan, "http://127.0.0.1:1", nil)
-			r := testRunner(b, config(b, p, "s", "http://127.0.0.1:1", nil))
-			if live {
+			cfg := config(b, p, "s", "http://127.0.0.1:1", nil)
+			if name == "metrics" {
+				cfg.LatencyBuckets = benchBuckets
+			}
+			r := testRunner(b, cfg)
+			if name != "quiet" {
 				r.cfg.OnProgress = func(summary.Progress) {}
 			}
 			rnd := rand.New(rand.NewPCG(1, 2))
@@ -222,6 +228,23 @@ func BenchmarkTick(b *testing.B) {
 				r.timeline = r.timeline[:0]
 				b.StartTimer()
 				r.tick(time.Now(), false)
+			}
+		})
+	}
+}
+
+// BenchmarkStatRecord is recording one response in its request name's statistics, without
+// and with the fixed-bucket histograms of Config.LatencyBuckets (run --metrics-addr).
+func BenchmarkStatRecord(b *testing.B) {
+	for _, buckets := range []bool{false, true} {
+		b.Run(map[bool]string{false: "hdr", true: "hdr+buckets"}[buckets], func(b *testing.B) {
+			st := newStat("chat", "POST", "chat", "anthropic")
+			if buckets {
+				st.buckets = newBucketCounts(benchBuckets)
+			}
+			res := &result{latency: 180 * time.Millisecond, ttft: 40 * time.Millisecond, size: 2048}
+			for b.Loop() {
+				st.record(res)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/loadplan/loadplan/internal/http1"
 	"github.com/loadplan/loadplan/internal/redact"
 	"github.com/loadplan/loadplan/meter"
+	"github.com/loadplan/loadplan/monitor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/schedule"
@@ -82,6 +83,9 @@ type Config struct {
 	// in the summary; ExpectedCost is its expected cost, for estimate_error_pct.
 	Estimate     json.RawMessage
 	ExpectedCost *decimal.Decimal
+	// LatencyBuckets, when set, are the upper bounds at which each request name's latencies
+	// and TTFTs are also counted, for Progress's histograms (a Prometheus exporter's).
+	LatencyBuckets []time.Duration
 }
 
 // TLSOptions configure HTTPS: a CA bundle to trust, a client certificate, and skipping
@@ -157,6 +161,7 @@ type runner struct {
 	stats    *stats
 	agg      *aggregator
 	proms    map[string]*promMeter
+	mon      *monitor.Group // the plan's monitors; nil without any
 	rpm      *bucket
 	tpm      *bucket
 	// secrets masks the plan's secret values in every message the run writes (failures,
@@ -277,6 +282,17 @@ func newRunner(cfg Config) (*runner, error) {
 		return nil, errors.New("the task weights add up to 0")
 	}
 	r.agg = newAggregator(r.stats)
+	if len(cfg.LatencyBuckets) > 0 {
+		bounds := slices.Clone(cfg.LatencyBuckets)
+		slices.Sort(bounds)
+		bounds = slices.Compact(bounds)
+		for _, st := range r.stats.rows {
+			st.buckets = newBucketCounts(bounds)
+		}
+	}
+	if err := r.newMonitors(); err != nil {
+		return nil, err
+	}
 	if rl := cfg.Plan.RateLimit; rl.RPM > 0 {
 		r.rpm = newBucket(float64(rl.RPM)/60, max(float64(rl.RPM)/60, 1))
 	}
@@ -343,6 +359,10 @@ func (r *runner) run(ctx context.Context) *summary.Run {
 	bg.Add(2)
 	go func() { defer bg.Done(); r.tickLoop(bgCtx) }()
 	go func() { defer bg.Done(); r.promLoop(bgCtx) }()
+	if r.mon != nil {
+		bg.Add(1)
+		go func() { defer bg.Done(); r.mon.Run(bgCtx, startWall) }()
+	}
 
 	var wg sync.WaitGroup
 	if r.sc.Open() {

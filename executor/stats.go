@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -53,6 +54,7 @@ type stat struct {
 	incomplete  int64         // responses whose usage lacked a required bucket, charged at its bound
 	genTokens   int64         // output tokens of streams that reported them
 	genTime     time.Duration // their time from the first token to the last byte
+	buckets     *bucketCounts // nil unless Config.LatencyBuckets
 }
 
 func newStat(name, method, task, source string) *stat {
@@ -75,6 +77,9 @@ func (s *stat) record(r *result) {
 	summary.RecordDuration(s.secLat, r.latency)
 	if r.ttft > 0 {
 		summary.RecordDuration(s.secTTFT, r.ttft)
+	}
+	if s.buckets != nil {
+		s.buckets.add(r)
 	}
 	s.mu.Unlock()
 }
@@ -131,6 +136,7 @@ type rowSnap struct {
 	unpriced, incomplete            int64
 	genTokens                       int64
 	genTime                         time.Duration
+	buckets                         *bucketCounts // a copy; nil unless Config.LatencyBuckets
 }
 
 // drain copies the counters and moves this second's histograms into lat, ttft and sec.
@@ -142,7 +148,7 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
 		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
 		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported, unpriced: s.unpriced,
-		incomplete: s.incomplete, genTokens: s.genTokens, genTime: s.genTime}
+		incomplete: s.incomplete, genTokens: s.genTokens, genTime: s.genTime, buckets: s.buckets.clone()}
 	lat.Merge(s.secLat)
 	ttft.Merge(s.secTTFT)
 	sec.Merge(s.secLat)
@@ -283,8 +289,83 @@ func total(rows []rowSnap, keep func(*rowSnap) bool, hists bool) rowSnap {
 		t.incomplete += r.incomplete
 		t.genTokens += r.genTokens
 		t.genTime += r.genTime
+		if r.buckets != nil {
+			if t.buckets == nil {
+				t.buckets = newBucketCounts(r.buckets.bounds)
+			}
+			t.buckets.merge(r.buckets)
+		}
 	}
 	return t
+}
+
+// bucketCounts count one request name's latencies and times to first token at fixed upper
+// bounds (Config.LatencyBuckets), for a Prometheus histogram: per bucket, the last one past
+// the largest bound. Counting at record time costs a binary search over a few bounds; an
+// HDR histogram cannot be read at other bounds without walking all its counts.
+type bucketCounts struct {
+	bounds          []time.Duration // ascending
+	lat, ttft       []int64         // len(bounds) + 1
+	latSum, ttftSum time.Duration
+	ttftN           int64
+}
+
+func newBucketCounts(bounds []time.Duration) *bucketCounts {
+	return &bucketCounts{bounds: bounds, lat: make([]int64, len(bounds)+1), ttft: make([]int64, len(bounds)+1)}
+}
+
+func (b *bucketCounts) add(r *result) {
+	i, _ := slices.BinarySearch(b.bounds, r.latency) // the first bound >= the latency
+	b.lat[i]++
+	b.latSum += r.latency
+	if r.ttft > 0 {
+		i, _ = slices.BinarySearch(b.bounds, r.ttft)
+		b.ttft[i]++
+		b.ttftSum += r.ttft
+		b.ttftN++
+	}
+}
+
+func (b *bucketCounts) clone() *bucketCounts {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.lat, c.ttft = slices.Clone(b.lat), slices.Clone(b.ttft)
+	return &c
+}
+
+func (b *bucketCounts) merge(o *bucketCounts) {
+	for i := range b.lat {
+		b.lat[i] += o.lat[i]
+		b.ttft[i] += o.ttft[i]
+	}
+	b.latSum += o.latSum
+	b.ttftSum += o.ttftSum
+	b.ttftN += o.ttftN
+}
+
+// histograms are the cumulative latency and TTFT histograms of the counts (TTFT nil when no
+// request had one).
+func (b *bucketCounts) histograms() (lat, ttft *summary.Histogram) {
+	if b == nil {
+		return nil, nil
+	}
+	cumulative := func(per []int64, sum time.Duration) *summary.Histogram {
+		h := &summary.Histogram{Bounds: b.bounds, Counts: make([]int64, len(b.bounds)), Sum: sum}
+		for i, n := range per {
+			h.Count += n
+			if i < len(b.bounds) {
+				h.Counts[i] = h.Count
+			}
+		}
+		return h
+	}
+	lat = cumulative(b.lat, b.latSum)
+	if b.ttftN > 0 {
+		ttft = cumulative(b.ttft, b.ttftSum)
+	}
+	return lat, ttft
 }
 
 func (r *rowSnap) cacheHitRate() float64 {

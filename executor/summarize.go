@@ -54,9 +54,17 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 	for i := range rows {
 		s.Tasks = append(s.Tasks, taskStats(&rows[i], rps))
 	}
+	if r.mon != nil {
+		s.Monitor = r.mon.Report()
+	}
 	s.Pass = true
 	for _, th := range r.thresholds() {
-		res, _ := judge(th, rows, elapsed)
+		var res summary.ThresholdResult
+		if th.Monitor != nil {
+			res = r.judgeMonitor(th, s.Monitor)
+		} else {
+			res, _ = judge(th, rows, elapsed)
+		}
 		s.Thresholds = append(s.Thresholds, res)
 		s.Pass = s.Pass && res.Pass
 	}

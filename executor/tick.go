@@ -79,14 +79,21 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 		Spent: snap.Spent, Reserved: snap.Reserved, Budget: snap.Budget, LateStarts: r.lateStarts.Load(),
 		Stopping: r.stopCtx.Err() != nil}
 	row := func(s *rowSnap) summary.TaskProgress {
-		return summary.TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
+		tp := summary.TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
 			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: summary.PercentilesOf(s.lat),
 			AvgContentSize: s.avgSize(), Cost: s.cost}
+		tp.LatencyHist, tp.TTFTHist = s.buckets.histograms()
+		return tp
 	}
 	for i := range rows {
 		p.Tasks = append(p.Tasks, row(&rows[i]))
 	}
 	p.Total = row(tot)
+	p.Failures = r.stats.failureList()
+	if r.mon != nil {
+		snap := r.mon.Snapshot()
+		p.Monitor = &snap
+	}
 	// The spend rate over the last spendWindow of the timeline, and the cost at the planned
 	// end if it holds.
 	p.SpendPerMin, p.Projected = decimal.Zero, snap.Spent

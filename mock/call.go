@@ -39,6 +39,7 @@ const (
 	faultStreamError
 	faultReset
 	faultInvalidJSON
+	faultBreakerOpen
 )
 
 // draw picks at most one fault: one uniform draw walked along the cumulative rates, so each
@@ -328,6 +329,9 @@ func (c *call) preOutputFault(p *plan) bool {
 		}
 	case faultReset:
 		c.reset()
+	case faultBreakerOpen:
+		c.s.ledger.trip()
+		c.failWith(apiError{status: 503, typ: "api_error", openaiTyp: "server_error", msg: "Circuit breaker open"})
 	default:
 		return false
 	}

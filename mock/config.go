@@ -160,6 +160,9 @@ type Faults struct {
 	StreamError float64 `yaml:"stream_error"` // a stream ending in an error event after some deltas
 	Reset       float64 `yaml:"reset"`        // connection reset before any output
 	InvalidJSON float64 `yaml:"invalid_json"` // a JSON body missing its last byte
+	// BreakerOpen trips the service's circuit breaker in front of its upstream: 503 before
+	// any output, and circuit_breaker_open_total counts one more opening.
+	BreakerOpen float64 `yaml:"breaker_open"`
 	// SlowBodyDelay is the extra delay of a slow body; 0 means DefaultSlowBodyDelay.
 	SlowBodyDelay time.Duration `yaml:"slow_body_delay"`
 	// RetryAfter is what a 429 asks the client to wait; 0 means DefaultRetryAfter.
@@ -173,13 +176,13 @@ const (
 )
 
 // rates are the fault rates in the order of the fault constants.
-func (f *Faults) rates() [10]float64 {
-	return [10]float64{f.Status500, f.Status502, f.Status503, f.RateLimited, f.Overloaded,
-		f.SlowBody, f.StreamCut, f.StreamError, f.Reset, f.InvalidJSON}
+func (f *Faults) rates() [11]float64 {
+	return [11]float64{f.Status500, f.Status502, f.Status503, f.RateLimited, f.Overloaded,
+		f.SlowBody, f.StreamCut, f.StreamError, f.Reset, f.InvalidJSON, f.BreakerOpen}
 }
 
 // Profiles lists the names of the built-in profiles.
-func Profiles() []string { return []string{"default", "flaky", "rate-limited", "slow"} }
+func Profiles() []string { return []string{"default", "flaky", "rate-limited", "slow", "breaker"} }
 
 // Profile returns a built-in profile ("" is "default"):
 //   - default: fault-free; the distributions that examples/ai-service.yaml's expect values
@@ -187,6 +190,8 @@ func Profiles() []string { return []string{"default", "flaky", "rate-limited", "
 //   - flaky: default plus a few percent of every fault.
 //   - rate-limited: default with at most 4 requests in flight and 5 % of 429s.
 //   - slow: default with every latency ×5 and 10 % of slow bodies.
+//   - breaker: default with 2 % of requests tripping the circuit breaker (503, and
+//     circuit_breaker_open_total counts them; 0 in the other profiles).
 func Profile(name string) (Config, error) {
 	if name == "" {
 		name = "default"
@@ -205,6 +210,8 @@ func Profile(name string) (Config, error) {
 	case "rate-limited":
 		cfg.MaxInFlight = 4
 		cfg.Faults = Faults{RateLimited: 0.05, RetryAfter: 2 * time.Second}
+	case "breaker":
+		cfg.Faults = Faults{BreakerOpen: 0.02}
 	case "slow":
 		cfg.Faults = Faults{SlowBody: 0.10, SlowBodyDelay: 5 * time.Second}
 		for p, e := range cfg.Endpoints {
@@ -306,7 +313,7 @@ func (c Config) validate() []fieldError {
 func (f Faults) validate(path string) []fieldError {
 	var errs []fieldError
 	names := []string{"status_500", "status_502", "status_503", "rate_limited", "overloaded",
-		"slow_body", "stream_cut", "stream_error", "reset", "invalid_json"}
+		"slow_body", "stream_cut", "stream_error", "reset", "invalid_json", "breaker_open"}
 	sum := 0.0
 	for i, r := range f.rates() {
 		if !(r >= 0 && r <= 1) {

@@ -33,8 +33,11 @@
 //     claude_api_tokens_total{type="input"|"output"|"cache_read"|"cache_write"},
 //     claude_api_cost_usd_total (a float sum of each bill's cost: the exact decimal figure is
 //     the ledger's), claude_api_cache_hits_total,
-//     claude_api_request_duration_seconds{endpoint}, claude_api_requests_in_flight, and the
-//     go_* and process_* metrics of the client's Go and process collectors.
+//     claude_api_request_duration_seconds{endpoint}, claude_api_requests_in_flight,
+//     circuit_breaker_open_total (the breaker_open fault's trips; exported at 0 from the
+//     start), and the go_* and process_* metrics (process_cpu_seconds_total,
+//     process_resident_memory_bytes, ...) of the client's Go and process collectors: those of
+//     the process the mock runs in, loadplan's own for a mock:// target.
 //   - GET /_mock/ledger: what it billed, schema loadplan.mockledger/v1 (see Snapshot).
 //     POST /_mock/reset zeroes it, the histograms and the user counters.
 //
@@ -76,7 +79,8 @@
 //     deltas sent before it stopped, reported or not;
 //   - a stream or answer the client left: a stream its input and the deltas sent; a JSON
 //     answer nothing when the client left before it was written (status 499);
-//   - 5xx, 429, 529, a connection reset, a 400 or 404 before any output: nothing.
+//   - 5xx (a tripped circuit breaker's 503 too), 429, 529, a connection reset, a 400 or 404
+//     before any output: nothing.
 //
 // Faults are drawn once per request, mutually exclusive, at their configured rates; the
 // config-wide faults and the concurrency limit (Config.MaxInFlight: 429 at once past it)

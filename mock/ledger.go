@@ -37,6 +37,7 @@ type Ledger struct {
 	usage     pricing.Usage
 	cost      decimal.Decimal
 	cacheHits int64
+	trips     int64 // circuit breaker openings
 	byModel   map[string]*modelBill
 	metrics   *metrics
 	series    series
@@ -98,13 +99,21 @@ func (l *Ledger) record(endpoint, status, model string, u pricing.Usage, cost de
 	b.cost = b.cost.Add(cost)
 }
 
+// trip counts one opening of the circuit breaker, and its circuit_breaker_open_total.
+func (l *Ledger) trip() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.trips++
+	l.series.breakerTrips.Inc()
+}
+
 // Reset zeroes the ledger and its /metrics series.
 func (l *Ledger) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.requests = map[requestKey]*requestCount{}
 	l.byModel = map[string]*modelBill{}
-	l.usage, l.cost, l.cacheHits = pricing.Usage{}, decimal.Decimal{}, 0
+	l.usage, l.cost, l.cacheHits, l.trips = pricing.Usage{}, decimal.Decimal{}, 0, 0
 	l.series = l.metrics.reset()
 }
 
@@ -120,6 +129,8 @@ type Snapshot struct {
 	ByModel map[string]ModelBill `json:"by_model"`
 	// CacheHits counts billed requests that read the cache (cache_read > 0).
 	CacheHits int64 `json:"cache_hits"`
+	// BreakerTrips counts the circuit breaker's openings (the breaker_open fault).
+	BreakerTrips int64 `json:"breaker_trips"`
 	// Usage is Tokens with the cache writes split by lifetime.
 	Usage pricing.Usage `json:"-"`
 }
@@ -143,6 +154,8 @@ func (l *Ledger) Snapshot() Snapshot {
 		ByModel:   map[string]ModelBill{},
 		CacheHits: l.cacheHits,
 		Usage:     l.usage,
+
+		BreakerTrips: l.trips,
 	}
 	for k, rc := range l.requests {
 		m := s.Requests[k.endpoint]

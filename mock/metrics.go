@@ -28,6 +28,7 @@ type metrics struct {
 	requests  *prometheus.CounterVec   // endpoint, status
 	tokens    *prometheus.CounterVec   // type
 	cacheHits *prometheus.CounterVec   // no labels
+	breaker   *prometheus.CounterVec   // no labels
 	duration  *prometheus.HistogramVec // endpoint
 	handler   http.Handler
 }
@@ -47,13 +48,17 @@ func newMetrics() *metrics {
 			Name: "claude_api_cache_hits_total",
 			Help: "Billed requests that read the prompt cache.",
 		}, nil),
+		breaker: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "circuit_breaker_open_total",
+			Help: "Times the circuit breaker in front of the upstream opened (the breaker_open fault).",
+		}, nil),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "claude_api_request_duration_seconds",
 			Help:    "Time to the last byte of each response, by endpoint.",
 			Buckets: durationBuckets,
 		}, []string{"endpoint"}),
 	}
-	m.reg.MustRegister(m.requests, m.tokens, m.cacheHits, m.duration,
+	m.reg.MustRegister(m.requests, m.tokens, m.cacheHits, m.breaker, m.duration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// A collector that fails (process metrics on a platform without them) costs its own
@@ -86,6 +91,7 @@ func (m *metrics) watchInFlight(n func() int64) {
 type series struct {
 	input, output, cacheRead, cacheWrite prometheus.Counter
 	cacheHits                            prometheus.Counter
+	breakerTrips                         prometheus.Counter
 	duration                             map[string]prometheus.Observer // by endpoint, once observed
 }
 
@@ -96,6 +102,7 @@ func (m *metrics) reset() series {
 	m.requests.Reset()
 	m.tokens.Reset()
 	m.cacheHits.Reset()
+	m.breaker.Reset()
 	m.duration.Reset()
 	return series{
 		input:      m.tokens.WithLabelValues("input"),
@@ -103,7 +110,9 @@ func (m *metrics) reset() series {
 		cacheRead:  m.tokens.WithLabelValues("cache_read"),
 		cacheWrite: m.tokens.WithLabelValues("cache_write"),
 		cacheHits:  m.cacheHits.WithLabelValues(),
-		duration:   map[string]prometheus.Observer{},
+		// Exported at 0 from the start: a monitor tells "no trip" from "no metric".
+		breakerTrips: m.breaker.WithLabelValues(),
+		duration:     map[string]prometheus.Observer{},
 	}
 }
 

@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1\n<<: {name: x}\nthresholds: {p95: {limit: 5s, abort_on_fail: true}}\n"))
 	f.Add([]byte("scenarios: {s: {users: 9223372036854775807, spawn_rate: 1e308, duration: 2562047h}, o: {arrival_rate: 1e308/s, duration: 1m}}\n"))
 	f.Add([]byte("headers: {\"A B\": \"x\\r\\ny\"}\nbudget: 1e-999999999\n"))
+	f.Add([]byte(minimal + "monitor: [{url: /m, every: 2s, series: {a: 'sum(rate(x{y=\"z\"}[1m]))'}}, {}]\n" +
+		"thresholds: {target_cpu: {limit: 80%, series: a}, target_metric: [{series: a, max: 1}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p *Plan
 		var err error

@@ -103,7 +103,7 @@ func yamlError(file string, err error) *Error {
 }
 
 var planKeys = []string{"version", "name", "seed", "target", "allowed_hosts", "headers", "pricing",
-	"budget", "rate_limit", "defaults", "wait", "data", "on_start", "tasks", "scenarios", "thresholds"}
+	"budget", "rate_limit", "defaults", "wait", "data", "on_start", "tasks", "scenarios", "thresholds", "monitor"}
 
 func (d *decoder) plan(n *yaml.Node, p *Plan) {
 	var tasks, scenarios, onStart, thresholds *yaml.Node
@@ -173,6 +173,8 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 			scenarios = v
 		case "thresholds":
 			thresholds = v
+		case "monitor":
+			p.Monitors = d.monitors(v, key)
 		}
 	}) {
 		return

@@ -43,7 +43,8 @@ type Plan struct {
 	// report a bucket the plan expects), located as errors are. The plan loads with them.
 	Warnings Errors
 	// Secrets are the values taken from the environment (${VAR}), masked in every message.
-	Secrets []Secret
+	Secrets  []Secret
+	Monitors []*Monitor // Prometheus endpoints scraped during a run (monitor.go)
 }
 
 // Header is one request header (or query parameter). Values may hold secrets: never print
@@ -357,6 +358,7 @@ type Threshold struct {
 	Text        string // the limit as written, in the plan's units ("5s", "1%", "30/s", "0.01")
 	AbortOnFail bool
 	Pos         Pos
+	Monitor     *MonitorLimit // the monitor kinds' limit (monitor.go); nil for the others
 }
 
 // Lower reports whether the limit is a floor (rps, cache hit rate) rather than a ceiling.

@@ -175,9 +175,16 @@ func (d *decoder) thresholds(n *yaml.Node, path, scope string) []Threshold {
 	for i, k := range ThresholdKinds {
 		valid[i] = string(k)
 	}
+	for _, k := range MonitorThresholdKinds {
+		valid = append(valid, string(k))
+	}
 	var out []Threshold
 	d.fields(n, path, valid, func(k string, v *yaml.Node) {
 		kp := join(path, k)
+		if ThresholdKind(k).IsMonitor() {
+			out = append(out, d.monitorThreshold(v, kp, scope, ThresholdKind(k))...)
+			return
+		}
 		t := Threshold{Kind: ThresholdKind(k), Scope: scope, Pos: at(v)}
 		limit := resolve(v)
 		if limit != nil && limit.Kind == yaml.MappingNode {

@@ -70,6 +70,7 @@ func validate(c *collector, p *Plan) {
 			checkStep(c, st, "tasks."+t.Name, data, everywhere, false)
 		}
 	}
+	validateMonitors(c, p)
 	for _, s := range p.Scenarios {
 		if len(s.Stages) > 0 && s.TotalDuration() == 0 {
 			c.add(s.Pos, "scenarios."+s.Name+".stages", "the stages last 0s in all; give them durations")

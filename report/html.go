@@ -32,8 +32,8 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 // script, font or stylesheet is fetched): the scenario and its verdict; the cost panel
 // (actual against the estimate and the budget, cumulative cost over time against the budget
 // line, cost per task against its estimate); requests/s and users over time; latency p50
-// and p95 over time and per task; time to first token of the streamed tasks; the per-task
-// table, the failures and the thresholds.
+// and p95 over time and per task; time to first token of the streamed tasks; the monitored
+// series of the target (Target health); the per-task table, the failures and the thresholds.
 func WriteHTML(w io.Writer, s *summary.Run) error {
 	v, err := newRunView(s)
 	if err != nil {
@@ -86,6 +86,7 @@ type runView struct {
 	LatencyChart                  template.HTML
 	LatencyByTask                 template.HTML
 	TTFTChart                     template.HTML
+	MonitorCharts                 []monitorChart
 	Tasks                         []htmlTaskRow
 	Total                         htmlTaskRow
 	Failures                      []htmlFailure
@@ -130,6 +131,7 @@ func newRunView(s *summary.Run) (*runView, error) {
 	v.LatencyByTask = latencyByTaskChart(s)
 	v.TTFTChart = ttftChart(s)
 	v.HasTTFT = v.TTFTChart != ""
+	v.MonitorCharts = monitorCharts(s)
 	v.Tasks, v.Total = taskRows(s, est)
 	for _, f := range summary.SortedFailures(s.Failures) {
 		share := ""

@@ -65,6 +65,7 @@ func RunSummary(w io.Writer, s *summary.Run) error {
 	if t := unpricedText(a); t != "" {
 		fmt.Fprintln(w, t)
 	}
+	monitorSummary(w, s)
 	result := "PASS"
 	if !s.Pass {
 		result = "FAIL"

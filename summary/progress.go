@@ -3,6 +3,8 @@ package summary
 import (
 	"time"
 
+	"github.com/loadplan/loadplan/monitor"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -30,6 +32,10 @@ type Progress struct {
 	ProjectedEarly bool
 	LateStarts     int64
 	Stopping       bool // no new requests are being started
+	// Failures is the failures table so far (as the summary's).
+	Failures []Failure
+	// Monitor is the monitors' latest values and scrape counts; nil without monitors.
+	Monitor *monitor.Snapshot
 }
 
 // TaskProgress is one row of the live statistics.
@@ -43,4 +49,16 @@ type TaskProgress struct {
 	Latency        Percentiles // cumulative, ms
 	AvgContentSize float64
 	Cost           decimal.Decimal
+	// LatencyHist and TTFTHist count the latencies and times to first token at
+	// Config.LatencyBuckets, for a Prometheus histogram; nil unless the buckets are set.
+	LatencyHist, TTFTHist *Histogram
+}
+
+// Histogram is a cumulative histogram at fixed bounds: Counts[i] requests took at most
+// Bounds[i]; Count is all of them (the +Inf bucket), Sum their total time.
+type Histogram struct {
+	Bounds []time.Duration
+	Counts []int64
+	Count  int64
+	Sum    time.Duration
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/loadplan/loadplan/monitor"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/shopspring/decimal"
 )
@@ -41,6 +42,9 @@ type Run struct {
 	Seed      uint64  `json:"seed"`
 	DurationS float64 `json:"duration_s"` // seconds from the start of the run to its end (the last response)
 	Meter     *Meter  `json:"meter,omitempty"`
+	// Monitor is what the plan's monitors saw of the target: each series' points (t: seconds
+	// since the start) and each endpoint's scrapes; nil without monitors.
+	Monitor *monitor.Report `json:"monitor,omitempty"`
 }
 
 // Budget is a run's limit.

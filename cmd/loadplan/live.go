@@ -10,6 +10,7 @@ import (
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
+	"github.com/loadplan/loadplan/monitor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/summary"
@@ -67,6 +68,9 @@ func (v *liveView) update(p summary.Progress) {
 	if now := time.Now(); v.lastLine.IsZero() || now.Sub(v.lastLine) >= plainEvery {
 		v.lastLine = now
 		fmt.Fprintln(v.w, plainLine(p))
+		if l := monitorLine(p.Monitor); l != "" {
+			fmt.Fprintln(v.w, l)
+		}
 	}
 	if w := projectionWarning(p); w != "" && !v.warned {
 		v.warned = true
@@ -135,6 +139,9 @@ func (v *liveView) frame(p summary.Progress) string {
 	t.Render()
 	b.WriteString(costLine(p))
 	b.WriteString("\n")
+	if l := monitorLine(p.Monitor); l != "" {
+		b.WriteString(l + "\n")
+	}
 	if p.LateStarts > 0 {
 		fmt.Fprintf(&b, "late starts: %d arrivals could not start on time\n", p.LateStarts)
 	}
@@ -250,4 +257,30 @@ func msText(ms float64) string {
 		return fmt.Sprintf("%.0fms", ms)
 	}
 	return fmt.Sprintf("%.2fs", ms/1000)
+}
+
+// monitorLine is the target's latest monitored values: "target: cpu 12.3% · memory 45.2 MiB
+// · breaker_trips 0 (12 scrapes)", and the failed scrapes with the last reason.
+func monitorLine(m *monitor.Snapshot) string {
+	if m == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("target:")
+	for i, v := range m.Values {
+		if i > 0 {
+			b.WriteString(" ·")
+		}
+		val := "-"
+		if v.OK {
+			val = monitor.Format(v.Unit, v.V)
+		}
+		fmt.Fprintf(&b, " %s %s", v.Name, val)
+	}
+	fmt.Fprintf(&b, " (%d scrapes", m.Scrapes)
+	if m.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed: %s", m.Failed, m.LastError)
+	}
+	b.WriteString(")")
+	return b.String()
 }

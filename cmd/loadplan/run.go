@@ -16,6 +16,7 @@ import (
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/promexport"
 	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
@@ -44,6 +45,8 @@ type runOptions struct {
 	profile         string
 	tls             executor.TLSOptions
 	ledger          ledgerFlags
+	monitors        []string // --monitor URL, repeatable
+	metricsAddr     string   // --metrics-addr ADDR
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -94,6 +97,8 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
 	o.ledger.register(fs)
+	fs.StringArrayVar(&o.monitors, "monitor", nil, "scrape the Prometheus endpoint URL (a path on the target, or a URL) during the run: process CPU and resident memory every 5s (repeatable)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live metrics in the Prometheus format on ADDR (e.g. 127.0.0.1:9464), at /metrics")
 	return cmd
 }
 
@@ -118,6 +123,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	sc, err := ov.Apply(scs[0])
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := addMonitors(p, sc, o.monitors); err != nil {
+		return err
 	}
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
@@ -206,6 +214,22 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	}()
 
 	onProgress := live.update
+	var exporter *promexport.Exporter
+	if o.metricsAddr != "" {
+		exporter = promexport.New(p.Name, sc.Name)
+		srv, err := promexport.Listen(o.metricsAddr, exporter.Handler())
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("--metrics-addr: %w", err))
+		}
+		defer srv.Close()
+		if !o.quiet {
+			fmt.Fprintf(streams.Out, "Metrics: http://%s/metrics\n", srv.Addr)
+		}
+		onProgress = func(pr summary.Progress) {
+			exporter.Update(pr)
+			live.update(pr)
+		}
+	}
 	if o.csvPrefix != "" {
 		// The stats history is written as the run goes, a flush a second, so that a run that
 		// dies still leaves it.
@@ -215,8 +239,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		defer hist.Close()
 		var histErr error
+		show := onProgress
 		onProgress = func(pr summary.Progress) {
-			live.update(pr)
+			show(pr)
 			if histErr == nil {
 				if histErr = hist.Add(time.Now(), pr); histErr != nil {
 					live.notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
@@ -224,7 +249,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			}
 		}
 	}
-	if o.quiet && o.csvPrefix == "" {
+	if o.quiet && o.csvPrefix == "" && exporter == nil {
 		// Nobody reads the progress: the executor then skips its per-second percentiles.
 		onProgress = nil
 	}
@@ -246,6 +271,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger, Capped: budget != nil,
 		Bounds: rp.Bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		OnWarning: live.warn, TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
+	if exporter != nil {
+		cfg.LatencyBuckets = promexport.Buckets
+	}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
@@ -405,6 +433,42 @@ func checkOutputs(o *runOptions) error {
 		}
 		if err := probeOutput(f.path, f.appendTo); err != nil {
 			return withCode(exitFailed, fmt.Errorf("%s: %w; nothing was sent", f.flag, err))
+		}
+	}
+	return nil
+}
+
+// addMonitors adds run --monitor's endpoints to the plan, each with the default series (a
+// name the plan's monitors already use gets a suffix: cpu_2), and refuses a monitor
+// threshold of the scenario whose series no monitor has (exit 2, before anything is sent).
+func addMonitors(p *plan.Plan, sc *plan.Scenario, urls []string) error {
+	names := map[string]bool{}
+	for _, n := range plan.MonitoredSeries(p.Monitors) {
+		names[n] = true
+	}
+	for _, raw := range urls {
+		m, err := plan.NewMonitor(raw)
+		if err != nil {
+			return usageError("--monitor: %v", err)
+		}
+		if u, err := url.Parse(raw); err == nil && u.IsAbs() {
+			if err := executor.CheckHost(p, raw); err != nil {
+				return usageError("--monitor: %v", err)
+			}
+		}
+		for i := range m.Series {
+			name := m.Series[i].Name
+			for k := 2; names[name]; k++ {
+				name = fmt.Sprintf("%s_%d", m.Series[i].Name, k)
+			}
+			m.Series[i].Name = name
+			names[name] = true
+		}
+		p.Monitors = append(p.Monitors, m)
+	}
+	for _, th := range plan.MonitorThresholds(sc.Thresholds) {
+		if !names[th.Monitor.Series] {
+			return usageError("threshold %s judges the series %s, which no monitor has: add monitor: to the plan (series: {%s: ...}) or run with --monitor URL", th.Kind, th.Monitor.Series, th.Monitor.Series)
 		}
 	}
 	return nil
