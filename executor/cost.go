@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -107,6 +108,11 @@ func (r *runner) compileCost(ps *plan.Step) (*pricer, error) {
 		if p.prom, err = r.promFor(spec, price); err != nil {
 			return nil, fmt.Errorf("%s: %w", ps.Name, err)
 		}
+		prompt := int64(math.MaxInt64) // no bound: any prompt-size tier
+		if b.Usage != nil {
+			prompt = b.Usage.TotalInput()
+		}
+		p.prom.rates = p.prom.rates.Max(price.MaxRates(pricing.AnyTier, prompt))
 		if p.unbounded {
 			p.prom.absorb = true
 		}
@@ -145,7 +151,12 @@ func (p *pricer) charge(o *outcome) charged {
 	}
 	if o.reportErr == nil && o.report.Found {
 		u := o.report.Usage
-		actual := p.price.Cost(u)
+		actual, err := p.price.Cost(u)
+		if err != nil {
+			// Served at a service tier the catalog has no price for: what it cost is unknown,
+			// so it is charged its reservation, flagged estimated, never the standard rate.
+			return charged{total: p.fallback, estimated: p.fallback, reported: &u, unpriced: p.unbounded}
+		}
 		if !o.streamed || o.complete {
 			return charged{total: actual, reported: &u}
 		}
@@ -158,8 +169,12 @@ func (p *pricer) charge(o *outcome) charged {
 		if bound != nil {
 			outBound = bound.Output
 		}
-		est := p.price.Cost(pricing.Usage{Output: max(outBound-u.Output, 0)})
-		total := actual.Add(est)
+		// The output it could not report, at its bound, priced with what it did report (the
+		// prompt's size and the service tier decide the rates of every token).
+		full := u
+		full.Output = max(outBound, u.Output)
+		total, _ := p.price.Cost(full) // u's tier priced above; full has the same
+		total = decimal.Max(total, actual)
 		if bound != nil && total.GreaterThan(p.worst) && actual.LessThanOrEqual(p.worst) {
 			// Within the declared bounds a request never costs more than its worst case.
 			total = p.worst
@@ -266,6 +281,12 @@ func (r *runner) overrun(s *step, reserved, charged decimal.Decimal) {
 type promMeter struct {
 	scraper *usage.Scraper
 	price   pricing.Price
+	// rates price the counters' growth: the counters do not say which request used what, so
+	// prompt-size and service tiers cannot be told apart; every token is priced at the
+	// dearest rates a request of the steps that use this source may be billed at
+	// (pricing.Price.MaxRates for their largest prompt), so that the meter never charges
+	// less than the bill. Without tiers they are the model's rates.
+	rates   pricing.Rates
 	costUSD bool // the spec reads a cost counter: its growth is the cost
 	absorb  bool // a step with no worst case uses it: no overrun is possible
 
@@ -359,7 +380,7 @@ func (m *promMeter) scrape(ctx context.Context, r *runner, final bool) {
 	}
 	m.pending = keep
 	if !m.costUSD {
-		cost = m.price.Cost(u)
+		cost = m.rates.Cost(u)
 	}
 	if len(batch) == 0 {
 		return // the growth, if any, goes to the next batch

@@ -58,11 +58,13 @@ func worstBounds(t testing.TB, p *plan.Plan, cat *pricing.Catalog) map[*plan.Ste
 			if e.MaxOutputTokens == 0 {
 				continue
 			}
-			u := pricing.Usage{Input: e.MaxInputTokens - e.CacheableTokens, CacheWrite1h: e.CacheableTokens, Output: e.MaxOutputTokens}
-			c, err := cat.Cost(u, st.Cost.Model)
+			cacheable := e.CacheableTokens.Ceil().IntPart()
+			u := pricing.Usage{Input: e.MaxInputTokens - cacheable, CacheWrite1h: cacheable, Output: e.MaxOutputTokens}
+			price, err := cat.Lookup(st.Cost.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
+			c := price.WorstCost(u, pricing.AnyTier)
 			out[st] = Bound{Cost: &c, Usage: &u}
 		}
 	}

@@ -186,7 +186,7 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 	s.needJSON = len(s.captures) > 0 || len(s.checks) > 0 || s.cost.bodyUsage()
 	s.usageOnly = len(s.captures) == 0 && len(s.checks) == 0 &&
 		(s.cost.ukind == usage.KindAnthropic || s.cost.ukind == usage.KindOpenAI)
-	s.tpm = ps.Expect.InputTokens + ps.Expect.OutputTokens
+	s.tpm = ps.Expect.InputTokens.Add(ps.Expect.OutputTokens).Ceil().IntPart() // expected: means, rounded up
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
 }

@@ -628,6 +628,9 @@ func (r *runner) runStep(u *user, s *step) bool {
 				r.stop(&stopCause{reason: summary.StopBudgetExhausted, detail: fmt.Sprintf("the next request's worst case %s does not fit: spent %s of %s",
 					pricing.FormatUSD(s.cost.worst), pricing.FormatUSD(snap.Spent), budgetText(snap.Budget))})
 			}
+			if errors.Is(err, meter.ErrLedgerUnreachable) {
+				r.stop(&stopCause{reason: summary.StopLedgerUnreachable, detail: err.Error()})
+			}
 			return false
 		}
 		if r.stopCtx.Err() != nil {

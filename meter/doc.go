@@ -53,20 +53,26 @@
 // or the next request) would still have fit. Both are within the bound above, which is what the
 // design promises: the money left unspent is less than the largest single worst case.
 //
-// # A shared ledger in Redis (later)
+// # A shared ledger in Redis
 //
-// Worker processes sharing one budget will use a Redis implementation of Ledger with the same
-// semantics: each method is one Lua script, so each is atomic as the mutex makes it here. The
-// state is a hash per run (spent, reserved, estimated, largest, the count of priced
-// reservations in flight, the exhausted flag, the next ID) and a hash of reservations in flight
-// (ID to amount). Amounts are integers of a fixed small unit (nano-USD), rounded up when
-// reserved or charged so the meter never undercounts, exact in Lua's numbers up to $9 million.
-// The reserve script does what Local.Reserve does under its lock: refuse if exhausted, grant if
-// it fits, else mark the ledger exhausted if no priced reservation is in flight, else answer
-// "wait"; the worker then blocks on a pub/sub channel that the settle and release scripts
-// publish to, and runs the script again (with a coarse timeout as a backstop against a lost
-// message, not as the waiting mechanism). Settle and release are HDEL-then-update, so a second
-// call finds nothing. "Nothing in flight anywhere" becomes the shared count, so one worker does
-// not stop the run while another worker's request may still free room. Reservations carry a
-// lease: one left by a crashed worker is settled at its full amount, flagged estimated.
+// Worker processes sharing one budget use package redisledger, a Ledger with these semantics
+// whose state is in Redis; meter/metertest runs the same property test (64 goroutines, here
+// over 4 ledgers of one run) and the same arithmetic table against both. The argument above
+// carries over because Redis runs a Lua script atomically, for every client at once: each of
+// Reserve, Settle and Release is one script, which is the lock hold, and the state it reads
+// and writes (spent, reserved, estimated, largest, the count of priced reservations in flight,
+// the exhausted flag, the reservations of each worker) is under one key prefix per run.
+// "Nothing in flight" is the count over every worker, so one worker does not stop the run
+// while another worker's request may still free room. Waiters are woken by a pub/sub message
+// that the settle and release scripts publish, with polling as a backstop.
+//
+// Amounts are integers of nano-USD (10^-9), added only by Redis's 64-bit HINCRBY and merely
+// compared in Lua, exact below 2^53 units ($9 million); amounts with more decimal places are
+// rounded up when reserved or charged and the budget down, so the meter never undercounts.
+// Each worker holds a lease renewed every second: a worker whose lease lapses is dead, and its
+// reservations are charged in full, flagged estimated (Snapshot.Abandoned), never released.
+// When Redis has been unreachable for longer than a grace period (2 s), Reserve returns
+// ErrLedgerUnreachable and the run stops (ledger_unreachable): nothing is sent that was not
+// reserved. The details and the proof that Lua's doubles compare exactly are in
+// redisledger's package documentation.
 package meter

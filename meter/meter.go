@@ -16,6 +16,16 @@ var ErrBudgetExhausted = errors.New("budget exhausted")
 // charge is recorded in full; the caller stops the run.
 var ErrOverrun = errors.New("overrun")
 
+// ErrLedgerUnreachable is returned by a shared ledger (one kept outside the process, such as
+// package redisledger's) when it cannot keep the invariant for this process any more: its
+// store has been unreachable for longer than the ledger's grace period, or this process's
+// lease expired and the reservations it held were charged in full. Reserve returns it, and
+// every later Reserve returns it at once: the run stops (ledger_unreachable), since nothing
+// may be sent that was not reserved. Settle and Release return it when they could not record
+// the outcome; the ledger keeps what it knows and charges, never releases, what it could not
+// record.
+var ErrLedgerUnreachable = errors.New("ledger unreachable")
+
 // ErrUnknownReservation is returned by Settle for a reservation that this ledger does not hold:
 // one already settled or released, the zero Reservation, or one from another ledger. It is a
 // programming error; nothing is charged.
@@ -58,6 +68,11 @@ type Snapshot struct {
 	Overruns           int64 // settles whose actual cost was above the reservation
 	Misuses            int64 // settles and releases refused or corrected as programming errors
 	Exhausted          bool  // Reserve has returned ErrBudgetExhausted; the run is stopping
+
+	// Abandoned counts reservations charged in full, flagged estimated, because the process
+	// that held them died (its lease expired) or closed without settling them. Shared ledgers
+	// only: an in-process ledger dies with its requests.
+	Abandoned int64
 }
 
 // Ledger is a live budget ledger: a request reserves its worst-case cost before it is sent and

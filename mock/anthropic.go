@@ -33,17 +33,18 @@ func anthropicUsageOf(u pricing.Usage) anthropicUsage {
 		CacheReadInputTokens:     u.CacheRead,
 		CacheCreation:            cacheCreation{Ephemeral5m: u.CacheWrite5m, Ephemeral1h: u.CacheWrite1h},
 		OutputTokens:             u.Output,
-		ServiceTier:              "standard",
+		ServiceTier:              anthropicTier(u.ServiceTier),
 	}
 }
 
 type anthropicRequest struct {
-	Model     string             `json:"model"`
-	MaxTokens *int64             `json:"max_tokens"`
-	System    json.RawMessage    `json:"system"`
-	Messages  []anthropicMessage `json:"messages"`
-	Stream    bool               `json:"stream"`
-	Metadata  struct {
+	Model       string             `json:"model"`
+	MaxTokens   *int64             `json:"max_tokens"`
+	System      json.RawMessage    `json:"system"`
+	Messages    []anthropicMessage `json:"messages"`
+	Stream      bool               `json:"stream"`
+	ServiceTier string             `json:"service_tier"`
+	Metadata    struct {
 		UserID string `json:"user_id"`
 	} `json:"metadata"`
 }
@@ -140,7 +141,11 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	for _, m := range req.Messages {
 		chars += textChars(m.Content)
 	}
-	prompt := promptTokens(chars)
+	prompt, ok := c.inputOverride(promptTokens(chars))
+	if !ok {
+		return
+	}
+	c.pickTier(req.ServiceTier)
 	if limit := ep.cfg.MaxInputTokens; limit > 0 && prompt+ep.cfg.CacheableTokens > limit {
 		c.badRequest("prompt is too long: " + strconv.FormatInt(prompt+ep.cfg.CacheableTokens, 10) +
 			" tokens > " + strconv.FormatInt(limit, 10) + " maximum")
@@ -196,7 +201,9 @@ func (c *call) streamAnthropic(p *plan, id, model string) {
 	in.Output = 0
 	c.billed = in
 	start := anthropicUsageOf(in)
-	start.ServiceTier = ""
+	if in.ServiceTier == "" {
+		start.ServiceTier = "" // as in the reference transcript; another tier is said
+	}
 	start.OutputTokens = min(1, p.usage.Output)
 	msg, _ := json.Marshal(messageStart{Type: "message_start", Message: anthropicResponse{
 		ID: id, Type: "message", Role: "assistant", Model: model, Content: []textBlock{}, Usage: start}})

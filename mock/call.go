@@ -66,6 +66,7 @@ type call struct {
 	rng     *rand.Rand
 	status  string
 	model   string        // prices billed; "" when nothing can be billed
+	tier    string        // the service tier it is served at, canonical ("" standard)
 	billed  pricing.Usage // what the request generated so far
 	counted bool          // holds a place among the requests in flight
 }
@@ -79,7 +80,15 @@ func (c *call) finish() {
 	var cost decimal.Decimal
 	if !c.billed.IsZero() {
 		p, _ := c.s.price(c.model) // the model was checked before anything was billed
-		cost = p.Cost(c.billed)
+		var err error
+		if cost, err = p.Cost(c.billed); err != nil {
+			// A service tier the catalog has no price for: the ledger bills the standard
+			// rates (what a real provider would bill is unknown; the meter charges such a
+			// response its reservation, flagged).
+			std := c.billed
+			std.ServiceTier = ""
+			cost, _ = p.Cost(std)
+		}
 	}
 	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost, time.Since(c.start))
 	if c.counted { // last: once no request is in flight, the ledger has them all
@@ -169,8 +178,9 @@ type plan struct {
 }
 
 // drawPlan draws, in a fixed order, the request's fault, latency and tokens. prompt is the
-// request's own input tokens (the provider endpoints) or -1 for a draw (the service
-// endpoints); maxTokens is the body's, 0 when it gives none.
+// request's own input tokens (the provider endpoints, or InputTokensHeader) or -1 for a draw
+// (the service endpoints); maxTokens is the body's, 0 when it gives none. The usage is at
+// the request's service tier (pickTier).
 func (c *call) drawPlan(prompt, maxTokens int64, openai, stream bool) *plan {
 	ep, r := c.ep, c.rng
 	p := &plan{fault: ep.faults.draw(r)}
@@ -185,7 +195,7 @@ func (c *call) drawPlan(prompt, maxTokens int64, openai, stream bool) *plan {
 	}
 	hit := r.Float64() < ep.cfg.CacheHitRate
 	long := r.Float64() < ep.cfg.CacheWrite1hShare
-	u := pricing.Usage{Input: prompt}
+	u := pricing.Usage{Input: prompt, ServiceTier: c.tier}
 	switch {
 	case cacheable == 0:
 	case hit:

@@ -72,6 +72,11 @@ type Config struct {
 	// Endpoints configures the endpoints by path (see Endpoints); a path that is not here
 	// behaves as in the default profile.
 	Endpoints map[string]Endpoint `yaml:"endpoints"`
+	// ServiceTier is the service tier the token endpoints report they served a request at,
+	// and bill it at, when its body names none (a body's "service_tier" is echoed; see the
+	// package documentation): "" or "standard" (Anthropic's "standard", OpenAI's "default"),
+	// "priority", "flex", "batch" or "scale".
+	ServiceTier string `yaml:"service_tier"`
 	// Prices prices what the mock bills; nil means pricing.Default(). The run command passes
 	// the catalog it estimates with, so that the ledger and the estimate agree. A model it
 	// does not know gets 404 on the provider endpoints.
@@ -277,6 +282,9 @@ func (c Config) validate() []fieldError {
 	}
 	if c.MaxInFlight < 0 {
 		add("max_in_flight", "must be 0 (no limit) or more, not %d", c.MaxInFlight)
+	}
+	if !validTier(c.ServiceTier) {
+		add("service_tier", "%q is not a service tier; valid: %s", c.ServiceTier, strings.Join(serviceTierNames, ", "))
 	}
 	errs = append(errs, c.Faults.validate("faults")...)
 	known := Endpoints()

@@ -38,6 +38,18 @@
 //   - GET /_mock/ledger: what it billed, schema loadplan.mockledger/v1 (see Snapshot).
 //     POST /_mock/reset zeroes it, the histograms and the user counters.
 //
+// # Service tiers and long prompts
+//
+// The token endpoints serve a request at the service tier its body asks for ("service_tier":
+// "priority", "flex", "batch"; "auto" or none: Config.ServiceTier; OpenAI's "default" and
+// Anthropic's "standard_only": the standard tier), report it (Anthropic's
+// usage.service_tier, in message_start's usage when not standard; OpenAI's service_tier, on
+// every chunk of a stream when not "default") and bill it at that tier's prices; a tier the
+// catalog has no price for is billed at the standard ones. The InputTokensHeader request
+// header sets the prompt's own tokens, so that a test can make the mock report a prompt over
+// 200k tokens (a prompt-size tier) from a small body; the ledger bills every token of it at
+// the tier.
+//
 // # Tokens, time and reproducibility
 //
 // Endpoint documents the token model: a cacheable prefix that a request reads from the cache

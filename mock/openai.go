@@ -18,7 +18,8 @@ type openaiRequest struct {
 	StreamOptions       *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
-	User string `json:"user"`
+	User        string `json:"user"`
+	ServiceTier string `json:"service_tier"`
 }
 
 type openaiMessage struct {
@@ -120,7 +121,11 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	for _, m := range req.Messages {
 		chars += textChars(m.Content)
 	}
-	prompt := promptTokens(chars)
+	prompt, ok := c.inputOverride(promptTokens(chars))
+	if !ok {
+		return
+	}
+	c.pickTier(req.ServiceTier)
 	if limit := ep.cfg.MaxInputTokens; limit > 0 && prompt+ep.cfg.CacheableTokens > limit {
 		c.fail(http.StatusBadRequest, "invalid_request_error", "This model's maximum context length is "+
 			strconv.FormatInt(limit, 10)+" tokens. However, your messages resulted in "+
@@ -148,7 +153,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := openaiResponse{ID: id, Object: "chat.completion", Created: created, Model: model,
-		Choices: make([]openaiChoice, 1), Usage: openaiUsageOf(p.usage), ServiceTier: "default"}
+		Choices: make([]openaiChoice, 1), Usage: openaiUsageOf(p.usage), ServiceTier: openaiTier(p.usage.ServiceTier)}
 	resp.Choices[0].Message.Role = "assistant"
 	resp.Choices[0].Message.Content = p.reply.text()
 	resp.Choices[0].FinishReason = finishReason(p)
@@ -181,6 +186,10 @@ func (c *call) streamOpenAI(p *plan, id, model string, created int64, includeUsa
 	head = strconv.AppendInt(head, created, 10)
 	head = append(head, `,"model":`...)
 	head = appendJSONString(head, model)
+	if t := p.usage.ServiceTier; t != "" { // as in the reference transcript; another tier is said
+		head = append(head, `,"service_tier":`...)
+		head = appendJSONString(head, t)
+	}
 	head = append(head, `,"choices":[`...)
 	tail := "]}"
 	if includeUsage {

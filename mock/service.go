@@ -64,9 +64,10 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 // serviceRequest is what the service endpoints read from a body: a message (required), a
 // session (optional, a user key) and max_tokens (optional, clips the output).
 type serviceRequest struct {
-	Message   *string `json:"message"`
-	Session   any     `json:"session"`
-	MaxTokens int64   `json:"max_tokens"`
+	Message     *string `json:"message"`
+	Session     any     `json:"session"`
+	MaxTokens   int64   `json:"max_tokens"`
+	ServiceTier string  `json:"service_tier"`
 }
 
 type chatResponse struct {
@@ -133,9 +134,14 @@ func (s *Server) handleService(ep *endpoint) http.HandlerFunc {
 		if key == "" {
 			key = session
 		}
+		prompt, ok := c.inputOverride(-1)
+		if !ok {
+			return
+		}
+		c.pickTier(req.ServiceTier)
 		c.seed(key)
 		stream := ep.path == PathChatStream
-		p := c.drawPlan(-1, req.MaxTokens, false, stream)
+		p := c.drawPlan(prompt, req.MaxTokens, false, stream)
 		id := randomID(c.rng, "msg_01", 22)
 		var answer any
 		switch ep.path {

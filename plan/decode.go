@@ -19,6 +19,8 @@ type decoder struct {
 	// typos maps a mapping node to the known keys its unknown keys look like, so that a
 	// misspelt key is reported once, not again as the missing key it was meant to be.
 	typos map[*yaml.Node][]string
+	// prices are the inline prices decoded so far (Plan.Prices).
+	prices []InlinePrice
 }
 
 func (d *decoder) typoOf(n *yaml.Node, keys ...string) bool {

@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -11,6 +14,39 @@ import (
 // variable that is not set and has no default is an error that names it; values are never
 // printed, since they are often secrets.
 func expandEnv(c *collector, n *yaml.Node, env LookupEnv) {
+	walkScalars(n, func(n *yaml.Node, path string) {
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		v, missing, used := expand(n.Value, env)
+		for _, ev := range used {
+			if c.fromEnv == nil {
+				c.fromEnv = map[pos][]envValue{}
+			}
+			c.fromEnv[at(n)] = append(c.fromEnv[at(n)], ev)
+		}
+		for _, name := range missing {
+			c.add(at(n), path, "environment variable %s is not set; set it, or give a default: ${%s:-value}", name, name)
+		}
+		if n.Value != v {
+			n.Value = v
+			if n.Style == 0 && n.Tag != "!!str" {
+				// A plain scalar that held a reference is retyped from what it became
+				// (budget: ${BUDGET:-5} is a number).
+				var probe yaml.Node
+				if yaml.Unmarshal([]byte(v), &probe) == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
+					n.Tag = probe.Content[0].Tag
+				} else {
+					n.Tag = "!!str"
+				}
+			}
+		}
+	})
+}
+
+// walkScalars calls f with every scalar value of the tree (mapping keys are not values) and
+// the path of the field it belongs to; each node once.
+func walkScalars(n *yaml.Node, f func(n *yaml.Node, path string)) {
 	seen := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
@@ -28,35 +64,66 @@ func expandEnv(c *collector, n *yaml.Node, env LookupEnv) {
 				walk(n.Content[i+1], join(path, n.Content[i].Value))
 			}
 		case yaml.ScalarNode:
-			if !strings.Contains(n.Value, "${") {
-				return
-			}
-			v, missing, used := expand(n.Value, env)
-			for _, ev := range used {
-				if c.fromEnv == nil {
-					c.fromEnv = map[pos][]envValue{}
-				}
-				c.fromEnv[at(n)] = append(c.fromEnv[at(n)], ev)
-			}
-			for _, name := range missing {
-				c.add(at(n), path, "environment variable %s is not set; set it, or give a default: ${%s:-value}", name, name)
-			}
-			if n.Value != v {
-				n.Value = v
-				if n.Style == 0 && n.Tag != "!!str" {
-					// A plain scalar that held a reference is retyped from what it became
-					// (budget: ${BUDGET:-5} is a number).
-					var probe yaml.Node
-					if yaml.Unmarshal([]byte(v), &probe) == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
-						n.Tag = probe.Content[0].Tag
-					} else {
-						n.Tag = "!!str"
-					}
-				}
-			}
+			f(n, path)
 		}
 	}
 	walk(n, "")
+}
+
+// EnvRef is an environment variable that a plan refers to with ${NAME}.
+type EnvRef struct {
+	Name string
+	// Required: some reference has no default (${NAME}, not ${NAME:-value}), so loading the
+	// plan fails when the variable is not set.
+	Required bool
+	Fields   []string // the fields that refer to it, in file order (headers.Authorization)
+}
+
+// EnvRefs lists the environment variables that the plan text data refers to, sorted by name,
+// without reading any of them: for a caller that must say which variables a run needs (a
+// Kubernetes Secret's keys) and never handle their values. name is the file name for errors.
+// It reads references exactly where Parse expands them.
+func EnvRefs(name string, data []byte) (refs []EnvRef, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			refs, err = nil, Errors{&Error{File: name, Msg: fmt.Sprintf("cannot read the file as YAML: %v", r)}}
+		}
+	}()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{yamlError(name, err)}
+	}
+	byName := map[string]*EnvRef{}
+	walkScalars(&doc, func(n *yaml.Node, path string) {
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		var names []string
+		// An environment in which nothing is set: expand reports the references without a
+		// default as missing, and no value is ever looked up.
+		_, missing, _ := expand(n.Value, func(name string) (string, bool) {
+			names = append(names, name)
+			return "", false
+		})
+		for _, nm := range names {
+			r := byName[nm]
+			if r == nil {
+				r = &EnvRef{Name: nm}
+				byName[nm] = r
+			}
+			if !slices.Contains(r.Fields, path) {
+				r.Fields = append(r.Fields, path)
+			}
+		}
+		for _, nm := range missing {
+			byName[nm].Required = true
+		}
+	})
+	for _, r := range byName {
+		refs = append(refs, *r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+	return refs, nil
 }
 
 // expand substitutes references in s; it returns the names that are not set, and the values

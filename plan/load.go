@@ -65,6 +65,7 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	p = &Plan{File: name, Dir: filepath.Dir(name)}
 	d := &decoder{collector: c}
 	d.plan(root, p)
+	p.Prices = d.prices
 	validate(c, p)
 	if err := c.err(); err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		case "headers":
 			p.Headers = d.headerList(v, key)
 		case "pricing":
-			d.fields(v, key, []string{"model"}, func(k string, v *yaml.Node) { p.Model = d.str(v, join(key, k)) })
+			d.pricingKey(v, p)
 		case "budget":
 			p.Budget = d.money(v, key)
 		case "rate_limit":
@@ -145,6 +146,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 			for _, e := range d.entries(v, key, "names to data files") {
 				f := &DataFile{Name: e.k.Value, Pos: at(e.k)}
 				f.Path = d.str(e.v, join(key, e.k.Value))
+				f.Written = f.Path
 				p.Data = append(p.Data, f)
 				if f.Path != "" {
 					d.loadData(f, p.Dir, e.v, join(key, f.Name))

@@ -28,7 +28,8 @@ type Plan struct {
 	Target       string  // base URL, or mock:// with an optional ?profile=NAME
 	AllowedHosts []string
 	Headers      []Header
-	Model        string           // plan-wide model from pricing.model ("" if none)
+	Model        string           // plan-wide model from pricing.model, or its inline prices' ID ("" if none)
+	Prices       []InlinePrice    // prices written in the plan (pricing: {input: 3, ...}, model: {...})
 	Budget       *decimal.Decimal // USD; nil: none at plan level
 	RateLimit    RateLimit
 	Defaults     Defaults
@@ -99,6 +100,10 @@ type DataFile struct {
 	Fields []string
 	Rows   []map[string]string
 	Pos    Pos
+
+	// Written is the path as the plan gives it (after ${VAR} expansion): relative to the
+	// plan's directory, or absolute.
+	Written string
 }
 
 // Task is something a user does: one request, or a sequence of steps run in order with
@@ -161,7 +166,7 @@ const (
 type CostRule struct {
 	Kind  CostKind
 	Usage UsageSource     // for CostUsage
-	Model string          // for CostUsage: the task's model or the plan's
+	Model string          // for CostUsage: the task's model or the plan's, or an InlinePrice's ID
 	Price decimal.Decimal // for CostFlat: USD per request
 	Pos   Pos
 }
@@ -187,15 +192,17 @@ type UsageSource struct {
 }
 
 // Expect is what a request is expected to use: the estimator's inputs and the meter's bounds.
-// Token counts are per request; zero means not given unless the Has flag says otherwise.
+// Token counts are per request; zero means not given unless the Has flag says otherwise. The
+// expected counts are means, so they may be fractional (input_tokens: 1399.5); the bounds
+// are whole numbers of tokens.
 type Expect struct {
-	InputTokens     int64           // all input tokens of the prompt, cached or not
-	CacheableTokens int64           // the cacheable prefix of the prompt
+	InputTokens     decimal.Decimal // all input tokens of the prompt, cached or not (a mean)
+	CacheableTokens decimal.Decimal // the cacheable prefix of the prompt (a mean)
 	CacheHitRate    decimal.Decimal // share of requests whose prefix is read from the cache
 	CacheWrite1h    decimal.Decimal // share of cache writes made at the 1-hour rate
-	OutputTokens    int64
-	MaxInputTokens  int64 // default 2 × InputTokens
-	MaxOutputTokens int64 // default: the request's max_tokens
+	OutputTokens    decimal.Decimal // a mean
+	MaxInputTokens  int64           // default 2 × InputTokens, rounded up
+	MaxOutputTokens int64           // default: the request's max_tokens
 	Latency         Dist
 	TTFT            Dist
 	HasTokens       bool // input_tokens or output_tokens given

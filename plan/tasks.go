@@ -26,7 +26,7 @@ var costKeys = []string{"usage", "price", "model"}
 func (d *decoder) costKey(c *rawCost, key string, v *yaml.Node, path string) {
 	switch key {
 	case "model":
-		c.model = d.str(v, path)
+		c.model = d.modelOrPrices(v, path)
 		return
 	case "usage":
 		c.usage = d.usageSource(v, path)
@@ -71,7 +71,7 @@ func (d *decoder) resolveCost(inner *rawCost, outer rawCost, planModel string, p
 		return CostRule{Kind: CostFlat, Price: *c.price, Pos: c.pos}
 	default:
 		if model == "" {
-			d.add(c.pos, path, "priced by usage but no model is named; add pricing: {model: claude-sonnet-4-5} at the top or model: on the task")
+			d.add(c.pos, path, "priced by usage but no model is named; add pricing: {model: claude-sonnet-4-5} at the top or model: on the task (or its prices: {input: 3, output: 15}, USD per million tokens)")
 		}
 		return CostRule{Kind: CostUsage, Usage: *c.usage, Model: model, Pos: c.pos}
 	}
@@ -270,7 +270,7 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 		st.Expect.MaxOutputTokens = st.Request.MaxTokens
 	}
 	if st.Expect.MaxInputTokens == 0 {
-		st.Expect.MaxInputTokens = 2 * st.Expect.InputTokens
+		st.Expect.MaxInputTokens = st.Expect.InputTokens.Mul(decimal.NewFromInt(2)).Ceil().IntPart()
 	}
 	if st.Cost.Kind == CostUsage && !st.Expect.HasTokens && !d.typoOf(n, "expect") {
 		d.add(st.Pos, path+".expect", "priced by usage but expects no tokens; add expect: {input_tokens: N, output_tokens: N} so that its cost can be estimated")
@@ -345,11 +345,11 @@ func (d *decoder) expect(n *yaml.Node, path string) Expect {
 		num := func() int64 { x, _ := d.integer(v, kp, 0); return x }
 		switch k {
 		case "input_tokens":
-			e.InputTokens, e.HasTokens = num(), true
+			e.InputTokens, e.HasTokens = d.tokenMean(v, kp), true
 		case "output_tokens":
-			e.OutputTokens, e.HasTokens = num(), true
+			e.OutputTokens, e.HasTokens = d.tokenMean(v, kp), true
 		case "cacheable_tokens":
-			e.CacheableTokens = num()
+			e.CacheableTokens = d.tokenMean(v, kp)
 		case "max_input_tokens":
 			e.MaxInputTokens = num()
 		case "max_output_tokens":
@@ -364,16 +364,31 @@ func (d *decoder) expect(n *yaml.Node, path string) Expect {
 			e.TTFT = d.dist(v, kp)
 		}
 	})
-	if e.CacheableTokens > e.InputTokens {
-		d.add(e.Pos, join(path, "cacheable_tokens"), "%d is more than input_tokens (%d); the cacheable prefix is part of the prompt", e.CacheableTokens, e.InputTokens)
+	if e.CacheableTokens.GreaterThan(e.InputTokens) {
+		d.add(e.Pos, join(path, "cacheable_tokens"), "%s is more than input_tokens (%s); the cacheable prefix is part of the prompt", e.CacheableTokens, e.InputTokens)
 	}
-	if e.MaxInputTokens != 0 && e.MaxInputTokens < e.InputTokens {
-		d.add(e.Pos, join(path, "max_input_tokens"), "%d is less than input_tokens (%d); a bound is at least the mean", e.MaxInputTokens, e.InputTokens)
+	if e.MaxInputTokens != 0 && decimal.NewFromInt(e.MaxInputTokens).LessThan(e.InputTokens) {
+		d.add(e.Pos, join(path, "max_input_tokens"), "%d is less than input_tokens (%s); a bound is at least the mean", e.MaxInputTokens, e.InputTokens)
 	}
-	if e.MaxOutputTokens != 0 && e.MaxOutputTokens < e.OutputTokens {
-		d.add(e.Pos, join(path, "max_output_tokens"), "%d is less than output_tokens (%d); a bound is at least the mean", e.MaxOutputTokens, e.OutputTokens)
+	if e.MaxOutputTokens != 0 && decimal.NewFromInt(e.MaxOutputTokens).LessThan(e.OutputTokens) {
+		d.add(e.Pos, join(path, "max_output_tokens"), "%d is less than output_tokens (%s); a bound is at least the mean", e.MaxOutputTokens, e.OutputTokens)
 	}
 	return e
+}
+
+// tokenMean reads an expected token count: a mean, so a non-negative decimal such as 1200
+// or 1399.5, exactly (never through a float).
+func (d *decoder) tokenMean(n *yaml.Node, path string) decimal.Decimal {
+	s, ok := d.scalar(n, path, "a number of tokens such as 1200 or 1399.5")
+	if !ok {
+		return decimal.Decimal{}
+	}
+	v, err := ParseTokens(s)
+	if err != nil {
+		d.add(at(resolve(n)), path, "%v", err)
+		return decimal.Decimal{}
+	}
+	return v
 }
 
 func (d *decoder) dist(n *yaml.Node, path string) Dist {

@@ -94,6 +94,21 @@ func ParseMoney(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// ParseTokens parses an expected number of tokens, a mean: "1200", "1_200" or "1399.5". It
+// never goes through a float. Negative counts, exponents and anything else are refused.
+func ParseTokens(s string) (decimal.Decimal, error) {
+	t := strings.ReplaceAll(strings.TrimSpace(s), "_", "")
+	whole, frac, _ := strings.Cut(t, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" ||
+		strings.HasSuffix(t, ".") || len(t) > 30 {
+		if strings.HasPrefix(t, "-") {
+			return decimal.Decimal{}, fmt.Errorf("%q is negative; a number of tokens is 0 or more", s)
+		}
+		return decimal.Decimal{}, fmt.Errorf("%q is not a number of tokens; write e.g. 1200 or, for a mean, 1399.5", s)
+	}
+	return decimal.RequireFromString(t), nil
+}
+
 // FormatDuration writes a duration in the plan's units, shortest form ("5s", "1.5s", "10m",
 // "1h30m").
 func FormatDuration(d time.Duration) string {

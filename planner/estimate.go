@@ -182,8 +182,8 @@ func StepCost(st *plan.Step, cat *pricing.Catalog) (low, expected decimal.Decima
 }
 
 // WorstUsage is the most usage one request may report while its declared bounds hold: input
-// at max_input_tokens with the whole cacheable prefix written to the 1-hour cache, output at
-// its bound. ok is false when the request has no output bound.
+// at max_input_tokens with the whole cacheable prefix (rounded up) written to the 1-hour
+// cache, output at its bound. ok is false when the request has no output bound.
 func WorstUsage(st *plan.Step) (u pricing.Usage, ok bool) {
 	e := st.Expect
 	if e.MaxOutputTokens <= 0 {
@@ -191,11 +191,12 @@ func WorstUsage(st *plan.Step) (u pricing.Usage, ok bool) {
 	}
 	maxIn := e.MaxInputTokens
 	if maxIn == 0 {
-		maxIn = 2 * e.InputTokens
+		maxIn = e.InputTokens.Mul(decimal.NewFromInt(2)).Ceil().IntPart()
 	}
+	cacheable := min(e.CacheableTokens.Ceil().IntPart(), maxIn)
 	return pricing.Usage{
-		Input:        maxIn - e.CacheableTokens,
-		CacheWrite1h: e.CacheableTokens,
+		Input:        maxIn - cacheable,
+		CacheWrite1h: cacheable,
 		Output:       e.MaxOutputTokens,
 	}, true
 }
@@ -220,31 +221,43 @@ func costStep(st *plan.Step, cat *pricing.Catalog) (stepCosts, error) {
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", st.Name, err)
 	}
-	in := decimal.NewFromInt(e.InputTokens)
-	cacheable := decimal.NewFromInt(e.CacheableTokens)
-	out := decimal.NewFromInt(e.OutputTokens)
+	in, cacheable, out := e.InputTokens, e.CacheableTokens, e.OutputTokens
+	// The rates of the expected prompt's size (a mean above a threshold is priced at its
+	// tier) and of the service tier the request asks for, or the standard one.
+	tier, pinned := serviceTier(st)
+	rates, ok := price.RatesFor(tier, in.Ceil().IntPart())
+	if !ok { // a tier asked for that has no price: the dearest it may be billed at
+		rates = price.MaxRates(tier, in.Ceil().IntPart())
+	}
 	uncached := in.Sub(cacheable)
 	hits := cacheable.Mul(e.CacheHitRate)
 	misses := cacheable.Sub(hits)
 	w1h := misses.Mul(e.CacheWrite1h)
 	w5m := misses.Sub(w1h)
 	perM := func(tokens, rate decimal.Decimal) decimal.Decimal { return tokens.Mul(rate) }
-	c.exp = perM(uncached, price.InputPerMTok).
-		Add(perM(hits, price.CacheReadPerMTok)).
-		Add(perM(w5m, price.CacheWrite5mPerMTok)).
-		Add(perM(w1h, price.CacheWrite1hPerMTok)).
-		Add(perM(out, price.OutputPerMTok)).Shift(-6)
-	c.low = perM(uncached, price.InputPerMTok).
-		Add(perM(cacheable, price.CacheReadPerMTok)).
-		Add(perM(out, price.OutputPerMTok)).Shift(-6)
-	c.expTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: hits.InexactFloat64(), CacheWrite: misses.InexactFloat64(), Output: float64(e.OutputTokens)}
+	c.exp = perM(uncached, rates.InputPerMTok).
+		Add(perM(hits, rates.CacheReadPerMTok)).
+		Add(perM(w5m, rates.CacheWrite5mPerMTok)).
+		Add(perM(w1h, rates.CacheWrite1hPerMTok)).
+		Add(perM(out, rates.OutputPerMTok)).Shift(-6)
+	c.low = perM(uncached, rates.InputPerMTok).
+		Add(perM(cacheable, rates.CacheReadPerMTok)).
+		Add(perM(out, rates.OutputPerMTok)).Shift(-6)
+	c.expTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: hits.InexactFloat64(), CacheWrite: misses.InexactFloat64(), Output: out.InexactFloat64()}
 	if price.Provider == pricing.ProviderOpenAI {
 		// OpenAI reports no cache writes: a miss is plain input (priced the same).
 		c.expTok.Input, c.expTok.CacheWrite = uncached.Add(misses).InexactFloat64(), 0
 	}
-	c.lowTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: float64(e.CacheableTokens), Output: float64(e.OutputTokens)}
+	c.lowTok = Tokens{Input: uncached.InexactFloat64(), CacheRead: cacheable.InexactFloat64(), Output: out.InexactFloat64()}
 	if u, ok := WorstUsage(st); ok {
-		c.worst, c.worstKnown = price.Cost(u), true
+		// What a request reserves: its worst usage at the dearest rates it may be billed at,
+		// over every service tier it may be served at and every prompt-size tier its largest
+		// prompt may reach.
+		reserve := pricing.AnyTier
+		if pinned {
+			reserve = tier
+		}
+		c.worst, c.worstKnown = price.WorstCost(u, reserve), true
 	}
 	return c, nil
 }

@@ -20,7 +20,7 @@ func flatTask(name string, weight int, price string) *plan.Task {
 func usageStep(name, model string, e plan.Expect) *plan.Step {
 	e.HasTokens = true
 	if e.MaxInputTokens == 0 {
-		e.MaxInputTokens = 2 * e.InputTokens
+		e.MaxInputTokens = e.InputTokens.Mul(dec("2")).Ceil().IntPart()
 	}
 	return &plan.Step{Name: name, Cost: plan.CostRule{Kind: plan.CostUsage, Model: model, Usage: plan.UsageSource{Kind: plan.UsageAnthropic}}, Expect: e}
 }
@@ -109,20 +109,20 @@ func TestTokenCosts(t *testing.T) {
 		// Worst: 20000 in (2x), the 9000 prefix written at the 1-hour rate, 1000 out:
 		//        11000*3 + 9000*6 + 1000*15 = 102000.
 		{"anthropic cache-heavy", "claude-sonnet-4-5",
-			plan.Expect{InputTokens: 10000, CacheableTokens: 9000, CacheHitRate: dec("0.9"), OutputTokens: 500, MaxOutputTokens: 1000},
+			plan.Expect{InputTokens: dec("10000"), CacheableTokens: dec("9000"), CacheHitRate: dec("0.9"), OutputTokens: dec("500"), MaxOutputTokens: 1000},
 			"0.0132", "0.016305", "0.102"},
 		// A share of the writes at the 1-hour rate: 1000 misses, 40% at 1h:
 		// 0 uncached + 0 read + 600*3.75 + 400*6 + 100*15 = 2250 + 2400 + 1500 = 6150.
 		// Low: 1000 read*0.30 + 1500 = 1800. Worst: 2000 in, 1000 of them written at 1h:
 		// 1000*3 + 1000*6 + 100*15 = 10500.
 		{"anthropic 1-hour writes", "claude-sonnet-4-5",
-			plan.Expect{InputTokens: 1000, CacheableTokens: 1000, CacheWrite1h: dec("0.4"), OutputTokens: 100, MaxOutputTokens: 100},
+			plan.Expect{InputTokens: dec("1000"), CacheableTokens: dec("1000"), CacheWrite1h: dec("0.4"), OutputTokens: dec("100"), MaxOutputTokens: 100},
 			"0.0018", "0.00615", "0.0105"},
 		// gpt-4o ($2.50 in, $1.25 cached, $10 out; no write surcharge). Expected:
 		// 200*2.5 + 400*1.25 + 400*2.5 + 200*10 = 500 + 500 + 1000 + 2000 = 4000.
 		// Low: 200*2.5 + 800*1.25 + 2000 = 3500. Worst: 1200*2.5 + 800*2.5 + 400*10 = 9000.
 		{"openai cached input", "gpt-4o",
-			plan.Expect{InputTokens: 1000, CacheableTokens: 800, CacheHitRate: dec("0.5"), OutputTokens: 200, MaxOutputTokens: 400},
+			plan.Expect{InputTokens: dec("1000"), CacheableTokens: dec("800"), CacheHitRate: dec("0.5"), OutputTokens: dec("200"), MaxOutputTokens: 400},
 			"0.0035", "0.004", "0.009"},
 	}
 	for _, tc := range cases {
@@ -148,14 +148,14 @@ func TestLiteLLMPrices(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 1000 in at 3e-06 + 100 out at 1.5e-05 = 0.003 + 0.0015.
-	_, exp, _, err := StepCost(usageStep("x", "my-model", plan.Expect{InputTokens: 1000, OutputTokens: 100}), cat)
+	_, exp, _, err := StepCost(usageStep("x", "my-model", plan.Expect{InputTokens: dec("1000"), OutputTokens: dec("100")}), cat)
 	if err != nil || !exp.Equal(dec("0.0045")) {
 		t.Errorf("%s %v", exp, err)
 	}
 }
 
 func TestWorstCaseAndGate(t *testing.T) {
-	unbounded := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: 100, OutputTokens: 10})
+	unbounded := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("100"), OutputTokens: dec("10")})
 	s := &plan.Scenario{Name: "s", Users: 1, Duration: time.Minute, Wait: plan.Wait{Kind: plan.WaitPacing, Min: time.Minute, Max: time.Minute}, Budget: ptr(dec("1"))}
 	p := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "chat", Weight: 1, Steps: []*plan.Step{unbounded}}}, Scenarios: []*plan.Scenario{s}}
 	e := estimate(t, p, s)
@@ -186,7 +186,7 @@ func TestWarnings(t *testing.T) {
 		Wait:       plan.Wait{Kind: plan.WaitPacing, Min: 20 * time.Second, Max: 20 * time.Second},
 		Thresholds: []plan.Threshold{{Kind: plan.ThRPS, Ratio: 30, Text: "30/s"}}}
 	p := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "chat", Weight: 1, Steps: []*plan.Step{usageStep("chat", "claude-sonnet-4-5",
-		plan.Expect{InputTokens: 2000, OutputTokens: 500, MaxOutputTokens: 1000})}}},
+		plan.Expect{InputTokens: dec("2000"), OutputTokens: dec("500"), MaxOutputTokens: 1000})}}},
 		RateLimit: plan.RateLimit{TPM: 100000}, Scenarios: []*plan.Scenario{s}}
 	e := estimate(t, p, s)
 	all := strings.Join(e.Warnings, "\n")
@@ -199,9 +199,9 @@ func TestWarnings(t *testing.T) {
 }
 
 func TestPrometheusOverlapWarning(t *testing.T) {
-	promStep := usageStep("dte", "claude-sonnet-4-5", plan.Expect{InputTokens: 100, OutputTokens: 10, MaxOutputTokens: 20})
+	promStep := usageStep("dte", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("100"), OutputTokens: dec("10"), MaxOutputTokens: 20})
 	promStep.Cost.Usage = plan.UsageSource{Kind: plan.UsagePrometheus, Path: "/metrics", Fields: map[string]string{"input": "t{type=\"input\"}"}}
-	chat := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: 100, OutputTokens: 10, MaxOutputTokens: 20})
+	chat := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("100"), OutputTokens: dec("10"), MaxOutputTokens: 20})
 	s := &plan.Scenario{Name: "s", Users: 1, Duration: time.Minute, Wait: plan.Wait{Kind: plan.WaitConstant, Min: time.Second, Max: time.Second}}
 	alone := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "dte", Weight: 1, Steps: []*plan.Step{promStep}}}, Scenarios: []*plan.Scenario{s}}
 	if w := strings.Join(estimate(t, alone, s).Warnings, "\n"); strings.Contains(w, "charged twice") {

@@ -32,14 +32,20 @@ func (e *UnknownModelError) Error() string {
 	msg := fmt.Sprintf("%s %q", ErrUnknownModel, e.Model)
 	switch len(e.Suggestions) {
 	case 0:
-		return msg + " (nothing close in the price catalog)"
+		msg += " (nothing close in the price catalog)"
 	case 1:
-		return msg + " (did you mean " + e.Suggestions[0] + "?)"
+		msg += " (did you mean " + e.Suggestions[0] + "?)"
 	default:
 		last := len(e.Suggestions) - 1
-		return msg + " (did you mean " + strings.Join(e.Suggestions[:last], ", ") + " or " + e.Suggestions[last] + "?)"
+		msg += " (did you mean " + strings.Join(e.Suggestions[:last], ", ") + " or " + e.Suggestions[last] + "?)"
 	}
+	return msg + "; " + unknownModelHint
 }
+
+// unknownModelHint ends the message of an UnknownModelError: the ways to price a model that
+// the catalog lacks.
+const unknownModelHint = "price it with --prices FILE (loadplan's YAML or LiteLLM's JSON, added to the " +
+	"embedded catalog) or inline in the plan (pricing: {input: 3, output: 15}, USD per million tokens)"
 
 // Unwrap returns ErrUnknownModel.
 func (e *UnknownModelError) Unwrap() error { return ErrUnknownModel }
@@ -69,6 +75,9 @@ var defaultCatalog = sync.OnceValue(func() *Catalog {
 func Default() *Catalog {
 	return defaultCatalog().clone()
 }
+
+// Clone returns a deep copy of c, which the caller may change.
+func (c *Catalog) Clone() *Catalog { return c.clone() }
 
 // clone returns a deep copy of c.
 func (c *Catalog) clone() *Catalog {
@@ -211,7 +220,7 @@ func (c *Catalog) Cost(u Usage, model string) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
-	return p.Cost(u), nil
+	return p.Cost(u)
 }
 
 // maxSuggestions is how many close names an UnknownModelError lists at most.
@@ -361,3 +370,52 @@ func (l *errorList) add(line, col int, where string, cause error, format string,
 }
 
 func (l *errorList) err() error { return errors.Join(l.errs...) }
+
+// Add adds p to c: it replaces c's entry with the same id, if any, and takes from c's other
+// entries any alias that is one of p's names, so that every name of p looks p up.
+func (c *Catalog) Add(p Price) {
+	p = p.clone()
+	names := p.names()
+	replaced := false
+	for i := range c.Prices {
+		q := &c.Prices[i]
+		if q.Model == p.Model {
+			*q, replaced = p, true
+			continue
+		}
+		q.Aliases = slices.DeleteFunc(q.Aliases, func(a string) bool { return slices.Contains(names, a) })
+	}
+	if !replaced {
+		c.Prices = append(c.Prices, p)
+	}
+	slices.SortFunc(c.Prices, func(a, b Price) int { return strings.Compare(a.Model, b.Model) })
+}
+
+// Merge returns a catalog of c's prices and over's, over's winning: each entry of over is
+// added as by Add. AsOf is the earlier of the two dates (some prices hold only for that one)
+// and Source names both, over's first. Neither c nor over changes.
+func (c *Catalog) Merge(over *Catalog) *Catalog {
+	out := c.clone()
+	for _, p := range over.Prices {
+		out.Add(p)
+	}
+	if over.AsOf != "" && (out.AsOf == "" || over.AsOf < out.AsOf) {
+		out.AsOf = over.AsOf
+	}
+	out.Source = over.Source + "; then " + c.Source
+	return out
+}
+
+// StaleAfter is how old a catalog's prices may be before loadplan warns that they may have
+// changed since.
+const StaleAfter = 90 * 24 * time.Hour
+
+// Age is how long before now the date c's prices hold for was (AsOf, taken as the start of
+// that day, UTC); ok is false when c has no date.
+func (c *Catalog) Age(now time.Time) (age time.Duration, ok bool) {
+	asOf, err := time.Parse(time.DateOnly, c.AsOf)
+	if err != nil {
+		return 0, false
+	}
+	return now.Sub(asOf), true
+}

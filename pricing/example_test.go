@@ -3,6 +3,7 @@ package pricing_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/loadplan/loadplan/pricing"
 )
@@ -27,12 +28,12 @@ func ExampleCatalog_Lookup() {
 		fmt.Printf("%s -> %s: input $%s, output $%s per MTok\n", model, p.Model, p.InputPerMTok, p.OutputPerMTok)
 	}
 	_, err := cat.Lookup("claude-sonet-4-5")
-	fmt.Println(err, errors.Is(err, pricing.ErrUnknownModel))
+	fmt.Println(errors.Is(err, pricing.ErrUnknownModel), strings.Split(err.Error(), ";")[0])
 	// Output:
 	// claude-sonnet-4-5-20250929 -> claude-sonnet-4-5: input $3, output $15 per MTok
 	// claude-opus-4 -> claude-opus-4-0: input $15, output $75 per MTok
 	// gpt-4o-2024-08-06 -> gpt-4o: input $2.5, output $10 per MTok
-	// unknown model "claude-sonet-4-5" (did you mean claude-sonnet-4-5?) true
+	// true unknown model "claude-sonet-4-5" (did you mean claude-sonnet-4-5?)
 }
 
 // OpenAI reports cached tokens inside prompt_tokens; the canonical usage splits them.
@@ -40,8 +41,9 @@ func ExamplePrice_Cost() {
 	p, _ := pricing.Default().Lookup("gpt-4o")
 	promptTokens, cachedTokens, completionTokens := int64(2006), int64(1920), int64(300)
 	u := pricing.Usage{Input: promptTokens - cachedTokens, CacheRead: cachedTokens, Output: completionTokens}
-	fmt.Println(p.Cost(u))
-	// Output: 0.005615
+	cost, err := p.Cost(u)
+	fmt.Println(cost, err)
+	// Output: 0.005615 <nil>
 }
 
 // A catalog in loadplan's own format; left-out Anthropic cache prices follow Anthropic's rule.

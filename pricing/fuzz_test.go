@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 		`{"a": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05, "cache_read_input_token_cost": null}}`,
 		`{"a": {"input_cost_per_token": "x"}, "b": [], "": {}}`,
 		`{"a": {"input_cost_per_token": 1e-40, "output_cost_per_token": 9e40}} trailing`,
+		"models: [{id: a, provider: anthropic, input: 3, output: 15, above: [{tokens: 200k, input: 6, output: 22.5}], service_tiers: {priority: {input: 6, output: 30, above: [{tokens: 1m, input: 7, output: 31}]}, flex: {input: 0, output: 1}}}]",
+		`{"a": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05, "input_cost_per_token_above_200k_tokens": 6e-06, "output_cost_per_token_priority": 3e-05, "input_cost_per_token_priority": 0, "cache_read_input_token_cost_above_128k_tokens_flex": 1e-07}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -74,7 +76,21 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Lookup(alias %q) = %q, %v; want %q", a, got.Model, err, p.Model)
 				}
 			}
-			cost := p.Cost(u)
+			cost, err := p.Cost(u)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Model, err)
+			}
+			// Every priced tier prices, never below zero, never above the worst case.
+			for _, tier := range p.TierNames() {
+				for _, prompt := range []int64{0, 128_001, 200_001, 1 << 40} {
+					tu := Usage{Input: prompt, Output: 1000, ServiceTier: tier}
+					c, err := p.Cost(tu)
+					if err != nil || c.IsNegative() || c.GreaterThan(p.WorstCost(tu, AnyTier)) || c.GreaterThan(p.WorstCost(tu, tier)) {
+						t.Fatalf("%s at %s, prompt %d: cost %s (%v), worst %s / %s", p.Model, tier, prompt, c, err,
+							p.WorstCost(tu, AnyTier), p.WorstCost(tu, tier))
+					}
+				}
+			}
 			if cost.IsNegative() {
 				t.Fatalf("%s: negative cost %s", p.Model, cost)
 			}

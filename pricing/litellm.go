@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -163,15 +164,27 @@ func litellmPrice(errs *errorList, line, col int, where, id string, fields map[s
 			w1 = decimal.Max(w5, in.Mul(decimal.NewFromInt(2)))
 		}
 	}
-	return Price{
-		Model:               id,
-		Provider:            provider,
-		InputPerMTok:        in,
-		CacheWrite5mPerMTok: w5,
-		CacheWrite1hPerMTok: w1,
-		CacheReadPerMTok:    read,
-		OutputPerMTok:       out,
-	}, true
+	p := Price{
+		Model:    id,
+		Provider: provider,
+		Rates: Rates{
+			InputPerMTok:        in,
+			CacheWrite5mPerMTok: w5,
+			CacheWrite1hPerMTok: w1,
+			CacheReadPerMTok:    read,
+			OutputPerMTok:       out,
+		},
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	litellmTiers(&p, keys, perMTok)
+	if len(errs.errs) > before {
+		return Price{}, false
+	}
+	return p, true
 }
 
 // jsonKind names a decoded JSON value's kind for error messages.

@@ -18,16 +18,14 @@ func assertMoney(t *testing.T, what string, got decimal.Decimal, want string) {
 }
 
 func TestPriceCost(t *testing.T) {
-	sonnet := Price{
-		Model: "claude-sonnet-4-5", Provider: ProviderAnthropic,
+	sonnet := Price{Model: "claude-sonnet-4-5", Provider: ProviderAnthropic, Rates: Rates{
 		InputPerMTok: d("3"), CacheWrite5mPerMTok: d("3.75"), CacheWrite1hPerMTok: d("6"),
 		CacheReadPerMTok: d("0.30"), OutputPerMTok: d("15"),
-	}
-	gpt4o := Price{
-		Model: "gpt-4o", Provider: ProviderOpenAI,
+	}}
+	gpt4o := Price{Model: "gpt-4o", Provider: ProviderOpenAI, Rates: Rates{
 		InputPerMTok: d("2.50"), CacheWrite5mPerMTok: d("2.50"), CacheWrite1hPerMTok: d("2.50"),
 		CacheReadPerMTok: d("1.25"), OutputPerMTok: d("10.00"),
-	}
+	}}
 	tests := []struct {
 		name  string
 		price Price
@@ -68,7 +66,11 @@ func TestPriceCost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assertMoney(t, "Cost", tt.price.Cost(tt.usage), tt.want)
+			got, err := tt.price.Cost(tt.usage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertMoney(t, "Cost", got, tt.want)
 		})
 	}
 }

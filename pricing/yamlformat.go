@@ -3,7 +3,9 @@ package pricing
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +19,10 @@ import (
 var (
 	catalogKeys = []string{"as_of", "source", "models"}
 	modelKeys   = []string{"id", "provider", "aliases", "checked",
-		"input", "cache_write_5m", "cache_write_1h", "cache_read", "output"}
+		"input", "cache_write_5m", "cache_write_1h", "cache_read", "output", "above", "service_tiers"}
+	priceKeys = []string{"input", "cache_write_5m", "cache_write_1h", "cache_read", "output"}
+	aboveKeys = append([]string{"tokens"}, priceKeys...)
+	tierKeys  = append(append([]string(nil), priceKeys...), "above")
 )
 
 // keyHints names the key meant by some likely mistakes that edit distance would not find.
@@ -29,6 +34,10 @@ var keyHints = map[string]string{
 	"cache_write5m": "cache_write_5m",
 	"cache_write1h": "cache_write_1h",
 	"date":          "as_of",
+	"threshold":     "tokens",
+	"tiers":         "service_tiers",
+	"service_tier":  "service_tiers",
+	"above_200k":    "above",
 }
 
 // The default multipliers of the input price for Anthropic's cache prices (doc.go).
@@ -272,14 +281,9 @@ func (d *yamlDecoder) model(m *yaml.Node, where string) (Price, bool) {
 	}
 	before := len(d.errs)
 	var p Price
-	prices := map[string]*decimal.Decimal{
-		"input":          &p.InputPerMTok,
-		"cache_write_5m": &p.CacheWrite5mPerMTok,
-		"cache_write_1h": &p.CacheWrite1hPerMTok,
-		"cache_read":     &p.CacheReadPerMTok,
-		"output":         &p.OutputPerMTok,
-	}
+	prices := ratesFields(&p.Rates)
 	given := map[string]bool{}
+	var above, tiers *yaml.Node
 	suggested := d.fields(m, where, modelKeys, func(key string, k, v *yaml.Node) {
 		field := where + ": " + key
 		switch key {
@@ -299,6 +303,10 @@ func (d *yamlDecoder) model(m *yaml.Node, where string) (Price, bool) {
 					p.Aliases = append(p.Aliases, s)
 				}
 			}
+		case "above":
+			above = v
+		case "service_tiers":
+			tiers = v
 		default:
 			if value, ok := d.price(v, field); ok {
 				*prices[key] = value
@@ -322,7 +330,143 @@ func (d *yamlDecoder) model(m *yaml.Node, where string) (Price, bool) {
 		d.add(m.Line, m.Column, where, nil, "%v", err)
 		return Price{}, false
 	}
+	if above != nil {
+		p.Above = d.aboveList(above, where+": above", p.Rates)
+	}
+	if tiers != nil {
+		p.ServiceTiers = d.serviceTiers(tiers, where+": service_tiers", p.Rates)
+	}
+	if len(d.errs) > before {
+		return Price{}, false
+	}
+	completeTiers(&p)
 	return p, true
+}
+
+// ratesFields maps the price keys of the format to the fields of r.
+func ratesFields(r *Rates) map[string]*decimal.Decimal {
+	return map[string]*decimal.Decimal{
+		"input":          &r.InputPerMTok,
+		"cache_write_5m": &r.CacheWrite5mPerMTok,
+		"cache_write_1h": &r.CacheWrite1hPerMTok,
+		"cache_read":     &r.CacheReadPerMTok,
+		"output":         &r.OutputPerMTok,
+	}
+}
+
+// tierRates decodes the prices of a tier (an entry of above, or a service tier) from the
+// mapping m, whose other keys (tokens, above) fn handles. input and output are required; the
+// cache prices left out are base's scaled as the input price is (scaledRates).
+func (d *yamlDecoder) tierRates(m *yaml.Node, where string, keys []string, base Rates, fn func(key string, k, v *yaml.Node)) Rates {
+	var r Rates
+	prices := ratesFields(&r)
+	given := map[string]bool{}
+	suggested := d.fields(m, where, keys, func(key string, k, v *yaml.Node) {
+		if dst, ok := prices[key]; ok {
+			if value, ok := d.price(v, where+": "+key); ok {
+				*dst = value
+				given[key] = true
+			}
+			return
+		}
+		fn(key, k, v)
+	})
+	for _, key := range []string{"input", "output"} {
+		if !hasKey(m, key) && !suggested[key] {
+			d.add(m.Line, m.Column, where, nil, "%s: missing: a tier's %s price is required (its cache prices follow the input price's ratio to the standard one)", key, key)
+		}
+	}
+	return scaledRates(base, r, given)
+}
+
+// aboveList decodes a list of prompt-size tiers: [{tokens: 200000, input: 6, output: 22.50}].
+func (d *yamlDecoder) aboveList(v *yaml.Node, where string, base Rates) []Above {
+	if v.Kind != yaml.SequenceNode {
+		d.add(v.Line, v.Column, where, nil, "want a list such as [{tokens: 200000, input: 6, output: 22.50}], not %s", kindName(v))
+		return nil
+	}
+	var out []Above
+	seen := map[int64]*yaml.Node{}
+	for i, e := range v.Content {
+		e = resolve(e)
+		at := fmt.Sprintf("%s[%d]", where, i)
+		if e.Kind != yaml.MappingNode {
+			d.add(e.Line, e.Column, at, nil, "want a mapping such as {tokens: 200000, input: 6, output: 22.50}, not %s", kindName(e))
+			continue
+		}
+		a := Above{Tokens: -1}
+		var tokensNode *yaml.Node
+		a.Rates = d.tierRates(e, at, aboveKeys, base, func(key string, k, v *yaml.Node) {
+			if key == "tokens" {
+				tokensNode = v
+				a.Tokens = d.tokens(v, at+": tokens")
+			}
+		})
+		if tokensNode == nil && !hasKey(e, "tokens") {
+			d.add(e.Line, e.Column, at, nil, "tokens: missing: the prompt size above which these prices apply, e.g. 200000")
+		}
+		if a.Tokens < 0 {
+			continue
+		}
+		if first, dup := seen[a.Tokens]; dup {
+			d.add(tokensNode.Line, tokensNode.Column, at+": tokens", nil, "%d is already a threshold (at %d:%d)", a.Tokens, first.Line, first.Column)
+			continue
+		}
+		seen[a.Tokens] = tokensNode
+		out = append(out, a)
+	}
+	return out
+}
+
+// tokens returns a threshold: a positive whole number of tokens, written 200000, 200_000,
+// 200k or 1m.
+func (d *yamlDecoder) tokens(v *yaml.Node, where string) int64 {
+	const hint = "want a positive whole number of prompt tokens such as 200000, 200k or 1m"
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" {
+		d.add(v.Line, v.Column, where, nil, "%s, not %s", hint, kindName(v))
+		return -1
+	}
+	s := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(v.Value), "_", ""))
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"):
+		s, mult = strings.TrimSuffix(s, "k"), 1_000
+	case strings.HasSuffix(s, "m"):
+		s, mult = strings.TrimSuffix(s, "m"), 1_000_000
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<53)/mult {
+		d.add(v.Line, v.Column, where, err, "%q: %s", v.Value, hint)
+		return -1
+	}
+	return n * mult
+}
+
+// serviceTiers decodes the service_tiers mapping: {priority: {input: 6, output: 30}}.
+func (d *yamlDecoder) serviceTiers(v *yaml.Node, where string, std Rates) map[string]Tier {
+	if v.Kind != yaml.MappingNode {
+		d.add(v.Line, v.Column, where, nil, "want a mapping such as {priority: {input: 6, output: 30}}, not %s", kindName(v))
+		return nil
+	}
+	out := map[string]Tier{}
+	d.fields(v, where, serviceTiers, func(name string, k, v *yaml.Node) {
+		at := where + "." + name
+		if v.Kind != yaml.MappingNode {
+			d.add(v.Line, v.Column, at, nil, "want a mapping such as {input: 6, output: 30}, not %s", kindName(v))
+			return
+		}
+		var above *yaml.Node
+		t := Tier{Rates: d.tierRates(v, at, tierKeys, std, func(key string, k, v *yaml.Node) {
+			if key == "above" {
+				above = v
+			}
+		})}
+		if above != nil {
+			t.Above = d.aboveList(above, at+": above", t.Rates)
+		}
+		out[name] = t
+	})
+	return out
 }
 
 // applyDefaults fills in the cache prices a catalog entry left out, by its provider's rule
@@ -357,4 +501,51 @@ func applyDefaults(p *Price, given map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// NewPrice returns the price of a model given by its prices rather than found in a catalog
+// (a plan's inline pricing: {input: 3, output: 15}). prices maps the price keys of the
+// catalog format (input, output, cache_read, cache_write_5m, cache_write_1h) to USD per
+// million tokens; input and output are required, and none may be negative. The cache prices
+// left out follow the provider's rule, as in a catalog file (doc.go); with no provider, the
+// dearest rule, so that a price left out never charges less than a provider would:
+// cache_read = input (no discount), cache_write_5m = 1.25 × input and cache_write_1h =
+// 2 × input (Anthropic's surcharges).
+func NewPrice(id, provider string, prices map[string]decimal.Decimal) (Price, error) {
+	p := Price{Model: id, Provider: strings.ToLower(strings.TrimSpace(provider))}
+	fields := ratesFields(&p.Rates)
+	given := map[string]bool{}
+	for _, key := range slices.Sorted(maps.Keys(prices)) {
+		dst, ok := fields[key]
+		if !ok {
+			return Price{}, fmt.Errorf("price of %s: unknown field %q (known: %s)", id, key, strings.Join(priceKeys, ", "))
+		}
+		v := prices[key]
+		if v.IsNegative() {
+			return Price{}, fmt.Errorf("price of %s: %s: %s is negative; %s", id, key, v, priceHint)
+		}
+		*dst, given[key] = v, true
+	}
+	for _, key := range []string{"input", "output"} {
+		if !given[key] {
+			return Price{}, fmt.Errorf("price of %s: %s: missing", id, key)
+		}
+	}
+	if p.Provider != "" {
+		if err := applyDefaults(&p, given); err != nil {
+			return Price{}, fmt.Errorf("price of %s: %w", id, err)
+		}
+		return p, nil
+	}
+	in := p.InputPerMTok
+	if !given["cache_read"] {
+		p.CacheReadPerMTok = in
+	}
+	if !given["cache_write_5m"] {
+		p.CacheWrite5mPerMTok = in.Mul(anthropicWrite5m).Normalize()
+	}
+	if !given["cache_write_1h"] {
+		p.CacheWrite1hPerMTok = decimal.Max(p.CacheWrite5mPerMTok, in.Mul(anthropicWrite1h).Normalize())
+	}
+	return p, nil
 }

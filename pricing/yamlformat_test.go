@@ -101,7 +101,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"models not a list", "models: {a: 1}\n", []string{"t.yaml:1:9: models: want a list of models, not a mapping"}},
 		{"unknown top-level key", "as_of: 2026-11-27\nmodles: []\n", []string{`t.yaml:2:1: unknown field "modles" (did you mean "models"?)`}},
 		{"unknown key without a close one", "models: [{id: a, provider: x, input: 1, output: 1, colour: red}]\n",
-			[]string{`t.yaml:1:52: models[0] (a): unknown field "colour" (known: id, provider, aliases, checked, input, cache_write_5m, cache_write_1h, cache_read, output)`}},
+			[]string{`t.yaml:1:52: models[0] (a): unknown field "colour" (known: id, provider, aliases, checked, input, cache_write_5m, cache_write_1h, cache_read, output, above, service_tiers)`}},
 		{"misspelt price", "models:\n  - {id: a, provider: anthropic, inptu: 3, output: 15}\n",
 			[]string{`t.yaml:2:34: models[0] (a): unknown field "inptu" (did you mean "input"?)`}},
 		{"openai's own name for the cache read", "models:\n  - {id: a, provider: openai, input: 3, cached_input: 1, output: 15}\n",

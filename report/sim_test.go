@@ -126,22 +126,25 @@ func simulate(t testing.TB, sp simSpec) *summary.Run {
 			if sp.hitRate > 0 {
 				hit = sp.hitRate
 			}
-			in := int64(float64(e.InputTokens) * (1 + 0.15*rng.NormFloat64()))
-			in = min(max(in, e.CacheableTokens+20), e.MaxInputTokens)
-			u := pricing.Usage{Input: in - e.CacheableTokens}
+			cacheable := e.CacheableTokens.IntPart()
+			in := int64(e.InputTokens.InexactFloat64() * (1 + 0.15*rng.NormFloat64()))
+			in = min(max(in, cacheable+20), e.MaxInputTokens)
+			u := pricing.Usage{Input: in - cacheable}
 			if rng.Float64() < hit {
-				u.CacheRead = e.CacheableTokens
+				u.CacheRead = cacheable
 			} else {
-				u.CacheWrite5m = e.CacheableTokens
+				u.CacheWrite5m = cacheable
 			}
-			out := int64(float64(e.OutputTokens) * sp.outScale * math.Exp(0.3*rng.NormFloat64()))
+			out := int64(e.OutputTokens.InexactFloat64() * sp.outScale * math.Exp(0.3*rng.NormFloat64()))
 			u.Output = min(max(out, 1), st.Request.MaxTokens)
 			price, err := cat.Lookup(st.Cost.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.usage = &u
-			r.cost = price.Cost(u)
+			if r.cost, err = price.Cost(u); err != nil {
+				t.Fatal(err)
+			}
 			r.size = 180 + 4*u.Output
 			if st.Request.Stream {
 				r.ttft = min(logNormal(st.Expect.TTFT, 0.6)*sp.latScale, lat*0.9)

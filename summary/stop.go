@@ -12,6 +12,9 @@ const (
 	StopOverrun         StopReason = "overrun"
 	StopError           StopReason = "error"
 	StopInterrupted     StopReason = "interrupted"
+	// StopLedgerUnreachable: the shared ledger (Redis) was unreachable past its grace period,
+	// or this worker's lease lapsed; nothing was sent that was not reserved. Exit code 5.
+	StopLedgerUnreachable StopReason = "ledger_unreachable"
 )
 
 // The exit codes of a run that started (DESIGN.md, "Exit codes"; scripts depend on them).
@@ -25,7 +28,7 @@ const (
 )
 
 // Rank orders the stop reasons as DESIGN.md orders the exit codes when several apply:
-// interrupted (130), then error (5), then overrun and budget_exhausted (4), then
+// interrupted (130), then error and ledger_unreachable (5), then overrun and budget_exhausted (4), then
 // threshold_abort (1), then completed. A run's outcome is the reason of highest rank among
 // all those it was given (an overrun after the scenario's end is an overrun); the summary of
 // several workers stops for the highest of theirs.
@@ -33,7 +36,7 @@ func (r StopReason) Rank() int {
 	switch r {
 	case StopInterrupted:
 		return 5
-	case StopError:
+	case StopError, StopLedgerUnreachable:
 		return 4
 	case StopOverrun:
 		return 3
@@ -51,7 +54,7 @@ func (r StopReason) ExitCode(pass bool) int {
 	switch r {
 	case StopInterrupted:
 		return ExitInterrupted
-	case StopError:
+	case StopError, StopLedgerUnreachable:
 		return ExitError
 	case StopOverrun, StopBudgetExhausted:
 		return ExitBudget

@@ -13,7 +13,8 @@ import (
 // top-level `usage` object (input_tokens, cache_creation_input_tokens,
 // cache_read_input_tokens, output_tokens, and the optional cache_creation split into
 // ephemeral_5m_input_tokens and ephemeral_1h_input_tokens; without the split every cache
-// write is a 5-minute write) and its `model`. A body without usage (an error body, say) is
+// write is a 5-minute write; service_tier, the tier that prices it, in Usage.ServiceTier)
+// and its `model`. A body without usage (an error body, say) is
 // not an error: the Report has Found false. A body that is not JSON, or a count that is not
 // a non-negative integer, is.
 func Anthropic(body []byte) (Report, error) {
@@ -71,6 +72,10 @@ func applyAnthropic(dst *pricing.Usage, u map[string]any) (seen, error) {
 		return 0, err
 	} else if ok {
 		dst.Output, s = n, s|seenOutput
+	}
+
+	if tier, ok := u["service_tier"].(string); ok {
+		dst.ServiceTier = pricing.ServiceTierName(tier) // it prices the request
 	}
 
 	total, hasTotal, err := tokenField(u, "cache_creation_input_tokens", "usage.cache_creation_input_tokens")

@@ -32,7 +32,7 @@ data: {"type":"message_stop"}
 	rep := st.Report()
 	fmt.Printf("%+v\ncomplete=%v first content=%v\n", rep.Usage, rep.Complete, st.FirstContent())
 	// Output:
-	// {Input:472 CacheRead:0 CacheWrite5m:1800 CacheWrite1h:0 Output:89}
+	// {Input:472 CacheRead:0 CacheWrite5m:1800 CacheWrite1h:0 Output:89 ServiceTier:}
 	// complete=true first content=true
 }
 

@@ -14,7 +14,8 @@ import (
 // input = prompt_tokens - prompt_tokens_details.cached_tokens, cache_read = cached_tokens,
 // output = completion_tokens (DESIGN.md, "Canonical usage"). The Responses API's names
 // (input_tokens, input_tokens_details.cached_tokens, output_tokens) are read the same way.
-// OpenAI has no cache-write charge. A body without usage is not an error: Found is false.
+// OpenAI has no cache-write charge. The top-level service_tier, which prices the request, is
+// Usage.ServiceTier. A body without usage is not an error: Found is false.
 func OpenAI(body []byte) (Report, error) {
 	var v any
 	if err := decodeJSON(body, &v); err != nil {
@@ -34,6 +35,9 @@ func OpenAIValue(v any) (Report, error) {
 		return Report{}, fmt.Errorf("openai usage: %w", err)
 	}
 	rep.Usage = usage
+	if tier, ok := v.(map[string]any)["service_tier"].(string); ok {
+		rep.Usage.ServiceTier = pricing.ServiceTierName(tier) // it prices the request
+	}
 	rep.Found = seen != 0
 	rep.Complete = seen&(seenInput|seenOutput) == seenInput|seenOutput
 	return rep, nil
@@ -81,7 +85,8 @@ func openAIUsage(u map[string]any) (pricing.Usage, seen, error) {
 // choices are empty); the report is Complete once that chunk was seen, and `data: [DONE]`
 // ends the stream. Without include_usage a stream reports no usage at all: Found stays
 // false. The first content is the first chunk with a non-empty delta content, refusal or
-// tool call. An in-band {"error": ...} chunk is reported by Err.
+// tool call. An in-band {"error": ...} chunk is reported by Err. The chunks' service_tier
+// (read from those decoded: the first and the usage chunk) is Usage.ServiceTier.
 func NewOpenAIStream() Stream { return &openAIStream{} }
 
 type openAIStream struct {
@@ -90,6 +95,7 @@ type openAIStream struct {
 	done  bool // data: [DONE] was seen
 	// decoded: a chunk was decoded, and the model taken from it.
 	decoded bool
+	tier    string // the service tier the chunks name (canonical), "" for the standard one
 	err     *StreamError
 	// slow disables the skip of chunks that cannot carry news (tests compare both ways).
 	slow bool
@@ -97,8 +103,9 @@ type openAIStream struct {
 
 // openAIChunk is what the stream reads of a chunk.
 type openAIChunk struct {
-	Model   string `json:"model"`
-	Choices []struct {
+	Model       string `json:"model"`
+	ServiceTier string `json:"service_tier"`
+	Choices     []struct {
 		Delta struct {
 			Content   json.RawMessage `json:"content"`
 			Refusal   json.RawMessage `json:"refusal"`
@@ -143,6 +150,9 @@ func (s *openAIStream) Add(ev sse.Event) error {
 	if !s.decoded {
 		s.rep.Model, s.decoded = c.Model, true
 	}
+	if c.ServiceTier != "" {
+		s.tier = pricing.ServiceTierName(c.ServiceTier)
+	}
 	if !s.first {
 		for _, ch := range c.Choices {
 			if nonEmpty(ch.Delta.Content) || nonEmpty(ch.Delta.Refusal) || nonEmpty(ch.Delta.ToolCalls) {
@@ -163,6 +173,7 @@ func (s *openAIStream) Add(ev sse.Event) error {
 		// The usage chunk has the request's totals; a later one (some compatible servers
 		// repeat it) replaces an earlier one.
 		s.rep.Usage = usage
+		s.rep.Usage.ServiceTier = s.tier
 		if seen != 0 {
 			s.rep.Found = true
 			s.rep.Complete = seen&(seenInput|seenOutput) == seenInput|seenOutput

@@ -22,7 +22,7 @@ type loadFlags struct {
 	runTime     time.Duration
 	arrivalRate string
 	budget      string
-	prices      string
+	prices      priceFlags
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet) {
@@ -32,7 +32,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.runTime, "duration", 0, "alias of --run-time")
 	fs.StringVar(&f.arrivalRate, "arrival-rate", "", "task iterations started per time unit, open model (30/s, 600/min)")
 	fs.StringVar(&f.budget, "budget", "", "budget in USD, overriding the plan and scenario (5, 5.00, $5)")
-	fs.StringVar(&f.prices, "prices", "", "price catalog: loadplan YAML or LiteLLM's model_prices_and_context_window.json (default: the embedded catalog)")
+	f.prices.register(fs)
 }
 
 func (f *loadFlags) overrides() (plan.Overrides, error) {
@@ -68,17 +68,6 @@ func (f *loadFlags) budgetOverride() (*decimal.Decimal, error) {
 		return nil, usageError("--budget: %v", err)
 	}
 	return &b, nil
-}
-
-func (f *loadFlags) catalog() (*pricing.Catalog, error) {
-	if f.prices == "" {
-		return pricing.Default(), nil
-	}
-	c, err := pricing.Load(f.prices)
-	if err != nil {
-		return nil, usageError("--prices: %v", err)
-	}
-	return c, nil
 }
 
 // loadPlan loads a plan; its problems are a usage error (exit 2), printed one a line.
@@ -185,8 +174,7 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	if o.output != "table" && o.output != "json" {
 		return usageError("--output %q: valid: table, json", o.output)
 	}
-	cat, err := o.load.catalog()
-	if err != nil {
+	if _, err := o.load.prices.catalog(); err != nil { // a bad catalog before a bad plan
 		return err
 	}
 	budget, err := o.load.budgetOverride()
@@ -223,9 +211,16 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 			return usageError("%v", err)
 		}
 	}
+	cat, stale, err := o.load.prices.forPlan(p, time.Now())
+	if err != nil {
+		return err
+	}
 	est, err := planner.EstimatePlan(p, scenarios, cat, planner.Options{Gate: gate, Budget: budget})
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	for i := range est.Scenarios {
+		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, stale...)
 	}
 	if o.output == "json" {
 		if err := report.WriteJSON(streams.Out, est); err != nil {
@@ -300,7 +295,7 @@ func (o *estimateOptions) adHocPlan() (*plan.Plan, error) {
 			return nil, usageError("--model needs --input-tokens and --output-tokens per request")
 		}
 		st.Cost = plan.CostRule{Kind: plan.CostUsage, Model: o.model, Usage: plan.UsageSource{Kind: plan.UsageAnthropic}}
-		st.Expect = plan.Expect{InputTokens: o.inputTokens, OutputTokens: o.outputTokens, MaxInputTokens: 2 * o.inputTokens,
+		st.Expect = plan.Expect{InputTokens: decimal.NewFromInt(o.inputTokens), OutputTokens: decimal.NewFromInt(o.outputTokens), MaxInputTokens: 2 * o.inputTokens,
 			MaxOutputTokens: o.maxOutputTokens, HasTokens: true}
 	default:
 		return nil, usageError("price the requests: --price USD per request, or --model with --input-tokens and --output-tokens")

@@ -24,7 +24,8 @@ func goList(t *testing.T, args ...string) string {
 
 // TestImportGraph holds the import rules of DESIGN.md and STYLE.md: pricing is a leaf,
 // planner and executor never import each other, nothing imports cmd, go-pretty is used only
-// by report and cmd, plan knows nothing of HTTP or money arithmetic.
+// by report and cmd, go-redis only by meter/redisledger; kube renders manifests from a plan and
+// runs nothing, and is the only package that imports the Kubernetes types.
 func TestImportGraph(t *testing.T) {
 	t.Parallel()
 	out := goList(t, "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...")
@@ -49,6 +50,12 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("%s imports %s", pkg, dep)
 			case strings.HasPrefix(d, "github.com/jedib0t/go-pretty") && pkg != "report" && !strings.HasPrefix(pkg, "cmd/"):
 				t.Errorf("%s imports go-pretty: only report and cmd render tables", pkg)
+			case pkg == "kube" && ours && dep != "plan":
+				t.Errorf("kube imports %s: it renders manifests from a plan and runs nothing", dep)
+			case (strings.HasPrefix(d, "k8s.io/") || strings.HasPrefix(d, "sigs.k8s.io/")) && pkg != "kube":
+				t.Errorf("%s imports %s: only kube uses the Kubernetes types", pkg, d)
+			case strings.HasPrefix(d, "github.com/redis/go-redis") && pkg != "meter/redisledger":
+				t.Errorf("%s imports go-redis: only meter/redisledger talks to Redis", pkg)
 			case pkg == "plan" && (d == "net/http" || dep == "pricing"):
 				t.Errorf("plan imports %s: it knows nothing of HTTP or money arithmetic", d)
 			}

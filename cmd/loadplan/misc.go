@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
@@ -33,7 +34,7 @@ func newVersionCmd(streams *IO) *cobra.Command {
 	}
 }
 
-type validateOptions struct{ prices string }
+type validateOptions struct{ prices priceFlags }
 
 func newValidateCmd(streams *IO) *cobra.Command {
 	o := &validateOptions{}
@@ -51,11 +52,9 @@ there is any.`,
 			if err != nil {
 				return err
 			}
-			cat := pricing.Default()
-			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
-					return usageError("--prices: %v", err)
-				}
+			cat, _, err := o.prices.forPlan(p, time.Now())
+			if err != nil {
+				return err
 			}
 			var errs plan.Errors
 			forEachStep(p, func(st *plan.Step) {
@@ -74,7 +73,7 @@ there is any.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.prices, "prices", "", "price catalog to check the models against (default: the embedded catalog)")
+	o.prices.register(cmd.Flags())
 	return cmd
 }
 
@@ -90,7 +89,7 @@ func forEachStep(p *plan.Plan, fn func(*plan.Step)) {
 }
 
 type pricesOptions struct {
-	prices string
+	prices priceFlags
 	output string
 }
 
@@ -111,13 +110,11 @@ func newPricesCmd(streams *IO) *cobra.Command {
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat := pricing.Default()
-			var err error
-			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
-					return usageError("--prices: %v", err)
-				}
+			pc, err := o.prices.catalog()
+			if err != nil {
+				return err
 			}
+			cat := pc.cat
 			prices := append([]pricing.Price(nil), cat.Prices...)
 			if len(args) == 1 {
 				p, err := cat.Lookup(args[0])
@@ -134,7 +131,7 @@ func newPricesCmd(streams *IO) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.prices, "prices", "", "price catalog: loadplan YAML or LiteLLM JSON (default: the embedded catalog)")
+	o.prices.register(cmd.Flags())
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
 	return cmd
 }

@@ -19,6 +19,7 @@ type mockOptions struct {
 	model     string
 	tls       bool
 	timeScale float64
+	prices    priceFlags
 }
 
 func newMockCmd(streams *IO) *cobra.Command {
@@ -52,6 +53,7 @@ latency, tokens, cache behaviour and faults.`,
 	fs.StringVar(&o.model, "model", "", "model that prices the service endpoints (default "+mock.DefaultModel+")")
 	fs.BoolVar(&o.tls, "tls", false, "serve HTTPS (and HTTP/2) with a generated self-signed certificate")
 	fs.Float64Var(&o.timeScale, "time-scale", 1, "multiplies every delay: 1 is real time, 0 answers at once")
+	o.prices.register(fs) // what its ledger bills
 	_ = cmd.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(mock.Profiles(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -71,6 +73,11 @@ func mockRun(parent context.Context, streams *IO, o *mockOptions) error {
 	if o.model != "" {
 		cfg.Model = o.model
 	}
+	pc, err := o.prices.catalog()
+	if err != nil {
+		return err
+	}
+	cfg.Prices = pc.cat
 	if err := cfg.Validate(); err != nil {
 		return withCode(exitUsage, err)
 	}

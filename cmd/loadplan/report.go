@@ -6,9 +6,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/loadplan/loadplan/planner"
-	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
 	"github.com/spf13/cobra"
@@ -317,7 +317,8 @@ Timelines merge second by second. Summaries of different plans or scenarios are 
 }
 
 type locustOptions struct {
-	plan, prices, output string
+	plan, output string
+	prices       priceFlags
 }
 
 func newReportLocustCmd(streams *IO) *cobra.Command {
@@ -354,11 +355,9 @@ not $0, and the total is a lower bound.`,
 			if err != nil {
 				return err
 			}
-			cat := pricing.Default()
-			if o.prices != "" {
-				if cat, err = pricing.Load(o.prices); err != nil {
-					return usageError("--prices: %v", err)
-				}
+			cat, _, err := o.prices.forPlan(p, time.Now())
+			if err != nil {
+				return err
 			}
 			lc, err := report.PriceLocust(args[0], rows, p, cat)
 			if err != nil {
@@ -372,7 +371,7 @@ not $0, and the total is a lower bound.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.plan, "plan", "", "the plan whose tasks price the requests (required)")
-	fs.StringVar(&o.prices, "prices", "", "price catalog: loadplan YAML or LiteLLM's model_prices_and_context_window.json (default: the embedded catalog)")
+	o.prices.register(fs)
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	registerOutputCompletion(cmd)
 	return cmd

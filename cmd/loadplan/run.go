@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
-	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/mock"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
@@ -44,6 +43,7 @@ type runOptions struct {
 	quiet           bool
 	profile         string
 	tls             executor.TLSOptions
+	ledger          ledgerFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -63,7 +63,7 @@ aborts them. The summary is written either way.
 Exit codes: 0 thresholds passed, 1 thresholds failed (or threshold_abort), 2 bad plan or flags
 (or a capped run with no worst case, or no budget without --no-budget), 3 refused by the budget
 gate, 4 stopped by the budget (budget_exhausted, overrun), 5 could not run (target unreachable,
-output not writable), 130 interrupted.`,
+output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.`,
 		Example: `  loadplan run examples/ai-service.yaml --scenario smoke --json out.json
   loadplan run examples/ai-service.yaml --scenario normal --budget 0.50 --allow-over-budget
   loadplan run plan.yaml --scenario peak --host https://staging.internal --users 100 --run-time 2m
@@ -93,6 +93,7 @@ output not writable), 130 interrupted.`,
 	fs.StringVar(&o.tls.CertFile, "cert", "", "client certificate (PEM) for mutual TLS")
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
+	o.ledger.register(fs)
 	return cmd
 }
 
@@ -121,7 +122,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
 	}
-	cat, err := o.load.catalog()
+	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
 		return err
 	}
@@ -147,6 +148,10 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	est, err := planner.EstimateScenario(p, sc, cat, planner.Options{Gate: planner.GateExpected, Budget: budget})
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	est.Warnings = append(est.Warnings, stale...)
+	for _, w := range stale {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
 	}
 	bounds, err := stepBounds(p, cat, budget != nil)
 	if err != nil {
@@ -239,13 +244,19 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		debug.SetGCPercent(gcPercent(concurrency))
 	}
-	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: meter.New(budget),
+	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger,
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
 	sum, err := executor.Run(runCtx, cfg)
+	leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
 		// The plan cannot be compiled into a run: a bad plan, before any request.
@@ -282,7 +293,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
-	case sum.StopReason == summary.StopError:
+	case sum.StopReason == summary.StopError, sum.StopReason == summary.StopLedgerUnreachable:
 		return withCode(sum.ExitCode, errors.New(sum.StopDetail))
 	case sum.ExitCode != exitOK:
 		return withCode(sum.ExitCode, nil)
