@@ -11,9 +11,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/loadplan/loadplan/summary"
 	"github.com/loadplan/loadplan/meter/redisledger"
 	"github.com/loadplan/loadplan/meter/redisledger/redistest"
+	"github.com/loadplan/loadplan/summary"
 )
 
 const ledgerPlan = `version: 1
