@@ -30,6 +30,10 @@ type Progress struct {
 	ProjectedEarly bool
 	LateStarts     int64
 	Stopping       bool // no new requests are being started
+	// Point is this second of the timeline (its p50 and p95 are over this second's requests);
+	// Events are the run's events so far (users changed, stop asked for).
+	Point  TimelinePoint
+	Events []Event
 }
 
 // TaskProgress is one row of the live statistics.
@@ -40,7 +44,8 @@ type TaskProgress struct {
 	Failures       int64
 	CurrentRPS     float64
 	CurrentFPS     float64
-	Latency        Percentiles // cumulative, ms
+	Latency        Percentiles  // cumulative, ms
+	TTFT           *Percentiles // cumulative time to first token, ms; nil: no stream yet
 	AvgContentSize float64
 	Cost           decimal.Decimal
 }
