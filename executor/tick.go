@@ -68,6 +68,7 @@ func (r *runner) tick(now time.Time, final bool) {
 	if progress {
 		pr := r.progress(elapsed, rows, &tot, snap, perSec)
 		pr.Point = pt
+		pr.Failures = r.stats.failureList()
 		if r.cfg.Control != nil {
 			pr.Events = r.cfg.Control.Events()
 		}

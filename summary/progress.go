@@ -32,8 +32,9 @@ type Progress struct {
 	Stopping       bool // no new requests are being started
 	// Point is this second of the timeline (its p50 and p95 are over this second's requests);
 	// Events are the run's events so far (users changed, stop asked for).
-	Point  TimelinePoint
-	Events []Event
+	Point    TimelinePoint
+	Events   []Event
+	Failures []Failure // so far, as in the summary
 }
 
 // TaskProgress is one row of the live statistics.
