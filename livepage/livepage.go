@@ -298,4 +298,3 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "users set to %d\n", n)
 }
-
