@@ -44,6 +44,7 @@ type runOptions struct {
 	profile         string
 	tls             executor.TLSOptions
 	ledger          ledgerFlags
+	web             webFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -94,6 +95,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
 	o.ledger.register(fs)
+	o.web.register(fs)
 	return cmd
 }
 
@@ -198,11 +200,21 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		target = base
 	}
 	live := newLiveView(streams, o.quiet, sc, p.Name)
+	web, err := startWeb(streams, o.web, p, sc, target, estJSON)
+	if err != nil {
+		return err
+	}
+	defer web.close()
 	abort := make(chan struct{})
+	ran := make(chan struct{}) // closed when the run is over: later interrupts are the linger's
 	go func() {
 		select {
 		case <-sigs:
+		case who := <-web.stopRequests():
+			web.ctrl.Note(summary.EventStop, "stop asked for by "+who)
 		case <-runCtx.Done():
+			return
+		case <-ran:
 			return
 		}
 		live.notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
@@ -211,6 +223,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		case <-sigs:
 			close(abort)
 		case <-ctx.Done():
+		case <-ran:
 		}
 	}()
 
@@ -237,6 +250,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		// Nobody reads the progress: the executor then skips its per-second percentiles.
 		onProgress = nil
 	}
+	if web != nil {
+		onProgress = web.progress(onProgress)
+	}
 	if os.Getenv("GOGC") == "" {
 		concurrency := sc.MaxUsers()
 		if sc.Open() {
@@ -252,10 +268,14 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger,
 		Bounds: bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
 		TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
+	if web != nil {
+		cfg.Control = web.ctrl
+	}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
 	sum, err := executor.Run(runCtx, cfg)
+	close(ran)
 	leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
@@ -290,6 +310,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	} else {
 		_ = report.RunSummary(streams.Out, sum)
 	}
+	web.finish(streams, o.web, sum, sigs)
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
