@@ -139,6 +139,7 @@ func (s *Server) Handler() http.Handler {
 		w.Write(b)
 	})
 	mux.HandleFunc("GET /events", s.events)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("POST /stop", s.stop)
 	mux.HandleFunc("POST /users", s.users)
 	return secure(mux)

@@ -152,7 +152,7 @@ func TestWebPageInChromium(t *testing.T) {
 	must(poll(`!!document.querySelector('.live-meta') && document.querySelector('.live-meta').textContent.includes('6 users')`))
 	if path := os.Getenv("LOADPLAN_SCREENSHOT"); path != "" {
 		must(updates(10))
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		must(err)
 		must(os.WriteFile(path, png, 0o644))
 	}
