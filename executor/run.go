@@ -76,7 +76,10 @@ type Config struct {
 	// should (a JSON path or header that matched nothing). It is called from any goroutine
 	// and must not block.
 	OnWarning func(msg string)
-	TLS       TLSOptions
+	// Control, when not nil, changes the run while it goes (the users of the closed model)
+	// and records the events of the summary.
+	Control *Control
+	TLS     TLSOptions
 	// Client replaces the HTTP client (tests); nil: a tuned client built from TLS.
 	Client *http.Client
 	// Estimate is the scenario's estimate (loadplan.estimate/v1's scenario object), embedded
@@ -332,6 +335,11 @@ func (r *runner) run(ctx context.Context) *summary.Run {
 	}
 	startWall := time.Now()
 	r.start, r.lastTick = startWall, startWall
+	if c := r.cfg.Control; c != nil {
+		c.begin(startWall, r.sc.Open())
+		stopUsers := context.AfterFunc(r.stopCtx, c.end)
+		defer stopUsers()
+	}
 
 	for _, m := range r.proms {
 		bctx, cancel := context.WithTimeout(r.stopCtx, 10*time.Second)
@@ -420,8 +428,19 @@ func (r *runner) runClosed(wg *sync.WaitGroup) {
 	starts := map[int]uint64{}
 	t := time.NewTicker(controlInterval)
 	defer t.Stop()
+	// A Control's user count replaces the shape from its change on, ramped from the users
+	// running then.
+	gen, from, to, changed := 0, 0, 0, time.Time{}
 	for {
 		want := shape.UsersAt(time.Since(r.start))
+		if c := r.cfg.Control; c != nil {
+			if n, g := c.target(); g != gen {
+				gen, from, to, changed = g, len(active), n, time.Now()
+			}
+			if gen > 0 {
+				want = rampUsers(from, to, r.sc.SpawnRate, time.Since(changed))
+			}
+		}
 		for len(active) < want {
 			k := len(active) + 1
 			u := r.newUser(k, starts[k])

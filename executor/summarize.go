@@ -32,6 +32,9 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 	if s.Timeline == nil {
 		s.Timeline = []summary.TimelinePoint{}
 	}
+	if r.cfg.Control != nil {
+		s.Events = r.cfg.Control.Events()
+	}
 	if snap.Budget != nil {
 		s.Budget = &summary.Budget{Limit: *snap.Budget, Currency: "USD"}
 	}

@@ -66,7 +66,12 @@ func (r *runner) tick(now time.Time, final bool) {
 		return
 	}
 	if progress {
-		r.cfg.OnProgress(r.progress(elapsed, rows, &tot, snap, perSec))
+		pr := r.progress(elapsed, rows, &tot, snap, perSec)
+		pr.Point = pt
+		if r.cfg.Control != nil {
+			pr.Events = r.cfg.Control.Events()
+		}
+		r.cfg.OnProgress(pr)
 	}
 	if r.stopCtx.Err() == nil {
 		r.checkAborting(rows, elapsed)
@@ -83,6 +88,10 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: summary.PercentilesOf(s.lat),
 			AvgContentSize: s.avgSize(), Cost: s.cost}
 		tp.LatencyHist, tp.TTFTHist = s.buckets.histograms()
+		if s.ttft != nil && s.ttft.TotalCount() > 0 {
+			t := summary.PercentilesOf(s.ttft)
+			tp.TTFT = &t
+		}
 		return tp
 	}
 	for i := range rows {

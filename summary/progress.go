@@ -36,6 +36,10 @@ type Progress struct {
 	Failures []Failure
 	// Monitor is the monitors' latest values and scrape counts; nil without monitors.
 	Monitor *monitor.Snapshot
+	// Point is this second of the timeline (its p50 and p95 are over this second's requests);
+	// Events are the run's events so far (users changed, stop asked for).
+	Point  TimelinePoint
+	Events []Event
 }
 
 // TaskProgress is one row of the live statistics.
@@ -46,7 +50,8 @@ type TaskProgress struct {
 	Failures       int64
 	CurrentRPS     float64
 	CurrentFPS     float64
-	Latency        Percentiles // cumulative, ms
+	Latency        Percentiles  // cumulative, ms
+	TTFT           *Percentiles // cumulative time to first token, ms; nil: no stream yet
 	AvgContentSize float64
 	Cost           decimal.Decimal
 	// LatencyHist and TTFTHist count the latencies and times to first token at

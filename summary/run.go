@@ -34,6 +34,7 @@ type Run struct {
 	Tasks      []TaskStats       `json:"tasks"`
 	Failures   []Failure         `json:"failures"`
 	Timeline   []TimelinePoint   `json:"timeline"`
+	Events     []Event           `json:"events,omitempty"` // changes made while it ran (run --web)
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Pass       bool              `json:"pass"`
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/loadplan/loadplan/summary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/loadplan/loadplan/meter/redisledger"
 	"github.com/loadplan/loadplan/meter/redisledger/redistest"
+	"github.com/loadplan/loadplan/summary"
 )
 
 const ledgerPlan = `version: 1

@@ -47,6 +47,7 @@ type runOptions struct {
 	ledger          ledgerFlags
 	monitors        []string // --monitor URL, repeatable
 	metricsAddr     string   // --metrics-addr ADDR
+	web             webFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -99,6 +100,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	o.ledger.register(fs)
 	fs.StringArrayVar(&o.monitors, "monitor", nil, "scrape the Prometheus endpoint URL (a path on the target, or a URL) during the run: process CPU and resident memory every 5s (repeatable)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live metrics in the Prometheus format on ADDR (e.g. 127.0.0.1:9464), at /metrics")
+	o.web.register(fs)
 	return cmd
 }
 
@@ -197,11 +199,21 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		target = base
 	}
 	live := newLiveView(streams, o.quiet, sc, p.Name)
+	web, err := startWeb(streams, o.web, p, sc, target, estJSON)
+	if err != nil {
+		return err
+	}
+	defer web.close()
 	abort := make(chan struct{})
+	ran := make(chan struct{}) // closed when the run is over: later interrupts are the linger's
 	go func() {
 		select {
 		case <-sigs:
+		case who := <-web.stopRequests():
+			web.ctrl.Note(summary.EventStop, "stop asked for by "+who)
 		case <-runCtx.Done():
+			return
+		case <-ran:
 			return
 		}
 		live.notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
@@ -210,6 +222,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		case <-sigs:
 			close(abort)
 		case <-ctx.Done():
+		case <-ran:
 		}
 	}()
 
@@ -253,6 +266,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		// Nobody reads the progress: the executor then skips its per-second percentiles.
 		onProgress = nil
 	}
+	if web != nil {
+		onProgress = web.progress(onProgress)
+	}
 	if os.Getenv("GOGC") == "" {
 		concurrency := sc.MaxUsers()
 		if sc.Open() {
@@ -274,10 +290,14 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if exporter != nil {
 		cfg.LatencyBuckets = promexport.Buckets
 	}
+	if web != nil {
+		cfg.Control = web.ctrl
+	}
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
 	sum, err := executor.Run(runCtx, cfg)
+	close(ran)
 	leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
@@ -326,6 +346,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		outErr = errors.Join(outErr, fmt.Errorf("write stdout: %w", err))
 	}
+	web.finish(streams, o.web, sum, sigs)
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)
