@@ -43,4 +43,7 @@ type TaskProgress struct {
 	Latency        Percentiles // cumulative, ms
 	AvgContentSize float64
 	Cost           decimal.Decimal
+	// Histogram is the cumulative latency histogram, encoded (EncodeHistogram), when the
+	// run was asked for it (a worker's progress, merged on its coordinator); else "".
+	Histogram string
 }
