@@ -41,6 +41,12 @@ type Run struct {
 	Seed      uint64  `json:"seed"`
 	DurationS float64 `json:"duration_s"` // seconds from the start of the run to its end (the last response)
 	Meter     *Meter  `json:"meter,omitempty"`
+
+	// Workers are the worker processes of a run spread over several (loadplan run --workers
+	// or --expect-workers), by index; WorkersLost counts those that stopped sending
+	// statistics (their reservations were charged in full by the ledger).
+	Workers     []Worker `json:"workers,omitempty"`
+	WorkersLost int      `json:"workers_lost,omitempty"`
 }
 
 // Budget is a run's limit.

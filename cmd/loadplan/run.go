@@ -44,6 +44,7 @@ type runOptions struct {
 	profile         string
 	tls             executor.TLSOptions
 	ledger          ledgerFlags
+	fleet           fleetFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -94,6 +95,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
 	o.ledger.register(fs)
+	o.fleet.register(fs)
 	return cmd
 }
 
@@ -118,6 +120,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	sc, err := ov.Apply(scs[0])
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := o.fleet.check(o.ledger); err != nil {
+		return err
 	}
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
@@ -167,6 +172,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := executor.CheckHost(p, target); err != nil {
 		return usageError("--host: %v", err)
 	}
+	origTarget := target
 	seed := o.seed
 	if !o.seedSet {
 		if p.Seed != nil {
@@ -244,6 +250,13 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		debug.SetGCPercent(gcPercent(concurrency))
 	}
+	if o.fleet.active() {
+		stopServer, err := o.fleet.prepareLedger(streams, &o.ledger)
+		if err != nil {
+			return err
+		}
+		defer stopServer()
+	}
 	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
 	if err != nil {
 		return err
@@ -255,7 +268,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
-	sum, err := executor.Run(runCtx, cfg)
+	sum, err := runScenario(runCtx, streams, coordination{o: o, sc: sc, target: origTarget, notice: live.notice}, cfg)
 	leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
