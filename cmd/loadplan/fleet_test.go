@@ -371,3 +371,33 @@ func TestWorkersRedisStops(t *testing.T) {
 		t.Errorf("stop_reason %s, exit_code %d; want ledger_unreachable, 5", s.StopReason, s.ExitCode)
 	}
 }
+
+// TestFleetFlags: bad combinations of the fleet flags are usage errors (exit 2), before
+// anything starts.
+func TestFleetFlags(t *testing.T) {
+	t.Parallel()
+	plan := writePlan(t, fleetPlan, "http://127.0.0.1:1")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"both", []string{"--workers", "2", "--expect-workers", "2"}, "not both"},
+		{"expect without ledger", []string{"--expect-workers", "2"}, "--expect-workers needs --ledger"},
+		{"loss without workers", []string{"--fail-on-worker-loss"}, "--fail-on-worker-loss is for a run with --workers"},
+		{"negative", []string{"--workers", "-1"}, "take 1 or more"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, append([]string{"run", plan, "--scenario", "quick"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	code, _, stderr := runCLI(t, "worker", "--ledger", "redis://127.0.0.1:1/0")
+	if code != exitUsage || !strings.Contains(stderr, "--run ID") {
+		t.Errorf("worker without --run: exit %d, %q; want 2", code, stderr)
+	}
+}
