@@ -31,6 +31,7 @@ while [[ $# -gt 0 ]]; do
 done
 DUR_S=$(seconds "$DURATION")
 
+check_cores
 need_tools go time ps jq curl
 command -v redis-server >/dev/null || apt_install redis-server
 make_out workers
@@ -39,11 +40,13 @@ build_loadplan run
 echo "loadplan bench/workers.sh: $(machine_line)"
 echo "$(redis-server --version)"
 
-# 1. Randomized runs with faults.
+# 1. Randomized runs with faults (--runs 0: none).
+if [[ $RUNS -gt 0 ]]; then
 log "$RUNS randomized runs (seed $SEED)"
 (cd "$REPO" && LOADPLAN_FLEET_RUNS=$RUNS LOADPLAN_FLEET_SEED=$SEED timeout 900 go test -count 1 -v \
 	-run '^TestWorkersRandomBudgets$' ./cmd/loadplan) >"$OUT/random.txt" 2>&1 || { cat "$OUT/random.txt" >&2; die "randomized runs failed"; }
 grep -E 'run [0-9]+ \(seed' "$OUT/random.txt" | sed 's/^ *fleet_test.go:[0-9]*: //' | tee "$OUT/random-runs.txt"
+fi
 
 # 2. Requests/s of 1 and 2 workers.
 start_mock --time-scale 0 --seed 1
