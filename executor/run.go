@@ -89,6 +89,23 @@ type Config struct {
 	// LatencyBuckets, when set, are the upper bounds at which each request name's latencies
 	// and TTFTs are also counted, for Progress's histograms (a Prometheus exporter's).
 	LatencyBuckets []time.Duration
+
+	// Halt, when it delivers, stops the run gracefully for the reason it gives: another
+	// process of the run stopped (package fleet's stop broadcast).
+	Halt <-chan Halt
+	// OnStop, if set, is called once, from a goroutine of its own, when the run stops
+	// starting new work, with the reason (a worker broadcasts it to the others).
+	OnStop func(reason summary.StopReason, detail string)
+	// ProgressHistograms: each progress report's rows carry their cumulative latency
+	// histogram, encoded (TaskProgress.Histogram), so that the progress of several workers
+	// merges exactly.
+	ProgressHistograms bool
+}
+
+// Halt is a stop that comes from outside the run: Reason becomes its stop reason.
+type Halt struct {
+	Reason summary.StopReason
+	Detail string
 }
 
 // TLSOptions configure HTTPS: a CA bundle to trust, a client certificate, and skipping
@@ -361,6 +378,24 @@ func (r *runner) run(ctx context.Context) *summary.Run {
 	})
 	defer endTimer.Stop()
 	go r.escalate(done)
+	if r.cfg.Halt != nil {
+		go func() {
+			select {
+			case h, ok := <-r.cfg.Halt:
+				if ok {
+					r.stop(&stopCause{reason: h.Reason, detail: h.Detail})
+				}
+			case <-done:
+			}
+		}()
+	}
+	if r.cfg.OnStop != nil {
+		defer context.AfterFunc(r.stopCtx, func() {
+			if c, ok := context.Cause(r.stopCtx).(*stopCause); ok {
+				r.cfg.OnStop(c.reason, c.detail)
+			}
+		})()
+	}
 
 	var bg sync.WaitGroup
 	bgCtx, bgStop := context.WithCancel(base)

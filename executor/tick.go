@@ -96,6 +96,9 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 	}
 	for i := range rows {
 		p.Tasks = append(p.Tasks, row(&rows[i]))
+		if r.cfg.ProgressHistograms && rows[i].lat != nil && rows[i].lat.TotalCount() > 0 {
+			p.Tasks[i].Histogram, _ = summary.EncodeHistogram(rows[i].lat)
+		}
 	}
 	p.Total = row(tot)
 	p.Failures = r.stats.failureList()

@@ -231,3 +231,39 @@ func TestMergeStopReason(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeProgress: the live view of several workers: counts add, percentiles come from the
+// merged histograms, spent is the shared ledger's (not added), the projection adds what each
+// worker projects beyond it.
+func TestMergeProgress(t *testing.T) {
+	t.Parallel()
+	enc := func(ms ...int) string {
+		h := NewHistogram()
+		for _, v := range ms {
+			RecordDuration(h, time.Duration(v)*time.Millisecond)
+		}
+		s, err := EncodeHistogram(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	spent := decimal.RequireFromString("1.5")
+	a := Progress{Users: 3, Spent: spent, Projected: decimal.RequireFromString("2.0"), Tasks: []TaskProgress{
+		{Name: "chat", Method: "POST", Requests: 2, Cost: decimal.RequireFromString("0.5"), Histogram: enc(100, 200)}}}
+	b := Progress{Users: 2, Spent: spent, Projected: decimal.RequireFromString("1.75"), Tasks: []TaskProgress{
+		{Name: "chat", Method: "POST", Requests: 2, Cost: decimal.RequireFromString("0.25"), Histogram: enc(300, 400)}}}
+	m, err := MergeProgress([]Progress{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 requests of 100..400 ms: max 400 ms (HDR: within 0.1 %); min 100 ms.
+	if m.Users != 5 || m.Total.Requests != 4 || !m.Total.Cost.Equal(decimal.RequireFromString("0.75")) ||
+		m.Total.Latency.Max < 399 || m.Total.Latency.Max > 401 || m.Total.Latency.Min < 99 || m.Total.Latency.Min > 101 {
+		t.Errorf("merged: %d users, %d requests, cost %s, latency %+v", m.Users, m.Total.Requests, m.Total.Cost, m.Total.Latency)
+	}
+	// Spent 1.5 (shared); projected 1.5 + (2.0 - 1.5) + (1.75 - 1.5) = 2.25.
+	if !m.Spent.Equal(spent) || !m.Projected.Equal(decimal.RequireFromString("2.25")) {
+		t.Errorf("spent %s, projected %s; want 1.5 and 2.25", m.Spent, m.Projected)
+	}
+}

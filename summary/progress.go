@@ -57,6 +57,9 @@ type TaskProgress struct {
 	// LatencyHist and TTFTHist count the latencies and times to first token at
 	// Config.LatencyBuckets, for a Prometheus histogram; nil unless the buckets are set.
 	LatencyHist, TTFTHist *Histogram
+	// Histogram is the cumulative latency histogram, encoded (EncodeHistogram), when the
+	// run was asked for it (a worker's progress, merged on its coordinator); else "".
+	Histogram string
 }
 
 // Histogram is a cumulative histogram at fixed bounds: Counts[i] requests took at most

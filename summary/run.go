@@ -46,6 +46,12 @@ type Run struct {
 	// Monitor is what the plan's monitors saw of the target: each series' points (t: seconds
 	// since the start) and each endpoint's scrapes; nil without monitors.
 	Monitor *monitor.Report `json:"monitor,omitempty"`
+
+	// Workers are the worker processes of a run spread over several (loadplan run --workers
+	// or --expect-workers), by index; WorkersLost counts those that stopped sending
+	// statistics (their reservations were charged in full by the ledger).
+	Workers     []Worker `json:"workers,omitempty"`
+	WorkersLost int      `json:"workers_lost,omitempty"`
 }
 
 // Budget is a run's limit.

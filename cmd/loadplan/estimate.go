@@ -38,29 +38,39 @@ func (f *loadFlags) register(fs *pflag.FlagSet) {
 	f.prices.register(fs)
 }
 
+// changed reports whether the flag name was given; without a flag set (the load a worker
+// takes from its coordinator's definition, where a flag not given is its zero) a value other
+// than zero was.
+func (f *loadFlags) changed(name string, nonZero bool) bool {
+	if f.fs == nil {
+		return nonZero
+	}
+	return f.fs.Changed(name)
+}
+
 // overrides are the load flags given: a flag given means what it says, 0 or "" included (a
 // usage error where it cannot mean anything), never "not given".
 func (f *loadFlags) overrides() (plan.Overrides, error) {
 	var o plan.Overrides
-	if f.fs.Changed("users") {
+	if f.changed("users", f.users != 0) {
 		if err := plan.CheckUsers(f.users); err != nil {
 			return o, usageError("--users: %v", err)
 		}
 		o.Users = &f.users
 	}
-	if f.fs.Changed("spawn-rate") {
+	if f.changed("spawn-rate", f.spawnRate != 0) {
 		if err := plan.CheckRate(f.spawnRate); err != nil {
 			return o, usageError("--spawn-rate: %v", err)
 		}
 		o.SpawnRate = &f.spawnRate
 	}
-	if f.fs.Changed("run-time") || f.fs.Changed("duration") {
+	if f.changed("run-time", f.runTime != 0) || f.changed("duration", false) {
 		if err := plan.CheckDuration(f.runTime); err != nil {
 			return o, usageError("--run-time: %v", err)
 		}
 		o.RunTime = &f.runTime
 	}
-	if f.fs.Changed("arrival-rate") {
+	if f.changed("arrival-rate", f.arrivalRate != "") {
 		r, err := plan.ParseRate(f.arrivalRate)
 		if err != nil {
 			return o, usageError("--arrival-rate: %v", err)
@@ -74,7 +84,7 @@ func (f *loadFlags) overrides() (plan.Overrides, error) {
 }
 
 func (f *loadFlags) budgetOverride() (*decimal.Decimal, error) {
-	if !f.fs.Changed("budget") {
+	if !f.changed("budget", f.budget != "") {
 		return nil, nil
 	}
 	b, err := plan.ParseMoney(f.budget)

@@ -12,5 +12,7 @@ import (
 // than the machine has cores.
 func TestMain(m *testing.M) {
 	testenv.WaitingTests(8)
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBinary()
+	os.Exit(code)
 }

@@ -48,6 +48,7 @@ type runOptions struct {
 	monitors        []string // --monitor URL, repeatable
 	metricsAddr     string   // --metrics-addr ADDR
 	web             webFlags
+	fleet           fleetFlags
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -101,6 +102,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringArrayVar(&o.monitors, "monitor", nil, "scrape the Prometheus endpoint URL (a path on the target, or a URL) during the run: process CPU and resident memory every 5s (repeatable)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live metrics in the Prometheus format on ADDR (e.g. 127.0.0.1:9464), at /metrics")
 	o.web.register(fs)
+	o.fleet.register(fs)
 	return cmd
 }
 
@@ -127,6 +129,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return usageError("%v", err)
 	}
 	if err := addMonitors(p, sc, o.monitors); err != nil {
+		return err
+	}
+	if err := o.fleet.check(o.ledger); err != nil {
 		return err
 	}
 	if o.stopTimeout <= 0 {
@@ -165,6 +170,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := executor.CheckHost(p, target); err != nil {
 		return usageError("--host: %v", err)
 	}
+	origTarget := target
 	seed := o.seed
 	if !o.seedSet {
 		if p.Seed != nil {
@@ -279,6 +285,13 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 			debug.SetMemoryLimit(gcMemoryLimit(concurrency))
 		}
 	}
+	if o.fleet.active() {
+		stopServer, err := o.fleet.prepareLedger(streams, &o.ledger)
+		if err != nil {
+			return err
+		}
+		defer stopServer()
+	}
 	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
 	if err != nil {
 		return err
@@ -296,7 +309,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
 	}
-	sum, err := executor.Run(runCtx, cfg)
+	sum, err := runScenario(runCtx, streams, coordination{o: o, sc: sc, target: origTarget, notice: live.notice}, cfg)
 	close(ran)
 	leave()
 	var cfgErr *executor.ConfigError
