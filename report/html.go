@@ -71,6 +71,8 @@ type runView struct {
 	Title, Plan, Scenario, Target string
 	Started, Duration, Seed       string
 	Pass                          bool
+	Verdict, VerdictClass         string
+	ThresholdsBeneath             string
 	StopReason, StopClass         string
 	StopDetail                    string
 	Partial                       bool
@@ -99,19 +101,24 @@ func newRunView(s *summary.Run) (*runView, error) {
 		return nil, err
 	}
 	v := &runView{
-		Title:      fmt.Sprintf("%s / %s — loadplan report", s.Plan, s.Scenario),
-		Plan:       s.Plan,
-		Scenario:   s.Scenario,
-		Target:     s.Target,
-		Started:    s.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
-		Duration:   humanSeconds(s.DurationS),
-		Seed:       strconv.FormatUint(s.Seed, 10),
-		Pass:       s.Pass,
-		StopReason: strings.ReplaceAll(string(s.StopReason), "_", " "),
-		StopClass:  stopClass(s.StopReason),
-		StopDetail: s.StopDetail,
-		Partial:    s.Partial,
-		ExitCode:   s.ExitCode,
+		Title:    fmt.Sprintf("%s / %s — loadplan report", s.Plan, s.Scenario),
+		Plan:     s.Plan,
+		Scenario: s.Scenario,
+		Target:   s.Target,
+		Started:  s.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration: humanSeconds(s.DurationS),
+		Seed:     strconv.FormatUint(s.Seed, 10),
+		Pass:     s.Pass,
+		Verdict:  string(s.Verdict()),
+		// Only a PASS is green: a run stopped by its budget or interrupted is a warning
+		// whatever its thresholds said about the part that ran.
+		VerdictClass:      verdictClass(s.Verdict()),
+		ThresholdsBeneath: thresholdsBeneath(s),
+		StopReason:        strings.ReplaceAll(string(s.StopReason), "_", " "),
+		StopClass:         stopClass(s.StopReason),
+		StopDetail:        s.StopDetail,
+		Partial:           s.Partial,
+		ExitCode:          s.ExitCode,
 	}
 	if est != nil {
 		switch {
@@ -145,6 +152,18 @@ func newRunView(s *summary.Run) (*runView, error) {
 		v.Thresholds = append(v.Thresholds, htmlThreshold{Name: t.Name, Scope: t.ScopeText(), Limit: t.Limit, Actual: t.Actual, Pass: t.Pass})
 	}
 	return v, nil
+}
+
+// verdictClass is the badge's class: pass (green) for PASS only, warn for a run stopped by
+// its budget or interrupted, fail for the rest.
+func verdictClass(v summary.Verdict) string {
+	switch v {
+	case summary.VerdictPass:
+		return "pass"
+	case summary.VerdictBudget, summary.VerdictInterrupted:
+		return "warn"
+	}
+	return "fail"
 }
 
 func stopClass(r summary.StopReason) string {

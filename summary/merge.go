@@ -148,7 +148,8 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.ExitCode = m.StopReason.ExitCode(m.Pass)
+	m.AddImplicitThresholds()
+	m.ExitCode = m.Exit(ExitThresholds)
 	return m, nil
 }
 
@@ -429,7 +430,11 @@ func mergeThresholds(m *Run, parts []*Run) ([]ThresholdResult, bool, error) {
 			scope = "task:" + r.Task
 		}
 		judged := false
-		if th, err := plan.ParseThreshold(plan.ThresholdKind(r.Name), scope, r.Limit); err == nil {
+		if r.Implicit {
+			f, _, _ := m.Figures("plan")
+			res := JudgeImplicit(f)
+			r.Actual, r.Pass, judged = res.Actual, res.Pass, true
+		} else if th, err := plan.ParseThreshold(plan.ThresholdKind(r.Name), scope, r.Limit); err == nil {
 			res, ok, err := m.Judge(th)
 			if err != nil {
 				return nil, false, err

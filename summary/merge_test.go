@@ -202,6 +202,7 @@ func TestMergeStopReason(t *testing.T) {
 		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)
 		s.Thresholds = nil
 		s.StopReason = r
+		s.Actual.Failures = 0 // no failure: the implicit failure_rate passes
 		return s
 	}
 	for _, tc := range []struct {

@@ -145,6 +145,9 @@ type ThresholdResult struct {
 	Limit  string `json:"limit"`
 	Actual string `json:"actual"`
 	Pass   bool   `json:"pass"`
+	// Implicit: the failure_rate 0 that applies when no scope sets a failure_rate (any
+	// failed request fails the run, as in Locust).
+	Implicit bool `json:"implicit,omitempty"`
 }
 
 // ScopeTask is the scope of a task's own thresholds; ThresholdResult.Task names the task.

@@ -44,6 +44,7 @@ type runOptions struct {
 	profile         string
 	tls             executor.TLSOptions
 	ledger          ledgerFlags
+	exitCodeOnError int
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -94,6 +95,8 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.tls.KeyFile, "key", "", "client certificate key (PEM)")
 	fs.BoolVar(&o.tls.Insecure, "insecure", false, "do not verify the target's TLS certificate")
 	o.ledger.register(fs)
+	fs.IntVar(&o.exitCodeOnError, "exit-code-on-error", summary.ExitThresholds,
+		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
 	return cmd
 }
 
@@ -141,6 +144,8 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		sc.Budget = nil // uncapped: no budget to gate on or to show
 	case flagBudget != nil:
 		budget = flagBudget
+	case budget == nil && allFree(p):
+		// Every request is free: there is nothing to cap (the meter still accounts $0).
 	case budget == nil:
 		return usageError("scenario %s has no budget: give --budget X, add budget: to the plan or the scenario, or run uncapped with --no-budget", sc.Name)
 	}
@@ -265,7 +270,10 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
-	sum.ExitCode = sum.StopReason.ExitCode(sum.Pass)
+	// With no failure_rate threshold at any scope, any failed request fails the run (as
+	// Locust's --exit-code-on-error).
+	sum.AddImplicitThresholds()
+	sum.ExitCode = sum.Exit(o.exitCodeOnError)
 	var outErr error
 	if o.jsonFile != "" {
 		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
