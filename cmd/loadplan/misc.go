@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -23,12 +22,8 @@ func newVersionCmd(streams *IO) *cobra.Command {
 		Example: "  loadplan version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-				v = info.Main.Version
-			}
 			c := pricing.Default()
-			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", v, c.AsOf, c.Source)
+			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", versionText(), c.AsOf, c.Source)
 			return nil
 		},
 	}
@@ -45,7 +40,7 @@ func newValidateCmd(streams *IO) *cobra.Command {
 captures, and that every request says how it is priced and every model has a price. Every
 problem is printed as FILE:LINE:COL: FIELD: what is wrong; what would be valid. Exit 2 when
 there is any.`,
-		Example: "  loadplan validate examples/ai-service.yaml",
+		Example: "  loadplan validate examples/ai-service.yaml\n  loadplan validate -f examples/ai-service.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := loadPlan(streams, args[0])
@@ -74,6 +69,7 @@ there is any.`,
 		},
 	}
 	o.prices.register(cmd.Flags())
+	addPlanFile(cmd)
 	return cmd
 }
 
@@ -101,14 +97,8 @@ func newPricesCmd(streams *IO) *cobra.Command {
 		Example: `  loadplan prices
   loadplan prices claude-sonnet-4-5-20250929
   loadplan prices --prices model_prices_and_context_window.json gpt-4o`,
-		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			var names []string
-			for _, p := range pricing.Default().Prices {
-				names = append(names, p.Model)
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: modelNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pc, err := o.prices.catalog()
 			if err != nil {

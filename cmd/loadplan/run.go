@@ -45,6 +45,8 @@ type runOptions struct {
 	tls             executor.TLSOptions
 	ledger          ledgerFlags
 	exitCodeOnError int
+	headless        bool // accepted, as Locust's --headless: loadplan is always headless
+	csvFullHistory  bool
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -83,7 +85,8 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "start even when the estimate is over the budget (the live cap still holds)")
 	fs.BoolVar(&o.noBudget, "no-budget", false, "run without a budget: no cap, the meter still accounts")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed for task choice and data rows (default: the plan's seed, else random)")
-	fs.DurationVar(&o.stopTimeout, "stop-timeout", executor.DefaultStopTimeout, "how long requests in flight may finish after the run stops")
+	o.stopTimeout = executor.DefaultStopTimeout
+	fs.Var(secondsDuration{&o.stopTimeout}, "stop-timeout", "how long requests in flight may finish after the run stops (a bare number is seconds) (default 30s)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the summary (loadplan.run/v1) to FILE")
 	fs.StringVar(&o.csvPrefix, "csv", "", "write Locust-compatible CSV files PREFIX_stats.csv, ... and PREFIX_cost.csv")
 	fs.StringVar(&o.htmlFile, "html", "", "write an HTML report to FILE")
@@ -97,6 +100,11 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	o.ledger.register(fs)
 	fs.IntVar(&o.exitCodeOnError, "exit-code-on-error", summary.ExitThresholds,
 		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
+	fs.BoolVar(&o.headless, "headless", false, "accepted for Locust's command lines: loadplan always runs headless")
+	fs.BoolVar(&o.csvFullHistory, "csv-full-history", false, "with --csv: a row per request name each second in PREFIX_stats_history.csv, with current (10 s) percentiles, as Locust's")
+	addPlanFile(cmd)
+	registerScenarioCompletion(cmd)
+	registerProfileCompletion(cmd)
 	return cmd
 }
 
@@ -121,6 +129,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	sc, err := ov.Apply(scs[0])
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if o.csvFullHistory && o.csvPrefix == "" {
+		return usageError("--csv-full-history needs --csv PREFIX (as in Locust)")
 	}
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
