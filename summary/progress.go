@@ -3,6 +3,7 @@ package summary
 import (
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/shopspring/decimal"
 )
 
@@ -43,4 +44,8 @@ type TaskProgress struct {
 	Latency        Percentiles // cumulative, ms
 	AvgContentSize float64
 	Cost           decimal.Decimal
+	// Histogram is a copy of the cumulative latency histogram (µs), from which a reader
+	// takes the percentiles of a recent window (Locust's current percentiles: the
+	// difference with a copy of some seconds before); nil when not given.
+	Histogram *hdr.Histogram
 }

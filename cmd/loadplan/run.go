@@ -234,7 +234,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if o.csvPrefix != "" {
 		// The stats history is written as the run goes, a flush a second, so that a run that
 		// dies still leaves it.
-		hist, err := report.NewStatsHistory(o.csvPrefix)
+		hist, err := report.NewStatsHistory(o.csvPrefix, o.csvFullHistory)
 		if err != nil {
 			return withCode(exitFailed, fmt.Errorf("--csv: %w", err))
 		}
