@@ -408,7 +408,8 @@ func trafficChart(s *summary.Run) template.HTML {
 	c := lineChart{Label: "Requests per second and users over time", Width: 560, Height: 280, X: xElapsed, XTitle: "time since start",
 		YTitle: "requests/s", Y2Title: "users"}
 	var xs, rps, fps, users []float64
-	for _, p := range s.Timeline {
+	// A last point closing a fraction of a second would be a spike that never happened.
+	for _, p := range summary.RateTimeline(s.Timeline) {
 		xs = append(xs, p.T)
 		rps = append(rps, p.RPS)
 		fps = append(fps, p.FPS)

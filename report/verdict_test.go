@@ -92,3 +92,19 @@ func TestHTMLBadge(t *testing.T) {
 		}
 	}
 }
+
+// TestTrafficChartNoEndSpike: a last timeline point closing 59 ms (1 request: 17/s) is not
+// drawn; the chart is the one without it.
+func TestTrafficChartNoEndSpike(t *testing.T) {
+	s := testSummary(t, "smoke.json")
+	last := s.Timeline[len(s.Timeline)-1]
+	without := trafficChart(s)
+	s.Timeline = append(s.Timeline, summary.TimelinePoint{T: last.T + 0.059, Users: last.Users, RPS: 17.63, Spent: last.Spent})
+	if got := trafficChart(s); got != without {
+		t.Error("the partial last interval changed the traffic chart")
+	}
+	s.Timeline[len(s.Timeline)-1].T = last.T + 1
+	if got := trafficChart(s); got == without {
+		t.Error("a full last interval is not drawn (the test cannot tell)")
+	}
+}
