@@ -149,7 +149,7 @@ func liveRow(r summary.TaskProgress) table.Row {
 // the projected cost at the planned end.
 func costLine(p summary.Progress) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cost: spent %s, reserved %s", pricing.FormatUSD(p.Spent), pricing.FormatUSD(p.Reserved))
+	fmt.Fprintf(&b, "cost: spent %s, reserved %s", pricing.FormatUSD(p.Spent), usdAs(p.Reserved, p.Spent))
 	if p.Budget != nil {
 		fmt.Fprintf(&b, " of %s %s", pricing.FormatUSD(*p.Budget), budgetBar(p.Spent, p.Reserved, *p.Budget, 24))
 	} else {
@@ -206,7 +206,7 @@ func plainLine(p summary.Progress) string {
 	}
 	return fmt.Sprintf("[%s] users=%d rps=%.1f requests=%d failures=%d p95=%s spent=%s reserved=%s%s projected=%s%s",
 		clock(p.Elapsed), p.Users, t.CurrentRPS, t.Requests, t.Failures, msText(t.Latency.P95), pricing.FormatUSD(p.Spent),
-		pricing.FormatUSD(p.Reserved), budget, pricing.FormatUSD(p.Projected), early)
+		usdAs(p.Reserved, p.Spent), budget, pricing.FormatUSD(p.Projected), early)
 }
 
 func clock(d time.Duration) string {
