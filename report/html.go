@@ -213,7 +213,12 @@ func runKPIs(s *summary.Run, est *planner.Scenario) []kpi {
 	}
 	costSub := []string{}
 	if est != nil && est.Cost.Expected != nil {
-		costSub = append(costSub, "estimate "+pricing.FormatUSD(*est.Cost.Expected)+signedPct(a.EstimateErrorPct))
+		if el := s.EstimateElapsed; el != nil && el.Cost.Expected != nil {
+			costSub = append(costSub, fmt.Sprintf("estimate for the %.1f s that ran ", el.ElapsedS)+pricing.FormatUSD(*el.Cost.Expected)+signedPct(a.EstimateErrorPct),
+				"full run "+pricing.FormatUSD(*est.Cost.Expected))
+		} else {
+			costSub = append(costSub, "estimate "+pricing.FormatUSD(*est.Cost.Expected)+signedPct(a.EstimateErrorPct))
+		}
 	}
 	costClass := ""
 	if s.Budget != nil {
@@ -269,7 +274,11 @@ func costPanel(s *summary.Run, est *planner.Scenario) (template.HTML, []string) 
 			line += ", worst unbounded"
 		}
 		if a.EstimateErrorPct != nil {
-			line += "; the run cost" + strings.TrimSuffix(signedPct(a.EstimateErrorPct), ")") + " against the expected estimate"
+			against := " against the expected estimate"
+			if s.EstimateElapsed != nil {
+				against = " against the expected estimate for the part that ran"
+			}
+			line += "; the run cost" + strings.TrimSuffix(signedPct(a.EstimateErrorPct), ")") + against
 			line = strings.Replace(line, "cost (", "cost ", 1)
 		}
 		notes = append(notes, line+".")

@@ -255,7 +255,16 @@ func CostLine(s *summary.Run) string {
 	if a.CostEstimated.IsPositive() {
 		fmt.Fprintf(&b, " (%s of it estimated: responses without a usage report)", pricing.FormatUSD(a.CostEstimated))
 	}
-	if e := summaryExpectedCost(s); e != nil {
+	if el := s.EstimateElapsed; el != nil && el.Cost.Expected != nil {
+		// A partial run is compared with the estimate of what it ran; the full one beside it.
+		fmt.Fprintf(&b, "; estimate for the %.1f s that ran %s", el.ElapsedS, pricing.FormatUSD(*el.Cost.Expected))
+		if a.EstimateErrorPct != nil {
+			fmt.Fprintf(&b, " (%+.1f%%)", *a.EstimateErrorPct)
+		}
+		if e := summaryExpectedCost(s); e != nil {
+			fmt.Fprintf(&b, "; full run %s", pricing.FormatUSD(*e))
+		}
+	} else if e := summaryExpectedCost(s); e != nil {
 		fmt.Fprintf(&b, "; estimate %s", pricing.FormatUSD(*e))
 		if a.EstimateErrorPct != nil {
 			fmt.Fprintf(&b, " (%+.1f%%)", *a.EstimateErrorPct)

@@ -19,28 +19,64 @@ const HistorySchema = "loadplan.history/v1"
 // Run is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;
 // more may be added.
 type Run struct {
-	Schema     string            `json:"schema"`
-	Plan       string            `json:"plan"`
-	Scenario   string            `json:"scenario"`
-	StartedAt  time.Time         `json:"started_at"`
-	EndedAt    time.Time         `json:"ended_at"`
-	StopReason StopReason        `json:"stop_reason"`
-	StopDetail string            `json:"stop_detail,omitempty"` // a human sentence: which threshold, which error
-	ExitCode   int               `json:"exit_code"`
-	Budget     *Budget           `json:"budget"`
-	Estimate   json.RawMessage   `json:"estimate"` // the scenario's planner estimate, as in loadplan.estimate/v1
-	Actual     Actual            `json:"actual"`
-	Tasks      []TaskStats       `json:"tasks"`
-	Failures   []Failure         `json:"failures"`
-	Timeline   []TimelinePoint   `json:"timeline"`
-	Thresholds []ThresholdResult `json:"thresholds"`
-	Pass       bool              `json:"pass"`
+	Schema     string          `json:"schema"`
+	Plan       string          `json:"plan"`
+	Scenario   string          `json:"scenario"`
+	StartedAt  time.Time       `json:"started_at"`
+	EndedAt    time.Time       `json:"ended_at"`
+	StopReason StopReason      `json:"stop_reason"`
+	StopDetail string          `json:"stop_detail,omitempty"` // a human sentence: which threshold, which error
+	ExitCode   int             `json:"exit_code"`
+	Budget     *Budget         `json:"budget"`
+	Estimate   json.RawMessage `json:"estimate"` // the scenario's planner estimate, as in loadplan.estimate/v1
+	// EstimateElapsed is the estimate of the part of the schedule that ran, for a run stopped
+	// before its end (nil otherwise): actual.estimate_error_pct is computed against it.
+	EstimateElapsed *ElapsedEstimate  `json:"estimate_elapsed,omitempty"`
+	Actual          Actual            `json:"actual"`
+	Tasks           []TaskStats       `json:"tasks"`
+	Failures        []Failure         `json:"failures"`
+	Timeline        []TimelinePoint   `json:"timeline"`
+	Thresholds      []ThresholdResult `json:"thresholds"`
+	Pass            bool              `json:"pass"`
 
 	Partial   bool    `json:"partial"` // stopped before its planned end: thresholds judged on partial data
 	Target    string  `json:"target"`
 	Seed      uint64  `json:"seed"`
 	DurationS float64 `json:"duration_s"` // seconds from the start of the run to its end (the last response)
 	Meter     *Meter  `json:"meter,omitempty"`
+}
+
+// ElapsedEstimate is the planner's estimate of a scenario cut at the moment a run stopped:
+// what the part that ran was expected to cost.
+type ElapsedEstimate struct {
+	ElapsedS float64         `json:"elapsed_s"` // seconds of the schedule that ran
+	Requests ElapsedRequests `json:"requests"`
+	Cost     ElapsedCost     `json:"cost"`
+}
+
+// ElapsedRequests are the low, expected and worst request counts of the part that ran
+// (worst nil when unbounded), as in the estimate.
+type ElapsedRequests struct {
+	Low      *float64 `json:"low"`
+	Expected *float64 `json:"expected"`
+	Worst    *float64 `json:"worst"`
+}
+
+// ElapsedCost is the low, expected and worst cost of the part that ran (worst nil when
+// unbounded), decimal strings as in the estimate.
+type ElapsedCost struct {
+	Low      *decimal.Decimal `json:"low"`
+	Expected *decimal.Decimal `json:"expected"`
+	Worst    *decimal.Decimal `json:"worst"`
+}
+
+// SetEstimateElapsed records the estimate of the part that ran and judges the actual cost
+// against it: a partial run is compared with what it ran, not with the whole schedule.
+func (s *Run) SetEstimateElapsed(e *ElapsedEstimate) {
+	s.EstimateElapsed = e
+	if e != nil {
+		s.Actual.EstimateErrorPct = EstimateErrorPct(s.Actual.Cost, e.Cost.Expected)
+	}
 }
 
 // Budget is a run's limit.

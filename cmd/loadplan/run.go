@@ -281,6 +281,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
+	if err := estimateElapsed(sum, p, sc, cat); err != nil {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: the estimate for the part that ran: %v\n", err)
+	}
 	// With no failure_rate threshold at any scope, any failed request fails the run (as
 	// Locust's --exit-code-on-error).
 	sum.AddImplicitThresholds()
@@ -317,6 +320,23 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	case sum.ExitCode != exitOK:
 		return withCode(sum.ExitCode, nil)
 	}
+	return nil
+}
+
+// estimateElapsed gives a run stopped before its end (budget, interrupt, abort) the
+// planner's estimate of the part of the schedule that ran, which its cost is judged against.
+func estimateElapsed(sum *summary.Run, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalog) error {
+	elapsed := time.Duration(sum.DurationS * float64(time.Second))
+	if !sum.Partial || elapsed >= sc.TotalDuration() {
+		return nil
+	}
+	est, err := planner.EstimateScenario(p, planner.CutAt(sc, elapsed), cat, planner.Options{Gate: planner.GateExpected})
+	if err != nil {
+		return err
+	}
+	sum.SetEstimateElapsed(&summary.ElapsedEstimate{ElapsedS: elapsed.Seconds(),
+		Requests: summary.ElapsedRequests{Low: est.Requests.Low, Expected: est.Requests.Expected, Worst: est.Requests.Worst},
+		Cost:     summary.ElapsedCost{Low: est.Cost.Low, Expected: est.Cost.Expected, Worst: est.Cost.Worst}})
 	return nil
 }
 
