@@ -16,6 +16,17 @@ import (
 // lines on why the run stopped, what it cost against the estimate and the budget, and its
 // result.
 func RunSummary(w io.Writer, s *summary.Run) error {
+	if s.Unreachable() {
+		// No response came back: the error, what failed, and no table of rates.
+		fmt.Fprintf(w, "Run %s / %s against %s: %s\n", s.Plan, s.Scenario, s.Target, runStopText(s))
+		fmt.Fprintf(w, "No response from the target: %s requests failed, so there are no statistics\n", groupThousands(float64(s.Actual.Failures)))
+		if len(s.Failures) > 0 {
+			fmt.Fprintln(w, "Failures")
+			runFailuresTable(w, s.Failures)
+		}
+		fmt.Fprintf(w, "Result: %s, exit %d\n", VerdictText(s), s.ExitCode)
+		return nil
+	}
 	runSummaryBody(w, s)
 	fmt.Fprintf(w, "Result: %s, exit %d\n", VerdictText(s), s.ExitCode)
 	if t := thresholdsBeneath(s); t != "" {

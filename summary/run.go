@@ -79,6 +79,13 @@ func (s *Run) SetEstimateElapsed(e *ElapsedEstimate) {
 	}
 }
 
+// Unreachable reports whether the run stopped on an error before any request got a
+// response (the target unreachable at start): its rates measure how fast connections fail,
+// not the target, and are not shown.
+func (s *Run) Unreachable() bool {
+	return s.StopReason == StopError && s.Actual.Failures == s.Actual.Requests
+}
+
 // Budget is a run's limit.
 type Budget struct {
 	Limit    decimal.Decimal `json:"limit"`

@@ -327,7 +327,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 // planner's estimate of the part of the schedule that ran, which its cost is judged against.
 func estimateElapsed(sum *summary.Run, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalog) error {
 	elapsed := time.Duration(sum.DurationS * float64(time.Second))
-	if !sum.Partial || elapsed >= sc.TotalDuration() {
+	if !sum.Partial || sum.Unreachable() || elapsed >= sc.TotalDuration() {
 		return nil
 	}
 	est, err := planner.EstimateScenario(p, planner.CutAt(sc, elapsed), cat, planner.Options{Gate: planner.GateExpected})
