@@ -218,6 +218,9 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkModels(p, cat); err != nil {
+		return err
+	}
 	est, err := planner.EstimatePlan(p, scenarios, cat, planner.Options{Gate: gate, Budget: budget})
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -51,16 +51,8 @@ there is any.`,
 			if err != nil {
 				return err
 			}
-			var errs plan.Errors
-			forEachStep(p, func(st *plan.Step) {
-				if st.Cost.Kind == plan.CostUsage {
-					if _, err := cat.Lookup(st.Cost.Model); err != nil {
-						errs = append(errs, &plan.Error{File: p.File, Line: st.Cost.Pos.Line, Column: st.Cost.Pos.Column, Field: st.Name, Msg: err.Error()})
-					}
-				}
-			})
-			if len(errs) > 0 {
-				return withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", p.File, len(errs), pluralWord(len(errs), "problem", "problems"), errs))
+			if err := checkModels(p, cat); err != nil {
+				return err
 			}
 			steps := 0
 			forEachStep(p, func(*plan.Step) { steps++ })
@@ -71,6 +63,34 @@ there is any.`,
 	o.prices.register(cmd.Flags())
 	addPlanFile(cmd)
 	return cmd
+}
+
+// checkModels reports every model of the plan that the catalog has no price for, each once,
+// at the line and column where it is named (pricing.model or a task's model:), as the plan's
+// other problems: validate, estimate and run say the same.
+func checkModels(p *plan.Plan, cat *pricing.Catalog) error {
+	var errs plan.Errors
+	seen := map[plan.Pos]bool{}
+	forEachStep(p, func(st *plan.Step) {
+		if st.Cost.Kind != plan.CostUsage {
+			return
+		}
+		if _, err := cat.Lookup(st.Cost.Model); err != nil {
+			at, field := st.Cost.ModelPos, st.Cost.ModelField
+			if at.Line == 0 {
+				at, field = st.Cost.Pos, st.Name
+			}
+			if seen[at] {
+				return
+			}
+			seen[at] = true
+			errs = append(errs, &plan.Error{File: p.File, Line: at.Line, Column: at.Column, Field: field, Msg: err.Error()})
+		}
+	})
+	if len(errs) > 0 {
+		return withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", p.File, len(errs), pluralWord(len(errs), "problem", "problems"), errs))
+	}
+	return nil
 }
 
 func forEachStep(p *plan.Plan, fn func(*plan.Step)) {

@@ -140,6 +140,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkModels(p, cat); err != nil {
+		return err
+	}
 	flagBudget, err := o.load.budgetOverride()
 	if err != nil {
 		return err
