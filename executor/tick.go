@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/summary"
@@ -78,6 +79,14 @@ func (r *runner) tick(now time.Time, final bool) {
 	}
 }
 
+// cloneHist is a copy of h that the progress callback may keep; nil for nil.
+func cloneHist(h *hdr.Histogram) *hdr.Histogram {
+	if h == nil {
+		return nil
+	}
+	return h.Clone()
+}
+
 func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, snap meter.Snapshot, perSec func(int64) float64) summary.Progress {
 	remaining := max(r.sc.TotalDuration()-elapsed, 0)
 	p := summary.Progress{Elapsed: elapsed, Remaining: remaining, Users: int(r.users.Load()), InFlight: int(r.inFlight.Load()),
@@ -86,7 +95,7 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 	row := func(s *rowSnap) summary.TaskProgress {
 		tp := summary.TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
 			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: summary.PercentilesOf(s.lat),
-			AvgContentSize: s.avgSize(), Cost: s.cost}
+			AvgContentSize: s.avgSize(), Cost: s.cost, Cumulative: cloneHist(s.lat)}
 		tp.LatencyHist, tp.TTFTHist = s.buckets.histograms()
 		if s.ttft != nil && s.ttft.TotalCount() > 0 {
 			t := summary.PercentilesOf(s.ttft)

@@ -58,6 +58,9 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{&Error{File: name, Line: 1, Column: 1, Msg: "the file is empty; a plan starts with version: 1"}}
 		}
+		if e := tabError(name, data, err); e != nil {
+			return nil, Errors{e}
+		}
 		return nil, Errors{yamlError(name, err)}
 	}
 	var extra yaml.Node
@@ -85,6 +88,25 @@ func Parse(name string, data []byte, opts Options) (p *Plan, err error) {
 	p.Secrets = c.env
 	markSecretHeaders(p, c.env)
 	return p, nil
+}
+
+// tabError explains a YAML syntax error caused by a tab in a line's indentation (YAML
+// indents with spaces only; the parser says "found character that cannot start any
+// token"): the first such line up to the one the parser names, and the tab's column. Nil
+// when no indentation before the error has a tab.
+func tabError(file string, data []byte, err error) *Error {
+	last := 0 // the line the parser names; 0: none named, look everywhere
+	fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &last)
+	for i, line := range strings.Split(string(data), "\n") {
+		if last > 0 && i+1 > last {
+			break
+		}
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if col := strings.IndexByte(indent, '\t'); col >= 0 {
+			return &Error{File: file, Line: i + 1, Column: col + 1, Msg: "a tab; indent YAML with spaces"}
+		}
+	}
+	return nil
 }
 
 // yamlError turns a YAML syntax error ("yaml: line 3: ...") into a located Error.
@@ -183,7 +205,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		d.add(at(n), "version", "missing; a plan starts with version: %d", Version)
 	}
 	if defaults.set {
-		rule := d.resolveCost(&defaults, rawCost{}, p.Model, at(n), "defaults")
+		rule := d.resolveCost(&defaults, rawCost{}, p, at(n), "defaults")
 		p.Defaults.Cost = &rule
 	}
 	if thresholds != nil {

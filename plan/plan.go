@@ -29,6 +29,7 @@ type Plan struct {
 	AllowedHosts []string
 	Headers      []Header
 	Model        string           // plan-wide model from pricing.model, or its inline prices' ID ("" if none)
+	ModelPos     Pos              // where pricing.model's value was written
 	Prices       []InlinePrice    // prices written in the plan (pricing: {input: 3, ...}, model: {...})
 	Budget       *decimal.Decimal // USD; nil: none at plan level
 	RateLimit    RateLimit
@@ -187,6 +188,12 @@ type CostRule struct {
 	Model string          // for CostUsage: the task's model or the plan's, or an InlinePrice's ID
 	Price decimal.Decimal // for CostFlat: USD per request
 	Pos   Pos
+	// ModelPos and ModelField are where the model was named (pricing.model, or a task's
+	// model:), for CostUsage: an unknown model is reported there, not at usage:.
+	ModelPos   Pos
+	ModelField string
+	// Bad: for CostUnset, a cost key was written with a wrong value, already reported.
+	Bad bool
 }
 
 // UsageKind names where usage is read from.

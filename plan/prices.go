@@ -109,5 +109,7 @@ func (d *decoder) pricingKey(v *yaml.Node, p *Plan) {
 		p.Model = InlinePrefix + path // so that its requests are not reported as naming no model
 		return
 	}
-	d.fields(n, path, []string{"model"}, func(k string, v *yaml.Node) { p.Model = d.modelOrPrices(v, join(path, k)) })
+	d.fields(n, path, []string{"model"}, func(k string, v *yaml.Node) {
+		p.Model, p.ModelPos = d.modelOrPrices(v, join(path, k)), at(v)
+	})
 }

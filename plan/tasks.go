@@ -17,8 +17,14 @@ type rawCost struct {
 	price *decimal.Decimal
 	free  bool
 	model string
-	pos   pos
-	path  string
+	// modelPos and modelPath are where model: was written, for an unknown model's error.
+	modelPos  pos
+	modelPath string
+	// bad: a cost key was given but its value is wrong (already reported): the request is
+	// not also reported as saying nothing of its cost.
+	bad  bool
+	pos  pos
+	path string
 }
 
 var costKeys = []string{"usage", "price", "model"}
@@ -27,15 +33,18 @@ func (d *decoder) costKey(c *rawCost, key string, v *yaml.Node, path string) {
 	switch key {
 	case "model":
 		c.model = d.modelOrPrices(v, path)
+		c.modelPos, c.modelPath = at(v), path
 		return
 	case "usage":
 		c.usage = d.usageSource(v, path)
+		c.bad = c.bad || c.usage == nil
 	case "price":
 		if s, ok := d.scalar(v, path, "an amount of USD per request, or free"); ok {
 			if s == "free" {
 				c.free = true
 			} else if m, err := ParseMoney(s); err != nil {
 				d.add(at(v), path, "%v; or write free", err)
+				c.bad = true
 			} else {
 				c.price = &m
 			}
@@ -48,11 +57,11 @@ func (d *decoder) costKey(c *rawCost, key string, v *yaml.Node, path string) {
 }
 
 // resolveCost picks the innermost rule that is set: step, then task (outer), then defaults.
-func (d *decoder) resolveCost(inner *rawCost, outer rawCost, planModel string, p pos, path string) CostRule {
-	model := planModel
+func (d *decoder) resolveCost(inner *rawCost, outer rawCost, pl *Plan, p pos, path string) CostRule {
+	model, modelPos, modelPath := pl.Model, pl.ModelPos, "pricing.model"
 	for _, c := range []*rawCost{&outer, inner} {
 		if c.model != "" {
-			model = c.model
+			model, modelPos, modelPath = c.model, c.modelPos, c.modelPath
 		}
 	}
 	var c *rawCost
@@ -62,7 +71,7 @@ func (d *decoder) resolveCost(inner *rawCost, outer rawCost, planModel string, p
 	case outer.usage != nil || outer.price != nil || outer.free:
 		c = &outer
 	default:
-		return CostRule{Kind: CostUnset, Pos: p, Model: model}
+		return CostRule{Kind: CostUnset, Pos: p, Model: model, Bad: inner.bad || outer.bad}
 	}
 	switch {
 	case c.free:
@@ -73,7 +82,7 @@ func (d *decoder) resolveCost(inner *rawCost, outer rawCost, planModel string, p
 		if model == "" {
 			d.add(c.pos, path, "priced by usage but no model is named; add pricing: {model: claude-sonnet-4-5} at the top or model: on the task (or its prices: {input: 3, output: 15}, USD per million tokens)")
 		}
-		return CostRule{Kind: CostUsage, Usage: *c.usage, Model: model, Pos: c.pos}
+		return CostRule{Kind: CostUsage, Usage: *c.usage, Model: model, Pos: c.pos, ModelPos: modelPos, ModelField: modelPath}
 	}
 }
 
@@ -265,8 +274,8 @@ func (d *decoder) step(n *yaml.Node, path string, p *Plan, taskKeys []string, ou
 		d.add(st.Pos, path, "has no request; add request: {method: POST, path: /api/...}")
 		return nil
 	}
-	st.Cost = d.resolveCost(&own, outer, p.Model, st.Pos, path)
-	if st.Cost.Kind == CostUnset && !d.typoOf(n, costKeys...) {
+	st.Cost = d.resolveCost(&own, outer, p, st.Pos, path)
+	if st.Cost.Kind == CostUnset && !st.Cost.Bad && !d.typoOf(n, costKeys...) {
 		d.add(st.Pos, path, "says nothing of its cost; add usage: anthropic|openai|{json|headers|prometheus: ...}, price: 0.003 or price: free (or defaults: {usage: ...}): an unknown cost is never zero")
 	}
 	d.stepDefaults(st, path, given)

@@ -88,7 +88,9 @@ func PlanRun(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	if budget == nil && !opts.NoBudget {
+	if budget == nil && !opts.NoBudget && !allFree(p) {
+		// A plan whose every request is free has nothing to cap: it runs without a budget (the
+		// meter still accounts its $0).
 		return nil, &NoBudgetError{Scenario: s.Name}
 	}
 	opts.Gate = GateExpected
@@ -101,4 +103,15 @@ func PlanRun(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts Options)
 		return nil, err
 	}
 	return &RunPlan{Estimate: est, Budget: budget, Bounds: bounds}, nil
+}
+
+// allFree reports whether every request of p is free (price: free).
+func allFree(p *plan.Plan) bool {
+	steps := allSteps(p)
+	for _, st := range steps {
+		if st.Cost.Kind != plan.CostFree {
+			return false
+		}
+	}
+	return len(steps) > 0
 }

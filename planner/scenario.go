@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"time"
 
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
@@ -288,4 +289,40 @@ func allSteps(p *plan.Plan) []*plan.Step {
 		steps = append(steps, t.Steps...)
 	}
 	return steps
+}
+
+// CutAt returns a copy of s whose schedule ends at elapsed: the part of the scenario that
+// ran when a run stopped early. A duration is shortened; stages are kept up to elapsed, the
+// stage cut in two ending at the users its linear ramp had reached (rounded to a user). The
+// estimate of the copy is the estimate of what ran, to compare a partial run's cost with.
+func CutAt(s *plan.Scenario, elapsed time.Duration) *plan.Scenario {
+	c := *s
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	if elapsed >= s.TotalDuration() {
+		return &c
+	}
+	if len(s.Stages) == 0 {
+		c.Duration = elapsed
+		return &c
+	}
+	c.Stages = nil
+	var at time.Duration
+	from := 0
+	for _, g := range s.Stages {
+		if at+g.Duration <= elapsed {
+			c.Stages = append(c.Stages, g)
+			at += g.Duration
+			from = g.Users
+			continue
+		}
+		part := elapsed - at
+		if part > 0 {
+			users := float64(from) + float64(g.Users-from)*float64(part)/float64(g.Duration)
+			c.Stages = append(c.Stages, plan.Stage{Duration: part, Users: int(math.Round(users))})
+		}
+		break
+	}
+	return &c
 }

@@ -45,6 +45,8 @@ type RunRef struct {
 	Scenario   string             `json:"scenario"`
 	StartedAt  time.Time          `json:"started_at"`
 	StopReason summary.StopReason `json:"stop_reason"`
+	Verdict    summary.Verdict    `json:"verdict"`
+	Thresholds string             `json:"thresholds"` // "pass", "FAIL: p95 (plan)", "none"; on the part that ran
 	DurationS  float64            `json:"duration_s"`
 	Requests   int64              `json:"requests"`
 }
@@ -165,7 +167,8 @@ func Compare(before, after *summary.Run) *Comparison {
 }
 
 func runRef(s *summary.Run) RunRef {
-	return RunRef{Plan: s.Plan, Scenario: s.Scenario, StartedAt: s.StartedAt.UTC(), StopReason: s.StopReason, DurationS: s.DurationS, Requests: s.Actual.Requests}
+	return RunRef{Plan: s.Plan, Scenario: s.Scenario, StartedAt: s.StartedAt.UTC(), StopReason: s.StopReason,
+		Verdict: s.Verdict(), Thresholds: s.ThresholdsText(), DurationS: s.DurationS, Requests: s.Actual.Requests}
 }
 
 func latencyValue(n int64, ms float64) value {
@@ -246,8 +249,15 @@ func CompareTable(w io.Writer, c *Comparison) error {
 		if name == "" {
 			name = r.Plan + "/" + r.Scenario
 		}
+		v := string(r.Verdict)
+		if v == "" { // a comparison read back from JSON written before verdicts
+			v = string(r.StopReason)
+		}
+		if r.Verdict.Stopped() && r.Thresholds != "" {
+			v += ", thresholds on the part that ran: " + r.Thresholds
+		}
 		return fmt.Sprintf("%s (%s/%s, %s, %s requests, %s)", name, r.Plan, r.Scenario, r.StartedAt.Format("2006-01-02 15:04 UTC"),
-			groupThousands(float64(r.Requests)), r.StopReason)
+			groupThousands(float64(r.Requests)), v)
 	}
 	fmt.Fprintf(w, "Before: %s\nAfter:  %s\n", ref(c.Before), ref(c.After))
 	for _, n := range c.Notes {

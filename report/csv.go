@@ -2,15 +2,12 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
@@ -180,75 +177,6 @@ func costCSV(s *summary.Run) []byte {
 		itoa(a.Tokens.CacheRead), itoa(a.Tokens.CacheWrite), a.Cost.String(), decimalOrNA(a.CostPerRequest),
 		"", a.CostEstimated.String()})
 	return b.Bytes()
-}
-
-// StatsHistory writes PREFIX_stats_history.csv while a run goes: each Add appends the rows of
-// one second (one per request name, then Aggregated, as Locust's --csv-full-history does) and
-// hands them to the operating system at once, so a run that dies leaves its history. The
-// percentile columns are cumulative. Safe for concurrent use.
-type StatsHistory struct {
-	mu   sync.Mutex
-	f    *os.File
-	path string
-}
-
-// NewStatsHistory creates PREFIX_stats_history.csv and writes its header.
-func NewStatsHistory(prefix string) (*StatsHistory, error) {
-	path := prefix + StatsHistorySuffix
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create stats history: %w", err)
-	}
-	if _, err := f.Write(csvBytes(statsHistoryColumns)); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return &StatsHistory{f: f, path: path}, nil
-}
-
-// Path is the file being written.
-func (h *StatsHistory) Path() string { return h.path }
-
-// errHistoryClosed is returned by Add after Close.
-var errHistoryClosed = errors.New("stats history is closed")
-
-// Add appends the rows for the second at.
-func (h *StatsHistory) Add(at time.Time, p summary.Progress) error {
-	var b bytes.Buffer
-	ts := strconv.FormatInt(at.Unix(), 10)
-	users := strconv.Itoa(p.Users)
-	tasks := append([]summary.TaskProgress(nil), p.Tasks...)
-	sort.SliceStable(tasks, func(i, j int) bool {
-		if tasks[i].Name != tasks[j].Name {
-			return tasks[i].Name < tasks[j].Name
-		}
-		return tasks[i].Method < tasks[j].Method
-	})
-	total := p.Total
-	total.Name, total.Method = aggregatedName, ""
-	for _, t := range append(tasks, total) {
-		writeCSVRow(&b, historyRow(ts, users, t))
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.f == nil {
-		return errHistoryClosed
-	}
-	if _, err := h.f.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", h.path, err)
-	}
-	return nil
-}
-
-func historyRow(ts, users string, t summary.TaskProgress) []string {
-	row := []string{ts, users, t.Method, t.Name, fmt.Sprintf("%f", t.CurrentRPS), fmt.Sprintf("%f", t.CurrentFPS)}
-	row = append(row, percentileCells(t.Requests, t.Latency)...)
-	row = append(row, itoa(t.Requests), itoa(t.Failures))
-	if t.Requests == 0 {
-		return append(row, "0", "0.0", "0", "0", "0")
-	}
-	l := t.Latency
-	return append(row, locustMS(l.P50), pyFloat(l.Avg), pyFloat(l.Min), pyFloat(l.Max), pyFloat(t.AvgContentSize))
 }
 
 // Close closes the file. Closing twice is harmless.

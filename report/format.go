@@ -136,6 +136,10 @@ func sizeCell(b float64) string {
 	return fmt.Sprintf("%.1f MiB", b/(1<<20))
 }
 
+// SizeText is a size in bytes as the summary writes it ("812 B", "3.2 KiB"), for the live
+// view.
+func SizeText(b float64) string { return sizeCell(b) }
+
 // costCell writes a cost for a table, starred when part of it was estimated.
 func costCell(c, estimated decimal.Decimal) string {
 	if estimated.IsPositive() {

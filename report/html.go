@@ -71,6 +71,8 @@ type runView struct {
 	Title, Plan, Scenario, Target string
 	Started, Duration, Seed       string
 	Pass                          bool
+	Verdict, VerdictClass         string
+	ThresholdsBeneath             string
 	StopReason, StopClass         string
 	StopDetail                    string
 	Partial                       bool
@@ -100,19 +102,24 @@ func newRunView(s *summary.Run) (*runView, error) {
 		return nil, err
 	}
 	v := &runView{
-		Title:      fmt.Sprintf("%s / %s — loadplan report", s.Plan, s.Scenario),
-		Plan:       s.Plan,
-		Scenario:   s.Scenario,
-		Target:     s.Target,
-		Started:    s.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
-		Duration:   humanSeconds(s.DurationS),
-		Seed:       strconv.FormatUint(s.Seed, 10),
-		Pass:       s.Pass,
-		StopReason: strings.ReplaceAll(string(s.StopReason), "_", " "),
-		StopClass:  stopClass(s.StopReason),
-		StopDetail: s.StopDetail,
-		Partial:    s.Partial,
-		ExitCode:   s.ExitCode,
+		Title:    fmt.Sprintf("%s / %s — loadplan report", s.Plan, s.Scenario),
+		Plan:     s.Plan,
+		Scenario: s.Scenario,
+		Target:   s.Target,
+		Started:  s.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration: humanSeconds(s.DurationS),
+		Seed:     strconv.FormatUint(s.Seed, 10),
+		Pass:     s.Pass,
+		Verdict:  string(s.Verdict()),
+		// Only a PASS is green: a run stopped by its budget or interrupted is a warning
+		// whatever its thresholds said about the part that ran.
+		VerdictClass:      verdictClass(s.Verdict()),
+		ThresholdsBeneath: thresholdsBeneath(s),
+		StopReason:        strings.ReplaceAll(string(s.StopReason), "_", " "),
+		StopClass:         stopClass(s.StopReason),
+		StopDetail:        s.StopDetail,
+		Partial:           s.Partial,
+		ExitCode:          s.ExitCode,
 	}
 	if est != nil {
 		switch {
@@ -147,6 +154,18 @@ func newRunView(s *summary.Run) (*runView, error) {
 		v.Thresholds = append(v.Thresholds, htmlThreshold{Name: t.Name, Scope: t.ScopeText(), Limit: t.Limit, Actual: t.Actual, Pass: t.Pass})
 	}
 	return v, nil
+}
+
+// verdictClass is the badge's class: pass (green) for PASS only, warn for a run stopped by
+// its budget or interrupted, fail for the rest.
+func verdictClass(v summary.Verdict) string {
+	switch v {
+	case summary.VerdictPass:
+		return "pass"
+	case summary.VerdictBudget, summary.VerdictInterrupted:
+		return "warn"
+	}
+	return "fail"
 }
 
 func stopClass(r summary.StopReason) string {
@@ -196,7 +215,12 @@ func runKPIs(s *summary.Run, est *planner.Scenario) []kpi {
 	}
 	costSub := []string{}
 	if est != nil && est.Cost.Expected != nil {
-		costSub = append(costSub, "estimate "+pricing.FormatUSD(*est.Cost.Expected)+signedPct(a.EstimateErrorPct))
+		if el := s.EstimateElapsed; el != nil && el.Cost.Expected != nil {
+			costSub = append(costSub, fmt.Sprintf("estimate for the %.1f s that ran ", el.ElapsedS)+pricing.FormatUSD(*el.Cost.Expected)+signedPct(a.EstimateErrorPct),
+				"full run "+pricing.FormatUSD(*est.Cost.Expected))
+		} else {
+			costSub = append(costSub, "estimate "+pricing.FormatUSD(*est.Cost.Expected)+signedPct(a.EstimateErrorPct))
+		}
 	}
 	costClass := ""
 	if s.Budget != nil {
@@ -252,7 +276,11 @@ func costPanel(s *summary.Run, est *planner.Scenario) (template.HTML, []string) 
 			line += ", worst unbounded"
 		}
 		if a.EstimateErrorPct != nil {
-			line += "; the run cost" + strings.TrimSuffix(signedPct(a.EstimateErrorPct), ")") + " against the expected estimate"
+			against := " against the expected estimate"
+			if s.EstimateElapsed != nil {
+				against = " against the expected estimate for the part that ran"
+			}
+			line += "; the run cost" + strings.TrimSuffix(signedPct(a.EstimateErrorPct), ")") + against
 			line = strings.Replace(line, "cost (", "cost ", 1)
 		}
 		notes = append(notes, line+".")
@@ -391,7 +419,8 @@ func trafficChart(s *summary.Run) template.HTML {
 	c := lineChart{Label: "Requests per second and users over time", Width: 560, Height: 280, X: xElapsed, XTitle: "time since start",
 		YTitle: "requests/s", Y2Title: "users"}
 	var xs, rps, fps, users []float64
-	for _, p := range s.Timeline {
+	// A last point closing a fraction of a second would be a spike that never happened.
+	for _, p := range summary.RateTimeline(s.Timeline) {
 		xs = append(xs, p.T)
 		rps = append(rps, p.RPS)
 		fps = append(fps, p.FPS)

@@ -16,6 +16,27 @@ import (
 // lines on why the run stopped, what it cost against the estimate and the budget, and its
 // result.
 func RunSummary(w io.Writer, s *summary.Run) error {
+	if s.Unreachable() {
+		// No response came back: the error, what failed, and no table of rates.
+		fmt.Fprintf(w, "Run %s / %s against %s: %s\n", s.Plan, s.Scenario, s.Target, runStopText(s))
+		fmt.Fprintf(w, "No response from the target: %s requests failed, so there are no statistics\n", groupThousands(float64(s.Actual.Failures)))
+		if len(s.Failures) > 0 {
+			fmt.Fprintln(w, "Failures")
+			runFailuresTable(w, s.Failures)
+		}
+		fmt.Fprintf(w, "Result: %s, exit %d\n", VerdictText(s), s.ExitCode)
+		return nil
+	}
+	runSummaryBody(w, s)
+	fmt.Fprintf(w, "Result: %s, exit %d\n", VerdictText(s), s.ExitCode)
+	if t := thresholdsBeneath(s); t != "" {
+		fmt.Fprintln(w, t)
+	}
+	return nil
+}
+
+// runSummaryBody is RunSummary without its result lines.
+func runSummaryBody(w io.Writer, s *summary.Run) {
 	fmt.Fprintf(w, "Run %s / %s against %s: %s\n", s.Plan, s.Scenario, s.Target, runStopText(s))
 	RequestsTable(w, s)
 	if summaryHasTTFT(s) {
@@ -66,24 +87,47 @@ func RunSummary(w io.Writer, s *summary.Run) error {
 		fmt.Fprintln(w, t)
 	}
 	monitorSummary(w, s)
-	result := "PASS"
-	if !s.Pass {
-		result = "FAIL"
+}
+
+// VerdictText is the run's verdict with what decided it: "PASS", "FAIL (failure_rate
+// (implicit))", "STOPPED AT BUDGET (budget_exhausted)".
+func VerdictText(s *summary.Run) string {
+	v := s.Verdict()
+	switch {
+	case v.Stopped():
+		return string(v) + " (" + string(s.StopReason) + ")"
+	case v == summary.VerdictFail && s.StopReason == summary.StopThresholdAbort:
+		return string(v) + " (threshold_abort)"
+	case v == summary.VerdictFail:
+		if failed := s.FailedThresholds(); len(failed) > 0 {
+			return string(v) + " (" + strings.Join(failed, ", ") + ")"
+		}
 	}
-	if s.Partial {
-		result += " (partial run: thresholds judged on what ran)"
+	return string(v)
+}
+
+// thresholdsBeneath is the line under a verdict about how the run stopped: the thresholds
+// judged on the part that ran. "" for a run that completed (its verdict is its thresholds').
+func thresholdsBeneath(s *summary.Run) string {
+	if !s.Verdict().Stopped() && s.StopReason != summary.StopThresholdAbort {
+		return ""
 	}
-	fmt.Fprintf(w, "Result: %s, exit %d\n", result, s.ExitCode)
-	return nil
+	return "Thresholds, judged on the part that ran: " + s.ThresholdsText()
+}
+
+// MergedResult is the lines a merge prints about its runs' outcome: the verdict of the merged
+// runs and their thresholds, without an exit code (the merge command's own exit code is not
+// the runs').
+func MergedResult(w io.Writer, s *summary.Run) {
+	fmt.Fprintf(w, "Outcome of the merged runs: %s\n", VerdictText(s))
+	if t := thresholdsBeneath(s); t != "" {
+		fmt.Fprintln(w, t)
+	}
 }
 
 // RunLine is the one line --quiet prints: stop reason, requests, arrivals late or dropped,
 // cost.
 func RunLine(s *summary.Run) string {
-	res := "pass"
-	if !s.Pass {
-		res = "fail"
-	}
 	arrivals := ""
 	if t := arrivalsText(s.Actual); t != "" {
 		arrivals = ", " + t
@@ -93,7 +137,7 @@ func RunLine(s *summary.Run) string {
 		unpriced = fmt.Sprintf(" (%d responses of unknown cost)", n)
 	}
 	return fmt.Sprintf("%s/%s: %s, %d requests (%d failed)%s, cost %s%s, thresholds %s, exit %d",
-		s.Plan, s.Scenario, s.StopReason, s.Actual.Requests, s.Actual.Failures, arrivals, pricing.FormatUSD(s.Actual.Cost), unpriced, res, s.ExitCode)
+		s.Plan, s.Scenario, VerdictText(s), s.Actual.Requests, s.Actual.Failures, arrivals, pricing.FormatUSD(s.Actual.Cost), unpriced, s.ThresholdsText(), s.ExitCode)
 }
 
 // arrivalsText says how many arrivals of an open model started late and how many never
@@ -208,7 +252,11 @@ func ThresholdTable(w io.Writer, s *summary.Run) {
 		if !th.Pass {
 			res = "FAIL"
 		}
-		t.AppendRow(table.Row{th.Name, th.ScopeText(), th.Limit, th.Actual, res})
+		scope := th.ScopeText()
+		if th.Implicit {
+			scope = "implicit (no failure_rate set)"
+		}
+		t.AppendRow(table.Row{th.Name, scope, th.Limit, th.Actual, res})
 	}
 	t.SetColumnConfigs([]table.ColumnConfig{{Number: 3, Align: text.AlignRight}, {Number: 4, Align: text.AlignRight}})
 	t.Render()
@@ -222,7 +270,16 @@ func CostLine(s *summary.Run) string {
 	if a.CostEstimated.IsPositive() {
 		fmt.Fprintf(&b, " (%s of it estimated: usage the responses did not report, charged at its bounds)", pricing.FormatUSD(a.CostEstimated))
 	}
-	if e := summaryExpectedCost(s); e != nil {
+	if el := s.EstimateElapsed; el != nil && el.Cost.Expected != nil {
+		// A partial run is compared with the estimate of what it ran; the full one beside it.
+		fmt.Fprintf(&b, "; estimate for the %.1f s that ran %s", el.ElapsedS, pricing.FormatUSD(*el.Cost.Expected))
+		if a.EstimateErrorPct != nil {
+			fmt.Fprintf(&b, " (%+.1f%%)", *a.EstimateErrorPct)
+		}
+		if e := summaryExpectedCost(s); e != nil {
+			fmt.Fprintf(&b, "; full run %s", pricing.FormatUSD(*e))
+		}
+	} else if e := summaryExpectedCost(s); e != nil {
 		fmt.Fprintf(&b, "; estimate %s", pricing.FormatUSD(*e))
 		if a.EstimateErrorPct != nil {
 			fmt.Fprintf(&b, " (%+.1f%%)", *a.EstimateErrorPct)

@@ -14,7 +14,8 @@
 //	m, err := summary.Merge(planner.MergeEstimates, w1, w2) // workers of one scenario
 //	f, ok, err := m.Figures("task:chat")
 //	res := summary.Judge(threshold, f)                     // "0.13%" for 1 failure in 800
-//	code := m.StopReason.ExitCode(m.Pass)                   // 130, then 5, 4, 1, 0
+//	code := m.Exit(summary.ExitThresholds)                 // 130, then 5, 4, 1, 0
+//	v := m.Verdict()                                       // PASS, FAIL, STOPPED AT BUDGET, ...
 //
 // Percentiles are read from HDR histograms of microseconds, never averaged: a percentile of
 // several request names or workers is read from the merge of their histograms, which every

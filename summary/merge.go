@@ -112,12 +112,14 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 	}
 	m.Estimate = est
 	a.EstimateErrorPct = EstimateErrorPct(a.Cost, expected)
+	m.SetEstimateElapsed(mergeElapsed(parts))
 
 	m.Thresholds, m.Pass, err = mergeThresholds(m, parts)
 	if err != nil {
 		return nil, err
 	}
-	m.ExitCode = m.StopReason.ExitCode(m.Pass)
+	m.AddImplicitThresholds()
+	m.ExitCode = m.Exit(ExitThresholds)
 	return m, nil
 }
 
@@ -149,6 +151,52 @@ func mergeHeads(parts []*Run) (m *Run, hits float64) {
 	m.Target = strings.Join(targets, ", ")
 	m.StopDetail = strings.Join(details, "; ")
 	return m, hits
+
+}
+
+// mergeElapsed adds the estimates for what ran of workers that all stopped early (each ran
+// its share of the users over the same time); nil when some worker has none (it ran its
+// schedule, so what it ran is its full estimate, which a summary does not hold decoded).
+func mergeElapsed(parts []*Run) *ElapsedEstimate {
+	var m ElapsedEstimate
+	addCount := func(sum **float64, v *float64, first bool) {
+		switch {
+		case first && v != nil:
+			x := *v
+			*sum = &x
+		case v == nil:
+			*sum = nil
+		case *sum != nil:
+			**sum += *v
+		}
+	}
+	addMoney := func(sum **decimal.Decimal, v *decimal.Decimal, first bool) {
+		switch {
+		case first && v != nil:
+			x := *v
+			*sum = &x
+		case v == nil:
+			*sum = nil
+		case *sum != nil:
+			x := (*sum).Add(*v)
+			*sum = &x
+		}
+	}
+	for i, p := range parts {
+		e := p.EstimateElapsed
+		if e == nil {
+			return nil
+		}
+		first := i == 0
+		m.ElapsedS = max(m.ElapsedS, e.ElapsedS)
+		addCount(&m.Requests.Low, e.Requests.Low, first)
+		addCount(&m.Requests.Expected, e.Requests.Expected, first)
+		addCount(&m.Requests.Worst, e.Requests.Worst, first)
+		addMoney(&m.Cost.Low, e.Cost.Low, first)
+		addMoney(&m.Cost.Expected, e.Cost.Expected, first)
+		addMoney(&m.Cost.Worst, e.Cost.Worst, first)
+	}
+	return &m
 }
 
 // addActual adds the counts, costs and tokens of p to a.
@@ -430,7 +478,11 @@ func mergeThresholds(m *Run, parts []*Run) ([]ThresholdResult, bool, error) {
 			scope = "task:" + r.Task
 		}
 		judged := false
-		if th, err := plan.ParseThreshold(plan.ThresholdKind(r.Name), scope, r.Limit); err == nil {
+		if r.Implicit {
+			f, _, _ := m.Figures("plan")
+			res := JudgeImplicit(f)
+			r.Actual, r.Pass, judged = res.Actual, res.Pass, true
+		} else if th, err := plan.ParseThreshold(plan.ThresholdKind(r.Name), scope, r.Limit); err == nil {
 			res, ok, err := m.Judge(th)
 			if err != nil {
 				return nil, false, err

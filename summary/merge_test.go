@@ -206,6 +206,7 @@ func TestMergeStopReason(t *testing.T) {
 		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)
 		s.Thresholds = nil
 		s.StopReason = r
+		s.Actual.Failures = 0 // no failure: the implicit failure_rate passes
 		return s
 	}
 	for _, tc := range []struct {
@@ -265,5 +266,38 @@ func TestMergeProgress(t *testing.T) {
 	// Spent 1.5 (shared); projected 1.5 + (2.0 - 1.5) + (1.75 - 1.5) = 2.25.
 	if !m.Spent.Equal(spent) || !m.Projected.Equal(decimal.RequireFromString("2.25")) {
 		t.Errorf("spent %s, projected %s; want 1.5 and 2.25", m.Spent, m.Projected)
+	}
+}
+
+// TestMergeEstimateElapsed: workers that all stopped early merge their estimates for what
+// ran (summed), and the merged cost is judged against that; with one worker that ran its
+// schedule there is none.
+func TestMergeEstimateElapsed(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
+	d := func(s string) *decimal.Decimal { v := decimal.RequireFromString(s); return &v }
+	f := func(x float64) *float64 { return &x }
+	mk := func(elapsed float64, exp string) *Run {
+		s := workerSummary(t, t0, map[string][]int64{"a": {1000, 2000}}, map[string]string{"a": "0.01"}, nil)
+		s.StopReason, s.Partial = StopBudgetExhausted, true
+		s.SetEstimateElapsed(&ElapsedEstimate{ElapsedS: elapsed, Requests: ElapsedRequests{Low: f(1), Expected: f(2), Worst: nil},
+			Cost: ElapsedCost{Low: d("0.005"), Expected: d(exp), Worst: nil}})
+		return s
+	}
+	m, err := Merge(planner.MergeEstimates, mk(29.6, "0.02"), mk(30.1, "0.03"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := m.EstimateElapsed
+	// 0.02 + 0.03 = 0.05 expected for what ran; the cost 0.01 + 0.01 = 0.02: -60 %.
+	if e == nil || !e.Cost.Expected.Equal(decimal.RequireFromString("0.05")) || e.ElapsedS != 30.1 || *e.Requests.Expected != 4 || e.Cost.Worst != nil {
+		t.Fatalf("merged estimate_elapsed %+v", e)
+	}
+	if p := m.Actual.EstimateErrorPct; p == nil || *p != -60 {
+		t.Errorf("estimate_error_pct %v, want -60", p)
+	}
+	done := workerSummary(t, t0, map[string][]int64{"a": {1000}}, map[string]string{"a": "0.01"}, nil)
+	if m, err := Merge(planner.MergeEstimates, mk(29.6, "0.02"), done); err != nil || m.EstimateElapsed != nil {
+		t.Errorf("with a completed worker: %v %+v", err, m.EstimateElapsed)
 	}
 }

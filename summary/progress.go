@@ -5,6 +5,7 @@ import (
 
 	"github.com/loadplan/loadplan/monitor"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/shopspring/decimal"
 )
 
@@ -57,6 +58,10 @@ type TaskProgress struct {
 	// LatencyHist and TTFTHist count the latencies and times to first token at
 	// Config.LatencyBuckets, for a Prometheus histogram; nil unless the buckets are set.
 	LatencyHist, TTFTHist *Histogram
+	// Cumulative is a copy of the cumulative latency histogram (µs), from which a reader
+	// takes the percentiles of a recent window (Locust's current percentiles: the
+	// difference with a copy of some seconds before); nil when not given.
+	Cumulative *hdr.Histogram
 	// Histogram is the cumulative latency histogram, encoded (EncodeHistogram), when the
 	// run was asked for it (a worker's progress, merged on its coordinator); else "".
 	Histogram string

@@ -20,23 +20,26 @@ const HistorySchema = "loadplan.history/v1"
 // Run is the result of a run: JSON loadplan.run/v1. Keys named in DESIGN.md are stable;
 // more may be added.
 type Run struct {
-	Schema     string            `json:"schema"`
-	Plan       string            `json:"plan"`
-	Scenario   string            `json:"scenario"`
-	StartedAt  time.Time         `json:"started_at"`
-	EndedAt    time.Time         `json:"ended_at"`
-	StopReason StopReason        `json:"stop_reason"`
-	StopDetail string            `json:"stop_detail,omitempty"` // a human sentence: which threshold, which error
-	ExitCode   int               `json:"exit_code"`
-	Budget     *Budget           `json:"budget"`
-	Estimate   json.RawMessage   `json:"estimate"` // the scenario's planner estimate, as in loadplan.estimate/v1
-	Actual     Actual            `json:"actual"`
-	Tasks      []TaskStats       `json:"tasks"`
-	Failures   []Failure         `json:"failures"`
-	Timeline   []TimelinePoint   `json:"timeline"`
-	Events     []Event           `json:"events,omitempty"` // changes made while it ran (run --web)
-	Thresholds []ThresholdResult `json:"thresholds"`
-	Pass       bool              `json:"pass"`
+	Schema     string          `json:"schema"`
+	Plan       string          `json:"plan"`
+	Scenario   string          `json:"scenario"`
+	StartedAt  time.Time       `json:"started_at"`
+	EndedAt    time.Time       `json:"ended_at"`
+	StopReason StopReason      `json:"stop_reason"`
+	StopDetail string          `json:"stop_detail,omitempty"` // a human sentence: which threshold, which error
+	ExitCode   int             `json:"exit_code"`
+	Budget     *Budget         `json:"budget"`
+	Estimate   json.RawMessage `json:"estimate"` // the scenario's planner estimate, as in loadplan.estimate/v1
+	// EstimateElapsed is the estimate of the part of the schedule that ran, for a run stopped
+	// before its end (nil otherwise): actual.estimate_error_pct is computed against it.
+	EstimateElapsed *ElapsedEstimate  `json:"estimate_elapsed,omitempty"`
+	Actual          Actual            `json:"actual"`
+	Tasks           []TaskStats       `json:"tasks"`
+	Failures        []Failure         `json:"failures"`
+	Timeline        []TimelinePoint   `json:"timeline"`
+	Events          []Event           `json:"events,omitempty"` // changes made while it ran (run --web)
+	Thresholds      []ThresholdResult `json:"thresholds"`
+	Pass            bool              `json:"pass"`
 
 	Partial   bool    `json:"partial"` // stopped before its planned end: thresholds judged on partial data
 	Target    string  `json:"target"`
@@ -52,6 +55,46 @@ type Run struct {
 	// statistics (their reservations were charged in full by the ledger).
 	Workers     []Worker `json:"workers,omitempty"`
 	WorkersLost int      `json:"workers_lost,omitempty"`
+}
+
+// ElapsedEstimate is the planner's estimate of a scenario cut at the moment a run stopped:
+// what the part that ran was expected to cost.
+type ElapsedEstimate struct {
+	ElapsedS float64         `json:"elapsed_s"` // seconds of the schedule that ran
+	Requests ElapsedRequests `json:"requests"`
+	Cost     ElapsedCost     `json:"cost"`
+}
+
+// ElapsedRequests are the low, expected and worst request counts of the part that ran
+// (worst nil when unbounded), as in the estimate.
+type ElapsedRequests struct {
+	Low      *float64 `json:"low"`
+	Expected *float64 `json:"expected"`
+	Worst    *float64 `json:"worst"`
+}
+
+// ElapsedCost is the low, expected and worst cost of the part that ran (worst nil when
+// unbounded), decimal strings as in the estimate.
+type ElapsedCost struct {
+	Low      *decimal.Decimal `json:"low"`
+	Expected *decimal.Decimal `json:"expected"`
+	Worst    *decimal.Decimal `json:"worst"`
+}
+
+// SetEstimateElapsed records the estimate of the part that ran and judges the actual cost
+// against it: a partial run is compared with what it ran, not with the whole schedule.
+func (s *Run) SetEstimateElapsed(e *ElapsedEstimate) {
+	s.EstimateElapsed = e
+	if e != nil {
+		s.Actual.EstimateErrorPct = EstimateErrorPct(s.Actual.Cost, e.Cost.Expected)
+	}
+}
+
+// Unreachable reports whether the run stopped on an error before any request got a
+// response (the target unreachable at start): its rates measure how fast connections fail,
+// not the target, and are not shown.
+func (s *Run) Unreachable() bool {
+	return s.StopReason == StopError && s.Actual.Failures == s.Actual.Requests
 }
 
 // Budget is a run's limit.
@@ -162,6 +205,9 @@ type ThresholdResult struct {
 	Limit  string `json:"limit"`
 	Actual string `json:"actual"`
 	Pass   bool   `json:"pass"`
+	// Implicit: the failure_rate 0 that applies when no scope sets a failure_rate (any
+	// failed request fails the run, as in Locust).
+	Implicit bool `json:"implicit,omitempty"`
 }
 
 // ScopeTask is the scope of a task's own thresholds; ThresholdResult.Task names the task.

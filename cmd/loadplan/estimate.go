@@ -31,8 +31,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.IntVarP(&f.users, "users", "u", 0, "number of users (closed model)")
 	fs.Float64VarP(&f.spawnRate, "spawn-rate", "r", 0, "users started per second (default: all at once)")
-	fs.DurationVarP(&f.runTime, "run-time", "t", 0, "how long the scenario runs (30s, 10m)")
-	fs.DurationVar(&f.runTime, "duration", 0, "alias of --run-time")
+	fs.VarP(secondsDuration{&f.runTime}, "run-time", "t", "how long the scenario runs (30s, 10m, 1h20m; a bare number is seconds, as in Locust)")
+	fs.Var(secondsDuration{&f.runTime}, "duration", "alias of --run-time")
 	fs.StringVar(&f.arrivalRate, "arrival-rate", "", "task iterations started per time unit, open model (30/s, 600/min)")
 	fs.StringVar(&f.budget, "budget", "", "budget in USD, overriding the plan and scenario (5, 5.00, $5)")
 	f.prices.register(fs)
@@ -200,6 +200,9 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	fs.Int64Var(&o.inputTokens, "input-tokens", 0, "ad-hoc: input tokens per request")
 	fs.Int64Var(&o.outputTokens, "output-tokens", 0, "ad-hoc: output tokens per request")
 	fs.Int64Var(&o.maxOutputTokens, "max-output-tokens", 0, "ad-hoc: output bound per request, for the worst case")
+	addPlanFile(cmd)
+	registerScenarioCompletion(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("model", modelNames)
 	_ = cmd.RegisterFlagCompletionFunc("gate", cobra.FixedCompletions([]string{"expected", "worst"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -252,6 +255,9 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	}
 	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
+		return err
+	}
+	if err := checkModels(p, cat); err != nil {
 		return err
 	}
 	est, err := planner.EstimatePlan(p, scenarios, cat, planner.Options{Gate: gate, Budget: budget})

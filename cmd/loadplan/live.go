@@ -13,13 +13,19 @@ import (
 	"github.com/loadplan/loadplan/monitor"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 	"golang.org/x/term"
 )
 
-// plainEvery is how often the live view prints a line when the output is not a terminal.
+// plainEvery is how often the live view prints a line when the output is not a terminal:
+// at each multiple of it since the start.
 const plainEvery = 5 * time.Second
+
+// rateWindow is the span of the live requests/s: a moving average over the last 10 s (as
+// Locust's current_rps), not the last second, which is mostly 0 at an AI service's rates.
+const rateWindow = 10 * time.Second
 
 // liveView shows a run's progress: on a terminal a table redrawn in place about once a
 // second; elsewhere (CI logs) a plain line every plainEvery; with --quiet nothing.
@@ -30,8 +36,9 @@ type liveView struct {
 	quiet    bool
 	title    string
 	mu       sync.Mutex
-	lines    int // lines of the last frame, to redraw over it
-	lastLine time.Time
+	lines    int           // lines of the last frame, to redraw over it
+	nextLine time.Duration // the elapsed time of the next plain line; 0: the first
+	rates    rateMeter
 	warned   bool
 	note     string   // a notice shown under the live table (the stop after an interrupt)
 	warnings []string // the run's warnings, shown under the live table on a terminal
@@ -56,6 +63,7 @@ func (v *liveView) update(p summary.Progress) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.rates.add(p)
 	if v.tty {
 		frame := v.frame(p)
 		if v.lines > 0 {
@@ -65,9 +73,8 @@ func (v *liveView) update(p summary.Progress) {
 		v.lines = strings.Count(frame, "\n")
 		return
 	}
-	if now := time.Now(); v.lastLine.IsZero() || now.Sub(v.lastLine) >= plainEvery {
-		v.lastLine = now
-		fmt.Fprintln(v.w, plainLine(p))
+	if v.plainDue(p.Elapsed) {
+		fmt.Fprintln(v.w, plainLine(p, v.rates.rate("", p.Elapsed)))
 		if l := monitorLine(p.Monitor); l != "" {
 			fmt.Fprintln(v.w, l)
 		}
@@ -76,6 +83,69 @@ func (v *liveView) update(p summary.Progress) {
 		v.warned = true
 		fmt.Fprintln(v.w, "warning: "+w)
 	}
+}
+
+// plainDue says whether a plain line is due at elapsed: the first progress, then at each
+// multiple of plainEvery since the start (progress comes about once a second, a little
+// after each second: half a second of slack keeps the line on its multiple, not a tick
+// late).
+func (v *liveView) plainDue(elapsed time.Duration) bool {
+	if elapsed+plainSlack < v.nextLine {
+		return false
+	}
+	v.nextLine = (elapsed+plainSlack)/plainEvery*plainEvery + plainEvery
+	return true
+}
+
+// plainSlack is how early a plain line may be printed before its multiple of plainEvery.
+const plainSlack = 500 * time.Millisecond
+
+// rateMeter keeps the last rateWindow of each row's cumulative request count, to give its
+// requests/s as a moving average.
+type rateMeter struct {
+	seen map[string][]rateSample // by row name; "" is the Aggregated row
+}
+
+type rateSample struct {
+	at       time.Duration
+	requests int64
+}
+
+// add records the counts of a progress.
+func (m *rateMeter) add(p summary.Progress) {
+	if m.seen == nil {
+		m.seen = map[string][]rateSample{}
+	}
+	put := func(name string, n int64) {
+		s := append(m.seen[name], rateSample{p.Elapsed, n})
+		// Keep one sample at or before the window's start, to measure from it.
+		for len(s) > 1 && s[1].at <= p.Elapsed-rateWindow {
+			s = s[1:]
+		}
+		m.seen[name] = s
+	}
+	for _, r := range p.Tasks {
+		put(r.Name, r.Requests)
+	}
+	put("", p.Total.Requests)
+}
+
+// rate is a row's requests per second over the last rateWindow (or since the start, when
+// younger): the difference of its cumulative counts over the time between them.
+func (m *rateMeter) rate(name string, now time.Duration) float64 {
+	s := m.seen[name]
+	if len(s) == 0 || now <= 0 {
+		return 0
+	}
+	last := s[len(s)-1]
+	from := rateSample{} // the start: 0 requests at 0 s
+	if s[0].at <= now-rateWindow {
+		from = s[0]
+	}
+	if last.at <= from.at {
+		return 0
+	}
+	return float64(last.requests-from.requests) / (last.at - from.at).Seconds()
 }
 
 // notice tells the user something the live view cannot show yet: in the next frame on a
@@ -128,9 +198,9 @@ func (v *liveView) frame(p summary.Progress) string {
 	t.Style().Format.Footer = text.FormatDefault
 	t.AppendHeader(table.Row{"Name", "Type", "Requests", "Fails", "RPS", "Median", "p95", "Max", "Avg size", "Cost"})
 	for _, r := range p.Tasks {
-		t.AppendRow(liveRow(r))
+		t.AppendRow(liveRow(r, v.rates.rate(r.Name, p.Elapsed)))
 	}
-	t.AppendFooter(liveRow(p.Total))
+	t.AppendFooter(liveRow(p.Total, v.rates.rate("", p.Elapsed)))
 	cc := []table.ColumnConfig{}
 	for i := 3; i <= 10; i++ {
 		cc = append(cc, table.ColumnConfig{Number: i, Align: text.AlignRight, AlignFooter: text.AlignRight, AlignHeader: text.AlignRight})
@@ -157,7 +227,8 @@ func (v *liveView) frame(p summary.Progress) string {
 	return b.String()
 }
 
-func liveRow(r summary.TaskProgress) table.Row {
+// liveRow is a row of the live table; rps is its requests/s over the last rateWindow.
+func liveRow(r summary.TaskProgress, rps float64) table.Row {
 	fails := fmt.Sprint(r.Failures)
 	if r.Requests > 0 && r.Failures > 0 {
 		fails = fmt.Sprintf("%d (%s)", r.Failures, summary.FormatPctFixed(float64(r.Failures)/float64(r.Requests), 1))
@@ -172,15 +243,15 @@ func liveRow(r summary.TaskProgress) table.Row {
 		}
 		return msText(ms)
 	}
-	return table.Row{name, r.Method, r.Requests, fails, fmt.Sprintf("%.1f", r.CurrentRPS), lat(r.Latency.P50), lat(r.Latency.P95),
-		lat(r.Latency.Max), fmt.Sprintf("%.0f B", r.AvgContentSize), pricing.FormatUSD(r.Cost)}
+	return table.Row{name, r.Method, r.Requests, fails, fmt.Sprintf("%.1f", rps), lat(r.Latency.P50), lat(r.Latency.P95),
+		lat(r.Latency.Max), report.SizeText(r.AvgContentSize), pricing.FormatUSD(r.Cost)}
 }
 
 // costLine is the meter: spent and reserved against the budget as a bar, the spend rate and
 // the projected cost at the planned end.
 func costLine(p summary.Progress) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cost: spent %s, reserved %s", pricing.FormatUSD(p.Spent), pricing.FormatUSD(p.Reserved))
+	fmt.Fprintf(&b, "cost: spent %s, reserved %s", pricing.FormatUSD(p.Spent), usdAs(p.Reserved, p.Spent))
 	if p.Budget != nil {
 		fmt.Fprintf(&b, " of %s %s", pricing.FormatUSD(*p.Budget), budgetBar(p.Spent, p.Reserved, *p.Budget, 24))
 	} else {
@@ -215,17 +286,18 @@ func budgetBar(spent, reserved, budget decimal.Decimal, width int) string {
 }
 
 // projectionWarning says so when the spend rate would take the run past its budget before
-// its planned end.
+// its planned end; nothing before there is a spend rate to project.
 func projectionWarning(p summary.Progress) string {
-	if p.Budget == nil || p.Stopping || !p.Projected.GreaterThan(*p.Budget) {
+	if p.Budget == nil || p.Stopping || !p.SpendPerMin.IsPositive() || !p.Projected.GreaterThan(*p.Budget) {
 		return ""
 	}
 	return fmt.Sprintf("at %s/min the run would cost %s, more than the budget %s: it will stop at the budget", pricing.FormatUSD(p.SpendPerMin),
 		pricing.FormatUSD(p.Projected), pricing.FormatUSD(*p.Budget))
 }
 
-// plainLine is one line of progress for logs.
-func plainLine(p summary.Progress) string {
+// plainLine is one line of progress for logs; rps is the requests/s over the last
+// rateWindow.
+func plainLine(p summary.Progress, rps float64) string {
 	t := p.Total
 	budget := ""
 	if p.Budget != nil {
@@ -236,8 +308,8 @@ func plainLine(p summary.Progress) string {
 		early = " (early)"
 	}
 	return fmt.Sprintf("[%s] users=%d rps=%.1f requests=%d failures=%d p95=%s spent=%s reserved=%s%s projected=%s%s",
-		clock(p.Elapsed), p.Users, t.CurrentRPS, t.Requests, t.Failures, msText(t.Latency.P95), pricing.FormatUSD(p.Spent),
-		pricing.FormatUSD(p.Reserved), budget, pricing.FormatUSD(p.Projected), early)
+		clock(p.Elapsed), p.Users, rps, t.Requests, t.Failures, msText(t.Latency.P95), pricing.FormatUSD(p.Spent),
+		usdAs(p.Reserved, p.Spent), budget, pricing.FormatUSD(p.Projected), early)
 }
 
 func clock(d time.Duration) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -23,12 +22,8 @@ func newVersionCmd(streams *IO) *cobra.Command {
 		Example: "  loadplan version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-				v = info.Main.Version
-			}
 			c := pricing.Default()
-			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", v, c.AsOf, c.Source)
+			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", versionText(), c.AsOf, c.Source)
 			return nil
 		},
 	}
@@ -46,7 +41,7 @@ captures, and that every request says how it is priced and every model has a pri
 problem is printed as FILE:LINE:COL: FIELD: what is wrong; what would be valid. Exit 2 when
 there is any. A valid plan's defaults that decide money (an input bound of 2 × input_tokens,
 an output bound taken from the request's max_tokens, ...) are listed as assumes: lines.`,
-		Example: "  loadplan validate examples/ai-service.yaml",
+		Example: "  loadplan validate examples/ai-service.yaml\n  loadplan validate -f examples/ai-service.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := loadPlan(streams, args[0])
@@ -57,16 +52,8 @@ an output bound taken from the request's max_tokens, ...) are listed as assumes:
 			if err != nil {
 				return err
 			}
-			var errs plan.Errors
-			forEachStep(p, func(st *plan.Step) {
-				if st.Cost.Kind == plan.CostUsage {
-					if _, err := cat.Lookup(st.Cost.Model); err != nil {
-						errs = append(errs, &plan.Error{File: p.File, Line: st.Cost.Pos.Line, Column: st.Cost.Pos.Column, Field: st.Name, Msg: err.Error()})
-					}
-				}
-			})
-			if len(errs) > 0 {
-				return withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", p.File, len(errs), pluralWord(len(errs), "problem", "problems"), errs))
+			if err := checkModels(p, cat); err != nil {
+				return err
 			}
 			steps := 0
 			forEachStep(p, func(*plan.Step) { steps++ })
@@ -83,7 +70,36 @@ an output bound taken from the request's max_tokens, ...) are listed as assumes:
 		},
 	}
 	o.prices.register(cmd.Flags())
+	addPlanFile(cmd)
 	return cmd
+}
+
+// checkModels reports every model of the plan that the catalog has no price for, each once,
+// at the line and column where it is named (pricing.model or a task's model:), as the plan's
+// other problems: validate, estimate and run say the same.
+func checkModels(p *plan.Plan, cat *pricing.Catalog) error {
+	var errs plan.Errors
+	seen := map[plan.Pos]bool{}
+	forEachStep(p, func(st *plan.Step) {
+		if st.Cost.Kind != plan.CostUsage {
+			return
+		}
+		if _, err := cat.Lookup(st.Cost.Model); err != nil {
+			at, field := st.Cost.ModelPos, st.Cost.ModelField
+			if at.Line == 0 {
+				at, field = st.Cost.Pos, st.Name
+			}
+			if seen[at] {
+				return
+			}
+			seen[at] = true
+			errs = append(errs, &plan.Error{File: p.File, Line: at.Line, Column: at.Column, Field: field, Msg: err.Error()})
+		}
+	})
+	if len(errs) > 0 {
+		return withCode(exitUsage, fmt.Errorf("%s has %d %s:\n%w", p.File, len(errs), pluralWord(len(errs), "problem", "problems"), errs))
+	}
+	return nil
 }
 
 func forEachStep(p *plan.Plan, fn func(*plan.Step)) {
@@ -110,14 +126,8 @@ func newPricesCmd(streams *IO) *cobra.Command {
 		Example: `  loadplan prices
   loadplan prices claude-sonnet-4-5-20250929
   loadplan prices --prices model_prices_and_context_window.json gpt-4o`,
-		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			var names []string
-			for _, p := range pricing.Default().Prices {
-				names = append(names, p.Model)
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: modelNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pc, err := o.prices.catalog()
 			if err != nil {

@@ -46,7 +46,7 @@ latency, tokens, cache behaviour and faults.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8002", "listen address (loopback by default)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8002", "listen address (keep it on loopback unless the mock must be reached from elsewhere)")
 	fs.StringVar(&o.profile, "profile", "default", "built-in profile: "+strings.Join(mock.Profiles(), ", "))
 	fs.StringVar(&o.config, "config", "", "a mock YAML configuration, instead of --profile")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of every random draw: the same user's requests get the same answers")

@@ -304,7 +304,7 @@ Timelines merge second by second. Summaries of different plans or scenarios are 
 				return writeOut(report.WriteJSON(streams.Out, m))
 			}
 			fmt.Fprintf(streams.Out, "Merged %d summaries into %s\n", len(args), o.json)
-			return writeOut(report.SummaryTable(streams.Out, m))
+			return writeOut(report.MergeTable(streams.Out, m))
 		},
 	}
 	fs := cmd.Flags()

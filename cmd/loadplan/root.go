@@ -126,10 +126,15 @@ latency, throughput and failures.`,
 		Example: `  loadplan estimate examples/ai-service.yaml --all
   loadplan run examples/ai-service.yaml --scenario smoke --json out.json
   loadplan estimate --users 50 --duration 10m --rate 3/min --price 0.003`,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("loadplan {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if h := flagHint(c, err); h != "" {
+			return usageError("%v\n%s\nsee '%s --help'", err, h, c.CommandPath())
+		}
 		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
 	})
 	root.AddCommand(newEstimateCmd(streams), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams))

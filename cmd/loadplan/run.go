@@ -49,6 +49,9 @@ type runOptions struct {
 	metricsAddr     string   // --metrics-addr ADDR
 	web             webFlags
 	fleet           fleetFlags
+	exitCodeOnError int
+	headless        bool // accepted, as Locust's --headless: loadplan is always headless
+	csvFullHistory  bool
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -87,7 +90,8 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "start even when the estimate is over the budget (the live cap still holds)")
 	fs.BoolVar(&o.noBudget, "no-budget", false, "run without a budget: no cap, the meter still accounts")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed for task choice and data rows (default: the plan's seed, else random)")
-	fs.DurationVar(&o.stopTimeout, "stop-timeout", executor.DefaultStopTimeout, "how long requests in flight may finish after the run stops")
+	o.stopTimeout = executor.DefaultStopTimeout
+	fs.Var(secondsDuration{&o.stopTimeout}, "stop-timeout", "how long requests in flight may finish after the run stops (a bare number is seconds) (default 30s)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the summary (loadplan.run/v1) to FILE")
 	fs.StringVar(&o.csvPrefix, "csv", "", "write Locust-compatible CSV files PREFIX_stats.csv, ... and PREFIX_cost.csv")
 	fs.StringVar(&o.htmlFile, "html", "", "write an HTML report to FILE")
@@ -103,6 +107,13 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve the run's live metrics in the Prometheus format on ADDR (e.g. 127.0.0.1:9464), at /metrics")
 	o.web.register(fs)
 	o.fleet.register(fs)
+	fs.IntVar(&o.exitCodeOnError, "exit-code-on-error", summary.ExitThresholds,
+		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
+	fs.BoolVar(&o.headless, "headless", false, "accepted for Locust's command lines: loadplan always runs headless")
+	fs.BoolVar(&o.csvFullHistory, "csv-full-history", false, "with --csv: a row per request name each second in PREFIX_stats_history.csv, with current (10 s) percentiles, as Locust's")
+	addPlanFile(cmd)
+	registerScenarioCompletion(cmd)
+	registerProfileCompletion(cmd)
 	return cmd
 }
 
@@ -134,6 +145,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := o.fleet.check(o.ledger); err != nil {
 		return err
 	}
+	if o.csvFullHistory && o.csvPrefix == "" {
+		return usageError("--csv-full-history needs --csv PREFIX (as in Locust)")
+	}
 	if o.stopTimeout <= 0 {
 		return usageError("--stop-timeout %s: give a positive duration (1ms aborts the requests in flight at once)", o.stopTimeout)
 	}
@@ -142,6 +156,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	}
 	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
+		return err
+	}
+	if err := checkModels(p, cat); err != nil {
 		return err
 	}
 	flagBudget, err := o.load.budgetOverride()
@@ -252,7 +269,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if o.csvPrefix != "" {
 		// The stats history is written as the run goes, a flush a second, so that a run that
 		// dies still leaves it.
-		hist, err := report.NewStatsHistory(o.csvPrefix)
+		hist, err := report.NewStatsHistory(o.csvPrefix, o.csvFullHistory)
 		if err != nil {
 			return withCode(exitFailed, fmt.Errorf("--csv: %w", err))
 		}
@@ -320,7 +337,13 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
 	live.finish()
-	sum.ExitCode = sum.StopReason.ExitCode(sum.Pass)
+	if err := estimateElapsed(sum, p, sc, cat); err != nil {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: the estimate for the part that ran: %v\n", err)
+	}
+	// With no failure_rate threshold at any scope, any failed request fails the run (as
+	// Locust's --exit-code-on-error).
+	sum.AddImplicitThresholds()
+	sum.ExitCode = sum.Exit(o.exitCodeOnError)
 	if stdoutErr(streams) != nil && sum.ExitCode != exitInterrupted {
 		// The live view could not be written: the run's output is lost (exit 5).
 		sum.ExitCode = exitFailed
@@ -369,6 +392,32 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return withCode(sum.ExitCode, nil)
 	}
 	return nil
+}
+
+// estimateElapsed gives a run stopped before its end (budget, interrupt, abort) the
+// planner's estimate of the part of the schedule that ran, which its cost is judged against.
+func estimateElapsed(sum *summary.Run, p *plan.Plan, sc *plan.Scenario, cat *pricing.Catalog) error {
+	elapsed := time.Duration(sum.DurationS * float64(time.Second))
+	if !sum.Partial || sum.Unreachable() || elapsed >= sc.TotalDuration() {
+		return nil
+	}
+	est, err := planner.EstimateScenario(p, planner.CutAt(sc, elapsed), cat, planner.Options{Gate: planner.GateExpected})
+	if err != nil {
+		return err
+	}
+	sum.SetEstimateElapsed(&summary.ElapsedEstimate{ElapsedS: elapsed.Seconds(),
+		Requests: summary.ElapsedRequests{Low: countFloat(est.Requests.Low), Expected: countFloat(est.Requests.Expected), Worst: countFloat(est.Requests.Worst)},
+		Cost:     summary.ElapsedCost{Low: est.Cost.Low, Expected: est.Cost.Expected, Worst: est.Cost.Worst}})
+	return nil
+}
+
+// countFloat is a modelled request count as the summary writes it (a JSON number); nil: unknown.
+func countFloat(c planner.Count) *float64 {
+	if c == nil {
+		return nil
+	}
+	f := c.Float64()
+	return &f
 }
 
 // gcPercent is the garbage collector's target (GOGC) for a run of n users (or requests in
