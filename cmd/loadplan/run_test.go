@@ -231,7 +231,8 @@ func TestRunWritesReports(t *testing.T) {
 		t.Errorf("stats.csv:\n%s", stats)
 	}
 	history, _ := os.ReadFile(prefix + "_stats_history.csv")
-	if bytes.Count(history, []byte("\n")) < 3 {
+	// The header and a row a second: at least one in a 2 s run, however busy the machine.
+	if bytes.Count(history, []byte("\n")) < 2 {
 		t.Errorf("stats_history.csv has too few rows:\n%s", history)
 	}
 	cost, _ := os.ReadFile(prefix + "_cost.csv")
