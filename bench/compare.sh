@@ -7,7 +7,9 @@
 #                    [--targets health,messages] [--no-50ms | --only-50ms] [--pause 1]
 #
 # Tool loadplan-metrics is loadplan with --metrics-addr, scraped once a second by curl (on the
-# mock's core) as a Prometheus server would: the cost of the metrics to the generator.
+# mock's core) as a Prometheus server would: the cost of the metrics to the generator. Tool
+# loadplan-web is loadplan with --web, its page's event stream (/events) read by curl (on the
+# mock's core) as an open browser tab would: the cost of the live page.
 #
 # The mock runs on core 0, the generator under test on core 1, 50 connections each, runs
 # interleaved (A B C D A B C D ...). Per run: requests/s counted by the server (its ledger),
@@ -46,9 +48,9 @@ check_cores
 need_tools go time taskset ps jq curl
 for t in "${TOOL_LIST[@]}"; do
 	case $t in
-	loadplan | loadplan-metrics) ;;
+	loadplan | loadplan-metrics | loadplan-web) ;;
 	vegeta | hey | wrk) need_tools "$t" ;;
-	*) die "unknown tool $t (loadplan, loadplan-metrics, vegeta, hey, wrk)" ;;
+	*) die "unknown tool $t (loadplan, loadplan-metrics, loadplan-web, vegeta, hey, wrk)" ;;
 	esac
 done
 [[ -n $CASE50 ]] && need_tools wrk
@@ -86,12 +88,16 @@ tool_cmd() {
 	health-50ms) plan=$BENCH_DIR/plans/wait50ms.yaml path=/health ;;
 	esac
 	case $tool in
-	loadplan | loadplan-metrics)
+	loadplan | loadplan-metrics | loadplan-web)
 		CMD=("$LP" run "$plan" --scenario bench --users "$CONC" --run-time "$DURATION" --host "$MOCK_URL"
 			--no-budget --quiet --json "$OUT/runs/$target-$tool-$rep.json")
 		if [[ $tool == loadplan-metrics ]]; then
 			METRICS_PORT=$(free_port)
 			CMD+=(--metrics-addr "127.0.0.1:$METRICS_PORT")
+		fi
+		if [[ $tool == loadplan-web ]]; then
+			WEB_PORT=$(free_port)
+			CMD+=(--web="127.0.0.1:$WEB_PORT")
 		fi ;;
 	vegeta)
 		CMD=("$VEGETA" attack -rate=0 -workers="$CONC" -max-workers="$CONC" -duration="$DURATION"
@@ -129,6 +135,13 @@ run_one() {
 		# A Prometheus server's scrapes, once a second, from the mock's core.
 		timeout -k 5 "$RUN_TIMEOUT" taskset -c "$MOCK_CPU" bash -c \
 			'while kill -0 '"$pid"' 2>/dev/null; do curl -s -o /dev/null "http://127.0.0.1:'"$METRICS_PORT"'/metrics"; sleep 1; done' &
+		scraper=$!
+		BENCH_PIDS+=("$scraper")
+	fi
+	if [[ $tool == loadplan-web ]]; then
+		# An open page: its event stream, read from the mock's core (retried until the page serves).
+		timeout -k 5 "$RUN_TIMEOUT" taskset -c "$MOCK_CPU" bash -c \
+			'while kill -0 '"$pid"' 2>/dev/null; do curl -sN -o /dev/null "http://127.0.0.1:'"$WEB_PORT"'/events"; sleep 0.2; done' &
 		scraper=$!
 		BENCH_PIDS+=("$scraper")
 	fi
