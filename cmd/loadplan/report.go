@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -125,6 +126,44 @@ func writeRunFiles(s *summary.Run, html, csv string) error {
 
 // writeFile creates path and writes it with write.
 func writeFile(path string, write func(io.Writer) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return writeInPlace(path, write) // a device or a pipe (/dev/stdout): written as it is
+	}
+	// A report is written whole or not at all: into a temporary file beside it, synced, then
+	// renamed over it, so that a kill (even -9) never leaves a truncated report.
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return writeInPlace(path, write) // the same error as writing in place, naming path
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // nothing left behind when anything fails (after the rename: no-op)
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// writeInPlace writes path directly (a device, a pipe, or where no file can be made beside it).
+func writeInPlace(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
