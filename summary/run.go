@@ -126,6 +126,22 @@ type Actual struct {
 	Latency         Percentiles      `json:"latency_ms"`
 	TTFT            *Percentiles     `json:"ttft_ms,omitempty"`
 	CostPerRequest  *decimal.Decimal `json:"cost_per_request"`
+	// Goodput is nil in a summary written before loadplan knew about it.
+	*Goodput
+}
+
+// Goodput is how many requests were good and what the others cost (issue 16). A request is
+// good when it succeeded and met the per-request SLO in force for it (plan, scenario or task
+// slo:); with no SLO, every successful request is good.
+type Goodput struct {
+	Good       int64   `json:"good"`
+	GoodputRPS float64 `json:"goodput_rps"`
+	// SLOAttainment is Good / Requests; nil with no requests.
+	SLOAttainment *float64 `json:"slo_attainment"`
+	// CostPerGoodRequest is the whole cost (good or not) over Good; nil with no good request.
+	CostPerGoodRequest *decimal.Decimal `json:"cost_per_good_request"`
+	// WastedCost is what failed, retried, cut or out-of-SLO requests cost.
+	WastedCost decimal.Decimal `json:"wasted_cost"`
 }
 
 // Percentiles of a latency distribution, in milliseconds.
@@ -168,6 +184,7 @@ type TaskStats struct {
 	// tokens per second, and the mean time between two tokens (0 without streams).
 	OutputTokensPerS float64 `json:"output_tokens_per_s,omitempty"`
 	InterTokenMS     float64 `json:"inter_token_ms,omitempty"`
+	*Goodput                 // nil in a summary written before loadplan knew about it
 	// Histogram is the HDR latency histogram (microseconds), encoded with
 	// hdrhistogram-go's Encode (compressed V2 log format, base64), so that the summaries of
 	// several workers merge exactly. TTFTHistogram likewise.
