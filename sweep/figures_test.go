@@ -33,3 +33,19 @@ func TestFiguresGoodput(t *testing.T) {
 		t.Errorf("95%% of 95%% judged broken: %v", broke)
 	}
 }
+
+// TestJudgeDroppedArrivals: 2 of 202 arrivals never started is within 1 %; 3 of 203 is not.
+func TestJudgeDroppedArrivals(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		dropped int64
+		broke   bool
+	}{{0, false}, {2, false}, {3, true}} {
+		sum := &summary.Run{StopReason: summary.StopCompleted, DurationS: 10,
+			Actual: summary.Actual{Requests: 200, DroppedArrivals: tc.dropped}}
+		st := figures(sum, 20, Config{})
+		if broke := judge(sum, &st, 0.95); (len(broke) > 0) != tc.broke {
+			t.Errorf("%d dropped: %v", tc.dropped, broke)
+		}
+	}
+}

@@ -188,11 +188,19 @@ func judge(sum *summary.Run, st *Step, min float64) []string {
 			broke = append(broke, fmt.Sprintf("%s %s, limit %s (%s)", th.Name, th.Actual, th.Limit, th.ScopeText()))
 		}
 	}
+	if d := sum.Actual.DroppedArrivals; d > 0 && float64(d) > maxDroppedShare*float64(d+st.Requests) {
+		broke = append(broke, fmt.Sprintf("%d arrivals never started (every one of max_in_flight's users was busy): the rate was not offered", d))
+	}
 	if sum.StopReason == summary.StopThresholdAbort && len(broke) == 0 {
 		broke = append(broke, "threshold_abort: "+sum.StopDetail)
 	}
 	return broke
 }
+
+// maxDroppedShare is the share of a step's arrivals that may never start (the open model's
+// max_in_flight users all busy) before the step does not hold: past it the rate the step
+// names was not offered, whatever its latencies say.
+const maxDroppedShare = 0.01
 
 func pct(x float64) string { return fmt.Sprintf("%.4g%%", x*100) }
 
