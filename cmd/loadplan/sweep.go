@@ -164,7 +164,8 @@ func prepareSweep(streams *IO, o *sweepOptions) (*sweepSetup, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
-		return nil, withCode(exitGate, gateMessage([]*planner.Scenario{est}))
+		return nil, withCode(exitGate, fmt.Errorf("%w\nthe sweep's estimate assumes all %d steps of %s run%s: fewer or shorter steps (--steps, --step, --step-duration, --refine) cost less",
+			gateMessage([]*planner.Scenario{est}), len(cfg.Levels), plan.FormatDuration(cfg.StepDuration), refineNote(cfg.Refine)))
 	}
 	s := &sweepSetup{p: p, cfg: cfg, rp: rp, est: est, target: p.Target, seed: o.seed}
 	if o.host != "" {
@@ -334,7 +335,7 @@ func refineNote(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (and up to %d refine)", n)
+	return fmt.Sprintf(" (and up to %d refine steps)", n)
 }
 
 // stepRunner runs each step on the executor, metered by the sweep's ledger.
