@@ -1,11 +1,11 @@
 // Package sweep runs one scenario at rising load, step by step, on one budget, and finds the
 // knee: the highest load at which the SLO still holds, with what a good request costs there.
 //
-//	levels, _ := sweep.Ladder(2, 40, 8, 0)        // 2/s .. 40/s in 8 steps
+//	levels, _ := sweep.Ladder(2, 40, 8, 0, false) // 2/s .. 40/s in 8 steps
 //	cfg := sweep.Config{Plan: p, Scenario: sc, Catalog: cat, Levels: levels,
 //		StepDuration: time.Minute, MinAttainment: 0.95, Refine: 2,
 //		Ledger: meter.New(&budget), RunStep: runOne}
-//	est, _ := sweep.Estimate(cfg, planner.Options{})  // gate it before anything is sent
+//	est, _ := sweep.Estimate(cfg) // est.WithinBudget: gate it before anything is sent
 //	res, err := sweep.Run(ctx, cfg)
 //
 // The steps are the open model at each arrival rate (or the closed model at each number of

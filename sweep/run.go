@@ -108,7 +108,7 @@ func (s *sweeper) step(ctx context.Context, level float64, refine bool) (held, s
 		s.stop(StopError, err.Error())
 		return false, true
 	}
-	sum, err := cfg.RunStep(ctx, StepRun{Index: idx, Scenario: sc, Estimate: est})
+	sum, err := cfg.RunStep(ctx, StepRun{Index: idx, Level: level, Scenario: sc, Estimate: est})
 	if err != nil {
 		s.stop(StopError, fmt.Sprintf("step %d (%s): %v", idx, LevelText(level, cfg.Closed), err))
 		return false, true

@@ -64,7 +64,8 @@ func (r StopReason) ExitCode(knee bool) int {
 // StepRun is what RunStep runs: the step's scenario (the sweep's at one level, for
 // StepDuration) and its estimate.
 type StepRun struct {
-	Index    int // from 1
+	Index    int     // from 1
+	Level    float64 // requests per second, or users
 	Scenario *plan.Scenario
 	Estimate *planner.Scenario
 }

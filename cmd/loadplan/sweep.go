@@ -318,7 +318,7 @@ func runSweep(parent context.Context, streams *IO, o *sweepOptions) error {
 		}
 	}()
 	s.cfg.Ledger = meter.New(s.rp.Budget)
-	s.cfg.RunStep = s.stepRunner(target, o.stopTimeout, abort)
+	s.cfg.RunStep = s.stepRunner(streams, o, target, abort)
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "Sweep: %d steps of %s%s; %s\n", len(s.cfg.Levels), plan.FormatDuration(o.stepDuration),
 			refineNote(o.refine), report.BudgetLine(s.est))
@@ -338,16 +338,24 @@ func refineNote(n int) string {
 	return fmt.Sprintf(" (and up to %d refine steps)", n)
 }
 
-// stepRunner runs each step on the executor, metered by the sweep's ledger.
-func (s *sweepSetup) stepRunner(target string, stopTimeout time.Duration, abort <-chan struct{}) func(context.Context, sweep.StepRun) (*summary.Run, error) {
+// stepRunner runs each step on the executor, metered by the sweep's ledger. On a terminal
+// each step shows run's live table while it runs (in logs, a line per step is enough).
+func (s *sweepSetup) stepRunner(streams *IO, o *sweepOptions, target string, abort <-chan struct{}) func(context.Context, sweep.StepRun) (*summary.Run, error) {
 	return func(ctx context.Context, st sweep.StepRun) (*summary.Run, error) {
 		est, err := json.Marshal(st.Estimate)
 		if err != nil {
 			return nil, err
 		}
-		return executor.Run(ctx, executor.Config{Plan: s.p, Scenario: st.Scenario, Target: target, Catalog: s.cfg.Catalog,
+		cfg := executor.Config{Plan: s.p, Scenario: st.Scenario, Target: target, Catalog: s.cfg.Catalog,
 			Ledger: s.cfg.Ledger, Capped: s.rp.Budget != nil, Bounds: s.rp.Bounds, Seed: s.seed + uint64(st.Index-1),
-			StopTimeout: stopTimeout, Abort: abort, Estimate: est, ExpectedCost: st.Estimate.Cost.Expected})
+			StopTimeout: o.stopTimeout, Abort: abort, Estimate: est, ExpectedCost: st.Estimate.Cost.Expected}
+		if live := newLiveView(streams, o.quiet, st.Scenario, s.p.Name); live.tty && !o.quiet {
+			live.title = fmt.Sprintf("loadplan sweep %s / %s: step %d, %s", s.p.Name, st.Scenario.Name, st.Index,
+				sweep.LevelText(st.Level, s.cfg.Closed))
+			cfg.OnProgress, cfg.OnWarning = live.update, live.warn
+			defer live.finish()
+		}
+		return executor.Run(ctx, cfg)
 	}
 }
 
