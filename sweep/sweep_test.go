@@ -34,6 +34,7 @@ tasks:
     expect: {input_tokens: 20, output_tokens: 10, max_input_tokens: 40, latency: {median: 200ms}}
 scenarios:
   steady: {arrival_rate: 4/s, duration: 2s, max_in_flight: 200}
+  closed: {users: 1, duration: 2s, wait: {constant: 1ms}}
 thresholds:
   p95: 400ms
 `
@@ -196,5 +197,21 @@ func TestSweepInterrupted(t *testing.T) {
 	res, err := Run(ctx, cfg)
 	if err != nil || res.StopReason != StopInterrupted || res.ExitCode != summary.ExitInterrupted || len(res.Steps) != 0 {
 		t.Fatalf("%+v, %v", res, err)
+	}
+}
+
+// TestSweepClosedModel: users that send back to back never wait with 4 users on 4 workers
+// (200 ms each); 12 share them, so each request takes about 12 / 4 × 200 ms = 600 ms, over the
+// 400 ms p95. The knee is 4 users.
+func TestSweepClosedModel(t *testing.T) {
+	t.Parallel()
+	cfg, _ := setup(t, nil, 4, 12)
+	cfg.Scenario, cfg.Closed = cfg.Plan.Scenario("closed"), true
+	res := run(t, cfg)
+	if res.Model != "closed" || len(res.Steps) != 2 || res.Knee == nil || res.Knee.Level != 4 || res.Knee.Text != "4 users" {
+		t.Fatalf("model %s, steps %v, knee %+v (%s)", res.Model, levelsOf(res.Steps), res.Knee, res.StopDetail)
+	}
+	if st := res.Steps[1]; st.Held == nil || *st.Held || st.P95MS < 400 {
+		t.Errorf("12 users: held %v, p95 %.0f ms", st.Held, st.P95MS)
 	}
 }
