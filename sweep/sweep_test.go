@@ -102,7 +102,7 @@ func run(t *testing.T, cfg Config) *Result {
 func brokeText(res *Result) string {
 	var b strings.Builder
 	for _, st := range res.Steps {
-		fmt.Fprintf(&b, "%s: p95 %.0f ms, stop %s, broke %v; ", st.Text, st.P95MS, st.StopReason, st.Broke)
+		fmt.Fprintf(&b, "%s: %d requests, p95 %.0f ms, stop %s, broke %v; ", st.Text, st.Requests, st.P95MS, st.StopReason, st.Broke)
 	}
 	return b.String()
 }
@@ -225,5 +225,30 @@ func TestSweepClosedModel(t *testing.T) {
 	}
 	if st := res.Steps[1]; st.Held == nil || *st.Held || st.P95MS < 1000 {
 		t.Errorf("30 users: held %v, p95 %.0f ms", st.Held, st.P95MS)
+	}
+}
+
+// TestSweepBudgetDuringRefine: the ladder breaks at 60/s, and the budget runs out during the
+// refine steps: the sweep says budget_exhausted (exit 4), not slo_broken, keeps the knee found
+// so far, and neither the meter nor the mock went over the budget.
+func TestSweepBudgetDuringRefine(t *testing.T) {
+	t.Parallel()
+	// 5, 10 and 60/s for 2 s are at most 150 requests at $0.00021 (20 input and 10 output
+	// tokens): $0.0315; $0.04 leaves room for about 40 more, and the three refine steps
+	// between 10/s and 60/s would send over 100.
+	budget := decimal.RequireFromString("0.04")
+	cfg, srv := setup(t, &budget, 5, 10, 60)
+	cfg.Refine = 3
+	res := run(t, cfg)
+	if res.StopReason != StopBudget || res.ExitCode != summary.ExitBudget || res.Knee == nil || res.Knee.Level < 10 {
+		t.Fatalf("stop %s (%s), exit %d, knee %+v, total %s over %d requests; %s", res.StopReason, res.StopDetail,
+			res.ExitCode, res.Knee, res.Totals.Cost, res.Totals.Requests, brokeText(res))
+	}
+	if last := res.Steps[len(res.Steps)-1]; !last.Refine || last.Held != nil {
+		t.Errorf("the last step: %+v", last)
+	}
+	spent, billed := cfg.Ledger.Snapshot().Spent, srv.Ledger().Snapshot().Cost
+	if spent.GreaterThan(budget) || billed.GreaterThan(budget) {
+		t.Errorf("meter spent %s, mock billed %s: over the budget %s", spent, billed, budget)
 	}
 }
