@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.StopReason == "" {
 		s.stop(StopCompleted, "every step held")
 	}
-	s.finish(good, bad)
+	s.finish()
 	return res, nil
 }
 
@@ -212,7 +212,7 @@ const maxDroppedSlack = 2
 func pct(x float64) string { return fmt.Sprintf("%.4g%%", x*100) }
 
 // finish sets the knee (the highest level that held), the totals and the exit code.
-func (s *sweeper) finish(good, bad float64) {
+func (s *sweeper) finish() {
 	res := s.res
 	res.EndedAt = time.Now().UTC()
 	t := &res.Totals
