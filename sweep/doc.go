@@ -17,8 +17,8 @@
 // A step holds when it ran to its end, its SLO attainment (summary.Goodput's, else the share
 // of requests that did not fail) is at least MinAttainment, the plan's thresholds other than
 // rps passed (a floor on throughput says nothing of a low step), and, in the open model, at
-// most 1 % of its arrivals (or 2) never started for want of a free user (max_in_flight): past
-// that the step did not offer its rate. The sweep stops at the first step that does not hold; with
+// most 1 % of its arrivals (or 2) never started while all its max_in_flight users were busy:
+// past that the step did not offer its rate. The sweep stops at the first step that does not hold; with
 // Refine N it then bisects N times between the last rate that held and the first that broke.
 // The knee is the highest rate that held.
 //

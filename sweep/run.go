@@ -119,7 +119,7 @@ func (s *sweeper) step(ctx context.Context, level float64, refine bool) (held, s
 	st.Index, st.Refine = idx, refine
 	switch sum.StopReason {
 	case summary.StopCompleted, summary.StopThresholdAbort:
-		st.Broke = judge(sum, &st, s.res.MinAttainment)
+		st.Broke = judge(sum, &st, s.res.MinAttainment, sc.MaxInFlight)
 		h := len(st.Broke) == 0
 		st.Held = &h
 	case summary.StopBudgetExhausted, summary.StopOverrun:
@@ -175,9 +175,10 @@ func per1k(cost decimal.Decimal, good int64) *decimal.Decimal {
 }
 
 // judge says why a step that ran to its end did not hold: its attainment below min (no
-// request at all is no attainment), a plan threshold other than rps failed, or an aborting
-// threshold stopped it.
-func judge(sum *summary.Run, st *Step, min float64) []string {
+// request at all is no attainment), a plan threshold other than rps failed, an aborting
+// threshold stopped it, or (open model) its arrivals did not start because all maxInFlight
+// users were busy.
+func judge(sum *summary.Run, st *Step, min float64, maxInFlight int) []string {
 	var broke []string
 	switch {
 	case st.SLOAttainment == nil:
@@ -190,8 +191,9 @@ func judge(sum *summary.Run, st *Step, min float64) []string {
 			broke = append(broke, fmt.Sprintf("%s %s, limit %s (%s)", th.Name, th.Actual, th.Limit, th.ScopeText()))
 		}
 	}
-	if d := sum.Actual.DroppedArrivals; d > maxDroppedSlack && float64(d) > maxDroppedShare*float64(d+st.Requests) {
-		broke = append(broke, fmt.Sprintf("%d of its arrivals never started (every max_in_flight user busy, or the generator behind): the rate was not offered", d))
+	if d := sum.Actual.DroppedArrivals; d > maxDroppedSlack && float64(d) > maxDroppedShare*float64(d+st.Requests) &&
+		saturated(sum, maxInFlight) {
+		broke = append(broke, fmt.Sprintf("%d of its arrivals never started (all %d max_in_flight users busy): the rate was not offered", d, maxInFlight))
 	}
 	if sum.StopReason == summary.StopThresholdAbort && len(broke) == 0 {
 		broke = append(broke, "threshold_abort: "+sum.StopDetail)
@@ -203,6 +205,21 @@ func judge(sum *summary.Run, st *Step, min float64) []string {
 // max_in_flight users all busy) before the step does not hold: past it the rate the step
 // names was not offered, whatever its latencies say.
 const maxDroppedShare = 0.01
+
+// saturated reports whether the open model's users were all busy at some second of the run
+// (the timeline's busy users reached maxInFlight): dropped arrivals are then the target's
+// doing, not a busy load generator's.
+func saturated(sum *summary.Run, maxInFlight int) bool {
+	if maxInFlight <= 0 {
+		return false
+	}
+	for _, pt := range sum.Timeline {
+		if pt.Users >= maxInFlight {
+			return true
+		}
+	}
+	return false
+}
 
 // maxDroppedSlack is how many arrivals a step may drop whatever its size: the last ones
 // due just before the step's end, which a busy machine's pacer starts a little late, are

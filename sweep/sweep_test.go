@@ -38,6 +38,7 @@ tasks:
 scenarios:
   steady: {arrival_rate: 4/s, duration: 2s, max_in_flight: 200}
   closed: {users: 1, duration: 2s, wait: {constant: 1ms}}
+  tight: {arrival_rate: 4/s, duration: 2s, max_in_flight: 2}
 thresholds:
   p95: 1s
 `
@@ -250,5 +251,23 @@ func TestSweepBudgetDuringRefine(t *testing.T) {
 	spent, billed := cfg.Ledger.Snapshot().Spent, srv.Ledger().Snapshot().Cost
 	if spent.GreaterThan(budget) || billed.GreaterThan(budget) {
 		t.Errorf("meter spent %s, mock billed %s: over the budget %s", spent, billed, budget)
+	}
+}
+
+// TestSweepMaxInFlight: with 2 users for the open model and 200 ms requests, the generator
+// starts at most 10 a second: 5/s holds; at 40/s the users are both busy, most arrivals never
+// start, and the step does not hold although no request waited at the mock (2 of its 4
+// workers) and p95 stays near 200 ms.
+func TestSweepMaxInFlight(t *testing.T) {
+	t.Parallel()
+	cfg, _ := setup(t, nil, 5, 40)
+	cfg.Scenario = cfg.Plan.Scenario("tight")
+	res := run(t, cfg)
+	if len(res.Steps) != 2 || res.Knee == nil || res.Knee.Level != 5 {
+		t.Fatalf("steps %v, knee %+v; %s", levelsOf(res.Steps), res.Knee, brokeText(res))
+	}
+	st := res.Steps[1]
+	if len(st.Broke) != 1 || !strings.Contains(st.Broke[0], "arrivals never started (all 2 max_in_flight users busy)") {
+		t.Errorf("40/s broke: %v (p95 %.0f ms)", st.Broke, st.P95MS)
 	}
 }
