@@ -15,23 +15,38 @@ import (
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func newVersionCmd(streams *IO) *cobra.Command {
+type versionOptions struct{}
+
+// newCmdVersion builds loadplan version; runF as newCmdRun's.
+func newCmdVersion(streams *IO, runF func(*versionOptions) error) *cobra.Command {
+	o := &versionOptions{}
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print loadplan's version and the date of its embedded prices",
 		Example: "  loadplan version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := pricing.Default()
-			fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", versionText(), c.AsOf, c.Source)
-			return nil
+			if runF != nil {
+				return runF(o)
+			}
+			return runVersion(streams)
 		},
 	}
 }
 
-type validateOptions struct{ prices priceFlags }
+func runVersion(streams *IO) error {
+	c := pricing.Default()
+	fmt.Fprintf(streams.Out, "loadplan %s\nprices as of %s (%s)\n", versionText(), c.AsOf, c.Source)
+	return nil
+}
 
-func newValidateCmd(streams *IO) *cobra.Command {
+type validateOptions struct {
+	plan   string
+	prices priceFlags
+}
+
+// newCmdValidate builds loadplan validate; runF as newCmdRun's.
+func newCmdValidate(streams *IO, runF func(*validateOptions) error) *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
 		Use:   "validate PLAN",
@@ -44,34 +59,44 @@ an output bound taken from the request's max_tokens, ...) are listed as assumes:
 		Example: "  loadplan validate examples/ai-service.yaml\n  loadplan validate -f examples/ai-service.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := loadPlan(streams, args[0])
-			if err != nil {
-				return err
+			o.plan = args[0]
+			if runF != nil {
+				return runF(o)
 			}
-			cat, _, err := o.prices.forPlan(p, time.Now())
-			if err != nil {
-				return err
-			}
-			if err := checkModels(p, cat); err != nil {
-				return err
-			}
-			steps := 0
-			forEachStep(p, func(*plan.Step) { steps++ })
-			warned := ""
-			if n := len(p.Warnings); n > 0 {
-				warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
-			}
-			fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
-			// The values that decide a reservation or an estimate which the plan does not write.
-			for _, a := range p.Assumed() {
-				fmt.Fprintf(streams.Out, "assumes: %s\n", a)
-			}
-			return nil
+			return runValidate(streams, o)
 		},
 	}
 	o.prices.register(cmd.Flags())
 	addPlanFile(cmd)
 	return cmd
+}
+
+// runValidate is loadplan validate: the plan's problems (exit 2), or a line saying what it
+// holds and the defaults it assumes.
+func runValidate(streams *IO, o *validateOptions) error {
+	p, err := loadPlan(streams, o.plan)
+	if err != nil {
+		return err
+	}
+	cat, _, err := o.prices.forPlan(p, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := checkModels(p, cat); err != nil {
+		return err
+	}
+	steps := 0
+	forEachStep(p, func(*plan.Step) { steps++ })
+	warned := ""
+	if n := len(p.Warnings); n > 0 {
+		warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
+	}
+	fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+	// The values that decide a reservation or an estimate which the plan does not write.
+	for _, a := range p.Assumed() {
+		fmt.Fprintf(streams.Out, "assumes: %s\n", a)
+	}
+	return nil
 }
 
 // checkModels reports every model of the plan that the catalog has no price for, each once,
@@ -114,11 +139,13 @@ func forEachStep(p *plan.Plan, fn func(*plan.Step)) {
 }
 
 type pricesOptions struct {
+	model  string // "": every model
 	prices priceFlags
-	output string
+	output outputFlag
 }
 
-func newPricesCmd(streams *IO) *cobra.Command {
+// newCmdPrices builds loadplan prices; runF as newCmdRun's.
+func newCmdPrices(streams *IO, runF func(*pricesOptions) error) *cobra.Command {
 	o := &pricesOptions{}
 	cmd := &cobra.Command{
 		Use:   "prices [MODEL]",
@@ -129,28 +156,42 @@ func newPricesCmd(streams *IO) *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: modelNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pc, err := o.prices.catalog()
-			if err != nil {
+			if len(args) == 1 {
+				o.model = args[0]
+			}
+			if err := o.output.check(); err != nil {
 				return err
 			}
-			cat := pc.cat
-			prices := append([]pricing.Price(nil), cat.Prices...)
-			if len(args) == 1 {
-				p, err := cat.Lookup(args[0])
-				if err != nil {
-					return usageError("%v", err)
-				}
-				prices = []pricing.Price{p}
+			if runF != nil {
+				return runF(o)
 			}
-			sort.SliceStable(prices, func(i, j int) bool { return prices[i].Provider < prices[j].Provider })
-			if o.output == "json" {
-				return report.WriteJSON(streams.Out, report.PricesJSON(cat, prices))
-			}
-			report.PricesTable(streams.Out, cat, prices)
-			return nil
+			return runPrices(streams, o)
 		},
 	}
 	o.prices.register(cmd.Flags())
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
+	o.output.register(cmd, "table", "json")
 	return cmd
+}
+
+// runPrices is loadplan prices: the catalog, or one model's price.
+func runPrices(streams *IO, o *pricesOptions) error {
+	pc, err := o.prices.catalog()
+	if err != nil {
+		return err
+	}
+	cat := pc.cat
+	prices := append([]pricing.Price(nil), cat.Prices...)
+	if o.model != "" {
+		p, err := cat.Lookup(o.model)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		prices = []pricing.Price{p}
+	}
+	sort.SliceStable(prices, func(i, j int) bool { return prices[i].Provider < prices[j].Provider })
+	if o.output.json() {
+		return report.WriteJSON(streams.Out, report.PricesJSON(cat, prices))
+	}
+	report.PricesTable(streams.Out, cat, prices)
+	return nil
 }

@@ -137,8 +137,8 @@ latency, throughput and failures.`,
 		}
 		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newCmdEstimate(streams, nil), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams),
-		newCmdRun(streams, nil))
+	root.AddCommand(newCmdEstimate(streams, nil), newCmdValidate(streams, nil), newCmdPrices(streams, nil), newCmdVersion(streams, nil),
+		newCmdRun(streams, nil), newCmdReport(streams, nil))
 	for _, add := range extraCommands {
 		root.AddCommand(add(streams))
 	}
