@@ -138,7 +138,7 @@ latency, throughput and failures.`,
 		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
 	})
 	root.AddCommand(newCmdEstimate(streams, nil), newCmdValidate(streams, nil), newCmdPrices(streams, nil), newCmdVersion(streams, nil),
-		newCmdRun(streams, nil), newCmdReport(streams, nil))
+		newCmdRun(streams, nil), newCmdReport(streams, nil), newCmdMock(streams, nil), newCmdK8s(streams))
 	for _, add := range extraCommands {
 		root.AddCommand(add(streams))
 	}
