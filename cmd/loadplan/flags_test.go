@@ -179,7 +179,9 @@ func TestPricesValidateVersionFlags(t *testing.T) {
 func TestReportFlags(t *testing.T) {
 	t.Parallel()
 	checkFlagCases(t, newCmdReport, []flagCase[reportOptions]{
-		{args: []string{"run.json"}, want: func(o *reportOptions) string { return why(o.file == "run.json" && o.output.value == "table", "defaults") }},
+		{args: []string{"run.json"}, want: func(o *reportOptions) string {
+			return why(o.file == "run.json" && o.output.value == "table", "defaults")
+		}},
 		{args: []string{"run.json", "-o", "json", "--html", "r.html", "--csv", "r"}, want: func(o *reportOptions) string {
 			return why(o.output.json() && o.html == "r.html" && o.csv == "r", "flags")
 		}},
