@@ -299,7 +299,7 @@ func (c cleanups) run() {
 type startedRun struct {
 	runCtx     context.Context
 	sigs       <-chan os.Signal
-	live       *liveView
+	live       *report.LiveTerminal
 	web        *webPage
 	abort      chan struct{}
 	ran        chan struct{} // closed when the run is over: later interrupts are the linger's
@@ -367,7 +367,7 @@ func (s *startedRun) watchInterrupts(ctx context.Context, interrupt func()) {
 	case <-s.ran:
 		return
 	}
-	s.live.notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
+	s.live.Notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
 	interrupt()
 	select {
 	case <-s.sigs:
@@ -381,7 +381,7 @@ func (s *startedRun) watchInterrupts(ctx context.Context, interrupt func()) {
 // exporter, --csv's stats history (written as the run goes) and the live page.
 func (s *startedRun) startProgress(streams *IO, o *runOptions, r *resolvedRun, cl *cleanups) error {
 	live := s.live
-	s.onProgress = live.update
+	s.onProgress = live.Update
 	if o.metricsAddr != "" {
 		s.exporter = promexport.New(r.p.Name, r.sc.Name)
 		srv, err := promexport.Listen(o.metricsAddr, s.exporter.Handler())
@@ -395,7 +395,7 @@ func (s *startedRun) startProgress(streams *IO, o *runOptions, r *resolvedRun, c
 		exporter := s.exporter
 		s.onProgress = func(pr summary.Progress) {
 			exporter.Update(pr)
-			live.update(pr)
+			live.Update(pr)
 		}
 	}
 	if o.csvPrefix != "" {
@@ -412,7 +412,7 @@ func (s *startedRun) startProgress(streams *IO, o *runOptions, r *resolvedRun, c
 			show(pr)
 			if histErr == nil {
 				if histErr = hist.Add(time.Now(), pr); histErr != nil {
-					live.notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
+					live.Notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
 				}
 			}
 		}
@@ -448,7 +448,7 @@ func setGC(sc *plan.Scenario) {
 func (s *startedRun) execute(streams *IO, o *runOptions, r *resolvedRun) (*summary.Run, error) {
 	cfg := executor.Config{Plan: r.p, Scenario: r.sc, Target: r.target, Catalog: r.cat, Ledger: s.ledger, Capped: r.rp.Budget != nil,
 		Bounds: r.rp.Bounds, Seed: r.seed, StopTimeout: o.stopTimeout, Abort: s.abort, OnProgress: s.onProgress,
-		OnWarning: s.live.warn, TLS: o.tls, Estimate: r.estJSON, ExpectedCost: r.est.Cost.Expected}
+		OnWarning: s.live.Warn, TLS: o.tls, Estimate: r.estJSON, ExpectedCost: r.est.Cost.Expected}
 	if s.exporter != nil {
 		cfg.LatencyBuckets = promexport.Buckets
 	}
@@ -458,7 +458,7 @@ func (s *startedRun) execute(streams *IO, o *runOptions, r *resolvedRun) (*summa
 	if !o.quiet {
 		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(r.est))
 	}
-	sum, err := runScenario(s.runCtx, streams, coordination{o: o, sc: r.sc, target: r.origTarget, notice: s.live.notice}, cfg)
+	sum, err := runScenario(s.runCtx, streams, coordination{o: o, sc: r.sc, target: r.origTarget, notice: s.live.Notice}, cfg)
 	close(s.ran)
 	s.leave()
 	var cfgErr *executor.ConfigError
@@ -468,7 +468,7 @@ func (s *startedRun) execute(streams *IO, o *runOptions, r *resolvedRun) (*summa
 	} else if err != nil {
 		return nil, withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
-	s.live.finish()
+	s.live.Finish()
 	if err := estimateElapsed(sum, r.p, r.sc, r.cat); err != nil {
 		fmt.Fprintf(streams.ErrOut, "loadplan: warning: the estimate for the part that ran: %v\n", err)
 	}
