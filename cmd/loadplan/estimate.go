@@ -233,6 +233,9 @@ func (o *estimateOptions) complete() error {
 	if err := o.output.check(); err != nil {
 		return err
 	}
+	if err := o.load.prices.check(); err != nil {
+		return err
+	}
 	if o.budget, err = o.load.budgetOverride(); err != nil {
 		return err
 	}

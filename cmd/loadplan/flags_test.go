@@ -109,6 +109,7 @@ func TestRunFlags(t *testing.T) {
 			return why(o.noBudget && o.exitCodeOnError == 0 && o.tls.Insecure && o.tls.CAFile == "ca.pem", "budget, TLS")
 		}},
 		{args: []string{"plan.yaml", "--users", "0"}, wantErr: "--users"},
+		{args: []string{"plan.yaml", "--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 		{args: []string{"plan.yaml", "--spawn-rate", "0"}, wantErr: "--spawn-rate"},
 		{args: []string{"plan.yaml", "--run-time", "0"}, wantErr: "--run-time"},
 		{args: []string{"plan.yaml", "--arrival-rate", "fast"}, wantErr: "--arrival-rate"},
@@ -143,6 +144,7 @@ func TestEstimateFlags(t *testing.T) {
 			return why(o.load.prices.add == "p.yaml", "--prices")
 		}},
 		{args: []string{"plan.yaml", "--output", "yaml"}, wantErr: `--output "yaml": valid: table, json`},
+		{args: []string{"plan.yaml", "--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 		{args: []string{"plan.yaml", "--gate", "best"}, wantErr: "best"},
 		{args: []string{"plan.yaml", "--users", "0"}, wantErr: "--users"},
 		{args: []string{"plan.yaml", "--budget", "-1"}, wantErr: "--budget"},
@@ -161,6 +163,7 @@ func TestPricesValidateVersionFlags(t *testing.T) {
 		{args: []string{"--prices-only", "p.yaml"}, want: func(o *pricesOptions) string { return why(o.prices.only == "p.yaml", "--prices-only") }},
 		// prices --output yaml printed a table and exited 0; it is exit 2 as everywhere.
 		{args: []string{"--output", "yaml"}, wantErr: `--output "yaml": valid: table, json`},
+		{args: []string{"--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 	})
 	checkFlagCases(t, newCmdValidate, []flagCase[validateOptions]{
 		{args: []string{"plan.yaml", "--prices", "p.yaml"}, want: func(o *validateOptions) string {
@@ -168,6 +171,7 @@ func TestPricesValidateVersionFlags(t *testing.T) {
 		}},
 		{args: []string{"-f", "plan.yaml"}, want: func(o *validateOptions) string { return why(o.plan == "plan.yaml", "-f") }},
 		{args: []string{"-f", "plan.yaml", "plan.yaml"}, wantErr: "given twice"},
+		{args: []string{"plan.yaml", "--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 		{args: nil, wantErr: "accepts 1 arg"},
 	})
 	checkFlagCases(t, newCmdVersion, []flagCase[versionOptions]{
@@ -216,6 +220,7 @@ func TestReportFlags(t *testing.T) {
 			return why(o.stats == "r_stats.csv" && o.plan == "plan.yaml" && o.prices.only == "p.yaml" && o.output.json(), "flags")
 		}},
 		{args: []string{"r_stats.csv"}, wantErr: "--plan PLAN is required"},
+		{args: []string{"r_stats.csv", "--plan", "plan.yaml", "--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 		{args: []string{"r_stats.csv", "--plan", "plan.yaml", "-o", "yaml"}, wantErr: `--output "yaml"`},
 	})
 }
@@ -230,6 +235,7 @@ func TestMockWorkerK8sFlags(t *testing.T) {
 			return why(o.addr == "127.0.0.1:0" && o.profile == "flaky" && o.seed == 7 && o.tls && o.timeScale == 0 && o.model == "m" && o.prices.add == "p.yaml", "flags")
 		}},
 		{args: []string{"extra"}, wantErr: "unknown command"},
+		{args: []string{"--prices", "a.yaml", "--prices-only", "b.yaml"}, wantErr: "not both"},
 	})
 	checkFlagCases(t, newCmdWorker, []flagCase[workerOptions]{
 		{args: []string{"--ledger", "redis://127.0.0.1:6379/0", "--run", "r1", "--index", "3", "--json", "w.json", "-q", "--wait", "5s"}, want: func(o *workerOptions) string {

@@ -41,6 +41,9 @@ latency, tokens, cache behaviour and faults.`,
   curl -s localhost:8002/_mock/ledger`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.prices.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -27,6 +27,14 @@ func (f *priceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.only, "prices-only", "", "price catalog used instead of the embedded one (same formats as --prices)")
 }
 
+// check refuses --prices with --prices-only (exit 2); the files are read by catalog.
+func (f *priceFlags) check() error {
+	if f.add != "" && f.only != "" {
+		return usageError("give --prices FILE (added to the embedded catalog) or --prices-only FILE (instead of it), not both")
+	}
+	return nil
+}
+
 // priced is the catalog a command prices with, and where its rows came from.
 type priced struct {
 	cat  *pricing.Catalog
@@ -37,9 +45,10 @@ type priced struct {
 // catalog loads the catalog the flags name: the embedded one, with --prices FILE's rows added
 // (the file's win), or --prices-only FILE alone. A file that does not load is a usage error.
 func (f *priceFlags) catalog() (*priced, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	switch {
-	case f.add != "" && f.only != "":
-		return nil, usageError("give --prices FILE (added to the embedded catalog) or --prices-only FILE (instead of it), not both")
 	case f.only != "":
 		c, err := loadPrices(f.only)
 		if err != nil {
@@ -135,6 +144,9 @@ func newCmdPrices(streams *IO, runF func(*pricesOptions) error) *cobra.Command {
 				o.model = args[0]
 			}
 			if err := o.output.check(); err != nil {
+				return err
+			}
+			if err := o.prices.check(); err != nil {
 				return err
 			}
 			if runF != nil {

@@ -419,6 +419,9 @@ not $0, and the total is a lower bound.`,
 			if err := o.output.check(); err != nil {
 				return err
 			}
+			if err := o.prices.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}

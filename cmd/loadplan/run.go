@@ -139,6 +139,9 @@ func (o *runOptions) complete() error {
 		return err
 	}
 	o.overrides = ov
+	if err := o.load.prices.check(); err != nil {
+		return err
+	}
 	if err := o.fleet.check(o.ledger); err != nil {
 		return err
 	}

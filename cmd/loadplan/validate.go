@@ -30,6 +30,9 @@ an output bound taken from the request's max_tokens, ...) are listed as assumes:
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.plan = args[0]
+			if err := o.prices.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
