@@ -349,11 +349,12 @@ func (s *sweepSetup) stepRunner(streams *IO, o *sweepOptions, target string, abo
 		cfg := executor.Config{Plan: s.p, Scenario: st.Scenario, Target: target, Catalog: s.cfg.Catalog,
 			Ledger: s.cfg.Ledger, Capped: s.rp.Budget != nil, Bounds: s.rp.Bounds, Seed: s.seed + uint64(st.Index-1),
 			StopTimeout: o.stopTimeout, Abort: abort, Estimate: est, ExpectedCost: st.Estimate.Cost.Expected}
-		if live := newLiveView(streams, o.quiet, st.Scenario, s.p.Name); live.tty && !o.quiet {
-			live.title = fmt.Sprintf("loadplan sweep %s / %s: step %d, %s", s.p.Name, st.Scenario.Name, st.Index,
-				sweep.LevelText(st.Level, s.cfg.Closed))
-			cfg.OnProgress, cfg.OnWarning = live.update, live.warn
-			defer live.finish()
+		if !o.quiet && stdoutIsTerminal(streams) {
+			live := report.NewLiveTerminal(streams.Out, streams.ErrOut, true, false,
+				fmt.Sprintf("loadplan sweep %s / %s: step %d, %s", s.p.Name, st.Scenario.Name, st.Index,
+					sweep.LevelText(st.Level, s.cfg.Closed)))
+			cfg.OnProgress, cfg.OnWarning = live.Update, live.Warn
+			defer live.Finish()
 		}
 		return executor.Run(ctx, cfg)
 	}
