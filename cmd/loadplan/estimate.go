@@ -164,6 +164,8 @@ type estimateOptions struct {
 	inputTokens     int64
 	outputTokens    int64
 	maxOutputTokens int64
+	calibration     string
+	mc              mcFlags
 }
 
 func newEstimateCmd(streams *IO) *cobra.Command {
@@ -200,6 +202,8 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	fs.Int64Var(&o.inputTokens, "input-tokens", 0, "ad-hoc: input tokens per request")
 	fs.Int64Var(&o.outputTokens, "output-tokens", 0, "ad-hoc: output tokens per request")
 	fs.Int64Var(&o.maxOutputTokens, "max-output-tokens", 0, "ad-hoc: output bound per request, for the worst case")
+	fs.StringVar(&o.calibration, "calibration", "", "override the plan's expect values with a calibration file (loadplan calibrate)")
+	o.mc.register(fs)
 	addPlanFile(cmd)
 	registerScenarioCompletion(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("model", modelNames)
@@ -248,6 +252,13 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 			return err
 		}
 	}
+	cal, calWarnings, err := applyCalibration(streams, p, o.calibration)
+	if err != nil {
+		return err
+	}
+	if cal != nil {
+		o.mc.measured = measuredOf(cal)
+	}
 	for i, s := range scenarios {
 		if scenarios[i], err = ov.Apply(s); err != nil {
 			return usageError("%v", err)
@@ -266,6 +277,10 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	}
 	for i := range est.Scenarios {
 		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, stale...)
+		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, calWarnings...)
+	}
+	if err := o.mc.extend(p, scenarios, cat, est); err != nil {
+		return err
 	}
 	if o.output == "json" {
 		if err := report.WriteJSON(streams.Out, est); err != nil {

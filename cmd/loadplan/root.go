@@ -137,7 +137,8 @@ latency, throughput and failures.`,
 		}
 		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newEstimateCmd(streams), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams))
+	root.AddCommand(newEstimateCmd(streams), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams),
+		newCmdCalibrate(streams, nil))
 	for _, add := range extraCommands {
 		root.AddCommand(add(streams))
 	}

@@ -52,6 +52,7 @@ type runOptions struct {
 	exitCodeOnError int
 	headless        bool // accepted, as Locust's --headless: loadplan is always headless
 	csvFullHistory  bool
+	calibration     string // --calibration FILE (calibrate.go)
 }
 
 func newRunCmd(streams *IO) *cobra.Command {
@@ -110,6 +111,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.IntVar(&o.exitCodeOnError, "exit-code-on-error", summary.ExitThresholds,
 		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
 	fs.BoolVar(&o.headless, "headless", false, "accepted for Locust's command lines: loadplan always runs headless")
+	fs.StringVar(&o.calibration, "calibration", "", "override the plan's expect values with a calibration file (loadplan calibrate)")
 	fs.BoolVar(&o.csvFullHistory, "csv-full-history", false, "with --csv: a row per request name each second in PREFIX_stats_history.csv, with current (10 s) percentiles, as Locust's")
 	addPlanFile(cmd)
 	registerScenarioCompletion(cmd)
@@ -125,6 +127,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	}
 	p, err := loadPlan(streams, o.plan)
 	if err != nil {
+		return err
+	}
+	if _, _, err := applyCalibration(streams, p, o.calibration); err != nil {
 		return err
 	}
 	scs, err := pickScenarios(p, o.scenario, false, false)
