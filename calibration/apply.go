@@ -97,7 +97,7 @@ func applyStep(st *plan.Step, m *Step, rule string) {
 	if m.CacheHitRate != nil && e.CacheableTokens.IsPositive() {
 		e.CacheHitRate = *m.CacheHitRate
 		if priced {
-			assume("cache_hit_rate", plan.FormatRatio(m.CacheHitRate.InexactFloat64())+n)
+			assume("cache_hit_rate", m.CacheHitRate.Shift(2).String()+"%"+n)
 		}
 	}
 	if m.Latency != nil && m.Latency.Median > 0 {

@@ -26,9 +26,10 @@ import (
 //     given): it decides how many tasks a closed-model user starts.
 //   - tokens per request: with a calibration, drawn from its measured quantiles (the inverse
 //     of the piecewise-linear distribution through min, p10, …, p99, max); otherwise the
-//     prompt and the output are log-normal with expect's mean and their bound
-//     (max_input_tokens, max_output_tokens) at the 99th percentile, clamped to the bound
-//     (σ at most 1; 0.5 without an output bound), and the cacheable prefix is its mean.
+//     prompt is the cacheable prefix (its mean) plus a rest, and the rest and the output are
+//     log-normal with expect's mean and their bound (max_input_tokens less the prefix,
+//     max_output_tokens) at the 99th percentile, clamped to the bound (σ at most 1; 0.5
+//     without an output bound).
 //   - the cacheable prefix is read from the cache with probability cache_hit_rate, else
 //     written (to the 1-hour cache with probability cache_write_1h).
 //
@@ -102,6 +103,7 @@ type simStep struct {
 	openAI bool
 	// Token distributions: measured quantiles, else log-normal (mu, sigma) clamped to max.
 	prompt, output tokenDraw
+	rest           bool // prompt draws the part past the cacheable prefix
 	cacheable      tokenDraw
 	hitRate, w1h   float64
 	latMu, latSig  float64 // log-normal latency, seconds; latMu -Inf: zero latency
@@ -203,7 +205,11 @@ func newSimStep(st *plan.Step, cat *pricing.Catalog, ms *Measured) (simStep, boo
 	}
 	s.rates, s.openAI = rates, price.Provider == pricing.ProviderOpenAI
 	s.hitRate, s.w1h = e.CacheHitRate.InexactFloat64(), e.CacheWrite1h.InexactFloat64()
-	s.prompt = lognormalDraw(e.InputTokens, e.InputBound(), 0.5)
+	// The prompt is the cacheable prefix plus a log-normal rest (mean input − cacheable, its
+	// bound max_input_tokens − cacheable), unless a calibration measured the prompt.
+	cacheable := e.CacheableTokens.Ceil().IntPart()
+	s.prompt = lognormalDraw(e.InputTokens.Sub(e.CacheableTokens), max(e.InputBound()-cacheable, 0), 0.5)
+	s.rest = true
 	s.output = lognormalDraw(e.OutputTokens, e.MaxOutputTokens, 0.5)
 	s.cacheable = tokenDraw{isConstant: true, constant: e.CacheableTokens.InexactFloat64()}
 	calibrated := false
@@ -215,6 +221,7 @@ func newSimStep(st *plan.Step, cat *pricing.Catalog, ms *Measured) (simStep, boo
 			}{{&s.prompt, m.Prompt}, {&s.cacheable, m.Cacheable}, {&s.output, m.Output}} {
 				if len(x.q) == len(ms.Percents) && len(x.q) > 1 {
 					*x.dst, calibrated = measuredDraw(x.q, ms.Percents), true
+					s.rest = s.rest && x.dst != &s.prompt
 				}
 			}
 		}
@@ -249,7 +256,12 @@ func (a *simAcc) send(steps []simStep, i int, r *rand.Rand) float64 {
 	a.requests++
 	if s.kind == plan.CostUsage {
 		prompt := math.Round(s.prompt.draw(r))
-		cacheable := min(math.Round(s.cacheable.draw(r)), prompt)
+		cacheable := math.Round(s.cacheable.draw(r))
+		if s.rest {
+			prompt += cacheable
+		} else {
+			cacheable = min(cacheable, prompt)
+		}
 		out := math.Round(s.output.draw(r))
 		u := &a.usage[i]
 		u.Input += int64(prompt - cacheable)
