@@ -144,6 +144,8 @@ type Scenario struct {
 	WorstPerRequest *decimal.Decimal `json:"worst_per_request"`
 	// Percentiles is the Monte-Carlo view (estimate --percentiles); nil without it.
 	Percentiles *MonteCarlo `json:"percentiles,omitempty"`
+	// History is the scenario's past runs (estimate --history); nil without it.
+	History *PastRuns `json:"history,omitempty"`
 }
 
 // Task is the estimate of one task, or of the on_start steps (named on_start).

@@ -60,6 +60,7 @@ func writeScenarioEstimate(w io.Writer, e *planner.Estimate, s *planner.Scenario
 		count(s.Requests.Low), count(s.Requests.Expected), count(s.Requests.Worst), s.ExpectedRPS)
 	fmt.Fprintln(w, BudgetLine(s))
 	writeMonteCarlo(w, s)
+	writePastRuns(w, s)
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

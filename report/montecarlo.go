@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/jedib0t/go-pretty/v6/table"
 	"io"
 	"strings"
 
@@ -28,4 +29,43 @@ func writeMonteCarlo(w io.Writer, s *planner.Scenario) {
 	if len(mc.Calibrated) > 0 {
 		fmt.Fprintf(w, "Tokens drawn from measured quantiles for: %s\n", strings.Join(mc.Calibrated, ", "))
 	}
+}
+
+// writePastRuns writes a scenario's past runs beside its estimate (estimate --history): each
+// run's actual and estimated cost and its error, the mean error, and this estimate against
+// the mean actual cost.
+func writePastRuns(w io.Writer, s *planner.Scenario) {
+	h := s.History
+	if h == nil {
+		return
+	}
+	if len(h.Runs) == 0 {
+		fmt.Fprintln(w, "History: no past run of this plan and scenario")
+		return
+	}
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Past run (UTC)", "Stop", "Requests", "Actual", "Estimated", "Error"})
+	for _, r := range h.Runs {
+		errText := "-"
+		if r.Estimate != nil && r.Estimate.IsPositive() {
+			errText = signedPctText(r.Cost.Sub(*r.Estimate).Div(*r.Estimate).InexactFloat64() * 100)
+		}
+		t.AppendRow(table.Row{r.StartedAt.UTC().Format("2006-01-02 15:04"), r.StopReason, groupThousands(float64(r.Requests)),
+			pricing.FormatUSD(r.Cost), usd(r.Estimate), errText})
+	}
+	t.SetColumnConfigs(rightAligned(3, 6))
+	t.Render()
+	line := fmt.Sprintf("History: %d past %s, %d completed", len(h.Runs), pluralRuns(len(h.Runs)), h.Completed)
+	if h.MeanErrorPct != nil {
+		line += fmt.Sprintf("; mean error of their estimates %s (actual against estimated)", signedPctText(*h.MeanErrorPct))
+	}
+	if h.ActualMean != nil {
+		line += fmt.Sprintf("; mean actual %s", pricing.FormatUSD(*h.ActualMean))
+		if h.ErrorPct != nil {
+			line += fmt.Sprintf(", %s against this estimate's expected %s", signedPctText(*h.ErrorPct), usd(s.Cost.Expected))
+		}
+	}
+	fmt.Fprintln(w, line)
 }

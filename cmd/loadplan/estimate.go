@@ -165,6 +165,7 @@ type estimateOptions struct {
 	outputTokens    int64
 	maxOutputTokens int64
 	calibration     string
+	history         string
 	mc              mcFlags
 }
 
@@ -203,6 +204,7 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	fs.Int64Var(&o.outputTokens, "output-tokens", 0, "ad-hoc: output tokens per request")
 	fs.Int64Var(&o.maxOutputTokens, "max-output-tokens", 0, "ad-hoc: output bound per request, for the worst case")
 	fs.StringVar(&o.calibration, "calibration", "", "override the plan's expect values with a calibration file (loadplan calibrate)")
+	fs.StringVar(&o.history, "history", "", "show the past runs of the same plan and scenario from a run history (run --history FILE) beside the estimate")
 	o.mc.register(fs)
 	addPlanFile(cmd)
 	registerScenarioCompletion(cmd)
@@ -280,6 +282,9 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, calWarnings...)
 	}
 	if err := o.mc.extend(p, scenarios, cat, est); err != nil {
+		return err
+	}
+	if err := addHistory(o.history, est); err != nil {
 		return err
 	}
 	if o.output == "json" {

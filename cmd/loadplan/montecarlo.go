@@ -7,6 +7,7 @@ import (
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/report"
 	"github.com/spf13/pflag"
 )
 
@@ -76,4 +77,28 @@ func measuredOf(c *calibration.Calibration) *planner.Measured {
 		m.Steps[s.Name] = planner.MeasuredStep{Prompt: q(s.Prompt), Cacheable: q(s.Cacheable), Output: q(s.Output)}
 	}
 	return m
+}
+
+// addHistory sets each scenario's past runs of the same plan and scenario from the history
+// file path (estimate --history; none when path is "").
+func addHistory(path string, est *planner.Estimate) error {
+	if path == "" {
+		return nil
+	}
+	entries, err := report.ReadHistory(path)
+	if err != nil {
+		return usageError("--history: %v", err)
+	}
+	for i := range est.Scenarios {
+		s := &est.Scenarios[i]
+		var runs []planner.PastRun
+		for _, e := range entries {
+			if e.Plan == est.Plan && e.Scenario == s.Name {
+				runs = append(runs, planner.PastRun{StartedAt: e.StartedAt, StopReason: string(e.StopReason),
+					Requests: e.Requests, Cost: e.Cost, Estimate: e.Estimate})
+			}
+		}
+		planner.ComparePast(s, runs)
+	}
+	return nil
 }
