@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/loadplan/loadplan/calibration"
 	"github.com/loadplan/loadplan/plan"
@@ -22,7 +23,7 @@ type calibrateOptions struct {
 	Requests int
 	Budget   string
 	Host     string
-	JSON     string // --json FILE: the pilot's run summary
+	Spread   time.Duration // the time over which each task's requests start
 }
 
 func newCmdCalibrate(streams *IO, runF func(*calibrateOptions) error) *cobra.Command {
@@ -56,7 +57,8 @@ scenario, one at a time, capped by --budget and gated like any run, then calibra
 	fs.IntVar(&o.Requests, "requests", 20, "pilot: requests of each task")
 	fs.StringVar(&o.Budget, "budget", "", "pilot: budget in USD (default: the scenario's)")
 	fs.StringVar(&o.Host, "host", "", "pilot: base URL of the target, overriding the plan's")
-	fs.StringVar(&o.JSON, "json", "", "pilot: also write its run summary (loadplan.run/v1) to FILE")
+	o.Spread = 10 * time.Second
+	fs.Var(secondsDuration{&o.Spread}, "spread", "pilot: the time over which each task's requests start (default 10s)")
 	return cmd
 }
 
@@ -132,8 +134,4 @@ func applyCalibration(streams *IO, p *plan.Plan, path string) (*calibration.Cali
 		fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
 	}
 	return c, ws, nil
-}
-
-func runPilot(ctx context.Context, streams *IO, o *calibrateOptions) error {
-	return usageError("--pilot: not built yet")
 }
