@@ -84,6 +84,10 @@ func runPilot(ctx context.Context, streams *IO, o *calibrateOptions) error {
 		if rerr == nil {
 			srcs = append(srcs, calibration.Source{Name: fmt.Sprintf("pilot %s (%s)", part.task, sum.StartedAt.Format(time.RFC3339)), Run: sum})
 			spent = spent.Add(sum.Actual.Cost)
+			if sum.Actual.DroppedArrivals > 0 {
+				fmt.Fprintf(streams.ErrOut, "warning: pilot of %s: %d of %d iterations could not start within --spread %s; its calibration has fewer samples\n",
+					part.task, sum.Actual.DroppedArrivals, o.Requests, plan.FormatDuration(o.Spread))
+			}
 		}
 		var ee *exitError
 		if err != nil && !(errors.As(err, &ee) && ee.code == exitThresholds) {
