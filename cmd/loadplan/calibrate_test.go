@@ -228,3 +228,40 @@ func TestPercentilesCoverRunsOnMock(t *testing.T) {
 	}
 	t.Logf("%d of 20 inside [P5 %s, P95 %s]", inside, mc.Cost.P5, mc.Cost.P95)
 }
+
+// estimate --history shows the past runs of the same plan and scenario beside the estimate:
+// +10 % and −10 % against their estimates make a mean error of 0.
+func TestEstimateHistory(t *testing.T) {
+	t.Parallel()
+	path := writePlan(t, calPlan, "http://127.0.0.1:1")
+	hist := filepath.Join(t.TempDir(), "runs.jsonl")
+	lines := `{"schema":"loadplan.history/v1","plan":"cal","scenario":"open","started_at":"2026-12-01T10:00:00Z","stop_reason":"completed","requests":100,"cost":"0.55","estimate":"0.5"}
+{"schema":"loadplan.history/v1","plan":"cal","scenario":"open","started_at":"2026-12-02T10:00:00Z","stop_reason":"completed","requests":100,"cost":"0.45","estimate":"0.5"}
+{"schema":"loadplan.history/v1","plan":"cal","scenario":"open","started_at":"2026-12-03T10:00:00Z","stop_reason":"interrupted","requests":10,"cost":"0.05","estimate":"0.5"}
+{"schema":"loadplan.history/v1","plan":"other","scenario":"open","started_at":"2026-12-02T10:00:00Z","stop_reason":"completed","requests":1,"cost":"9","estimate":"1"}
+`
+	if err := os.WriteFile(hist, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "estimate", path, "--history", hist)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"+10.0%", "-10.0%", "History: 3 past runs, 2 completed; mean error of their estimates 0.0% (actual against estimated); mean actual $0.50"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("missing %q in\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, "estimate", path, "--history", hist, "--output", "json")
+	var est planner.Estimate
+	if err := json.Unmarshal([]byte(out), &est); code != 0 || err != nil {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	h := est.Scenarios[0].History
+	if h == nil || len(h.Runs) != 3 || h.Completed != 2 || h.MeanErrorPct == nil || *h.MeanErrorPct != 0 || !h.ActualMean.Equal(decimal.RequireFromString("0.5")) {
+		t.Fatalf("history %+v", h)
+	}
+	if code, _, errOut := runCLI(t, "estimate", path, "--history", path); code != exitUsage || !strings.Contains(errOut, "--history:") {
+		t.Fatalf("a plan given as history: exit %d\n%s", code, errOut)
+	}
+}
