@@ -65,6 +65,9 @@ scenario, one at a time, capped by --budget and gated like any run, then calibra
 // runCalibrate is loadplan calibrate: from runs, or from a pilot.
 func runCalibrate(ctx context.Context, streams *IO, o *calibrateOptions) error {
 	if o.Pilot != "" {
+		if len(o.Runs) > 0 || o.Plan != "" {
+			return usageError("give run summaries with --plan, or --pilot PLAN, not both")
+		}
 		return runPilot(ctx, streams, o)
 	}
 	if o.Plan == "" {
