@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/loadplan/loadplan/internal/inputfile"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
@@ -88,17 +88,14 @@ func list(ss []string) string {
 
 // Load reads a calibration file; its problems are located (file:line:col, field).
 func Load(path string) (*Calibration, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("load calibration: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("load calibration %s: %w", path, err)
-	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("load calibration %s: larger than %d bytes", path, MaxFileBytes)
 	}
 	return Parse(path, data)
 }

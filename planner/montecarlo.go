@@ -41,7 +41,7 @@ import (
 // DefaultDraws is the number of simulated runs of estimate --percentiles.
 const DefaultDraws = 2000
 
-// maxSimRequests bounds the requests one simulation may play (all draws together), so that
+// maxSimRequests bounds the task iterations one simulation may play (all draws together), so that
 // a scenario of a billion requests is refused rather than simulated for hours.
 const maxSimRequests = 400_000_000
 
@@ -346,7 +346,7 @@ func Simulate(p *plan.Plan, s *plan.Scenario, cat *pricing.Catalog, opts SimOpti
 		return nil, fmt.Errorf("the task weights add up to 0")
 	}
 	sim := &simulation{s: s, steps: steps, tasks: tasks, onStart: onStart, totalWeight: cum}
-	if err := sim.check(opts.Draws); err != nil {
+	if err := sim.check(p, cat, opts.Draws); err != nil {
 		return nil, err
 	}
 	r := rand.New(rand.NewPCG(opts.Seed, 0x6c6f6164706c616e)) // "loadplan"
@@ -395,27 +395,31 @@ type simulation struct {
 	totalWeight int
 }
 
-// check refuses a simulation that would not end, or would play too many requests.
-func (sim *simulation) check(draws int) error {
+// check refuses a simulation that would not end, or would play too many requests (the
+// expected task iterations of the estimate, times the draws).
+func (sim *simulation) check(p *plan.Plan, cat *pricing.Catalog, draws int) error {
 	s := sim.s
-	if s.Open() || s.Wait.Kind == plan.WaitPacing {
-		return nil
-	}
-	if s.Wait.Min > 0 {
-		per := schedule.Of(s).UserSeconds() / s.Wait.Min.Seconds()
-		if per*float64(draws) > maxSimRequests {
-			return fmt.Errorf("about %.0f task iterations per run: too many to simulate %d times", per, draws)
-		}
-		return nil
-	}
-	for _, t := range sim.tasks {
-		for _, i := range t.steps {
-			if !math.IsInf(sim.steps[i].latMu, -1) {
-				return nil // some latency: a user's loop advances (slowly when few tasks have one)
+	if !s.Open() && s.Wait.Kind != plan.WaitPacing && s.Wait.Min <= 0 {
+		some := false
+		for _, t := range sim.tasks {
+			for _, i := range t.steps {
+				some = some || !math.IsInf(sim.steps[i].latMu, -1)
 			}
 		}
+		if !some {
+			return ErrNoBound
+		}
 	}
-	return ErrNoBound
+	m, err := mixOf(p, cat)
+	if err != nil {
+		return err
+	}
+	if it := loadOf(p, s, m).iter.exp; it != nil {
+		if n := float(it) * float64(draws); n > maxSimRequests {
+			return fmt.Errorf("about %.0f task iterations over %d draws: too many to simulate (at most %d); give fewer --draws", n, draws, int64(maxSimRequests))
+		}
+	}
+	return nil
 }
 
 // task draws a task by weight.
