@@ -84,10 +84,7 @@ func runPilot(ctx context.Context, streams *IO, o *calibrateOptions) error {
 		if rerr == nil {
 			srcs = append(srcs, calibration.Source{Name: fmt.Sprintf("pilot %s (%s)", part.task, sum.StartedAt.Format(time.RFC3339)), Run: sum})
 			spent = spent.Add(sum.Actual.Cost)
-			if sum.Actual.DroppedArrivals > 0 {
-				fmt.Fprintf(streams.ErrOut, "warning: pilot of %s: %d of %d iterations could not start within --spread %s; its calibration has fewer samples\n",
-					part.task, sum.Actual.DroppedArrivals, o.Requests, plan.FormatDuration(o.Spread))
-			}
+			warnShortPilot(streams, p, part.task, sum, o)
 		}
 		var ee *exitError
 		if err != nil && !(errors.As(err, &ee) && ee.code == exitThresholds) {
@@ -230,6 +227,25 @@ func setWeight(t *yaml.Node, w string) {
 	}
 	t.Content = append(t.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "weight"},
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: w})
+}
+
+// warnShortPilot says when a step of the task sent fewer than --requests: an iteration due
+// near the end of --spread that could not start before it (a loaded machine, a slow
+// on_start) is not sent.
+func warnShortPilot(streams *IO, p *plan.Plan, task string, sum *summary.Run, o *calibrateOptions) {
+	for _, t := range p.Tasks {
+		if t.Name != task {
+			continue
+		}
+		for _, st := range t.Steps {
+			for _, row := range sum.Tasks {
+				if row.Name == st.Name && row.Requests < int64(o.Requests) {
+					fmt.Fprintf(streams.ErrOut, "warning: pilot of %s: %d of %d requests of %s were sent (the others were due too near the end of --spread %s); its calibration has fewer samples\n",
+						task, row.Requests, o.Requests, st.Name, plan.FormatDuration(o.Spread))
+				}
+			}
+		}
+	}
 }
 
 type discard struct{}
