@@ -2,6 +2,7 @@ package summary
 
 import (
 	"encoding/json"
+	"github.com/loadplan/loadplan/planner"
 	"testing"
 
 	"github.com/loadplan/loadplan/pricing"
@@ -60,5 +61,38 @@ func TestTokenDistRecordsMergesAndRoundTrips(t *testing.T) {
 	}
 	if d, _ := (&TokenRecorder{}).Dist(); d != nil {
 		t.Fatalf("empty recorder: %+v", d)
+	}
+}
+
+// The workers' token distributions merge with their summaries: counts and sums add, and
+// an old worker's row without one leaves the merged row with the others'.
+func TestMergeWorkersTokenDists(t *testing.T) {
+	t.Parallel()
+	w1, w2 := readTestdata(t, "worker1.json"), readTestdata(t, "worker2.json")
+	var a, b TokenRecorder
+	for i := int64(1); i <= 10; i++ {
+		a.Record(pricing.Usage{Input: 100, CacheRead: 1000, Output: i})
+		b.Record(pricing.Usage{Input: 200, CacheWrite5m: 1000, Output: 100 * i})
+	}
+	da, _ := a.Dist()
+	db, _ := b.Dist()
+	w1.Tasks[1].TokenDist, w2.Tasks[1].TokenDist = da, db
+	name := w1.Tasks[1].Name
+	m, err := Merge(planner.MergeEstimates, w1, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range m.Tasks {
+		d := task.TokenDist
+		if task.Name != name {
+			if d != nil {
+				t.Errorf("%s: token_dist %+v from nowhere", task.Name, d)
+			}
+			continue
+		}
+		// Prompts 1100 and 1200, ten each; outputs 1..10 and 100..1000.
+		if d == nil || d.Responses != 20 || d.Hits != 10 || d.Prompt.Sum != 23000 || d.Output.Max != 1000 || d.Output.Sum != 55+5500 {
+			t.Fatalf("%s: merged %+v", name, d)
+		}
 	}
 }
