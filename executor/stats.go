@@ -55,6 +55,9 @@ type stat struct {
 	genTokens   int64         // output tokens of streams that reported them
 	genTime     time.Duration // their time from the first token to the last byte
 	buckets     *bucketCounts // nil unless Config.LatencyBuckets
+
+	// tokDist records the tokens of each reported response, for loadplan calibrate.
+	tokDist summary.TokenRecorder
 }
 
 func newStat(name, method, task, source string) *stat {
@@ -96,6 +99,7 @@ func (s *stat) charge(c charged) {
 	}
 	if c.reported != nil {
 		s.tokens = s.tokens.Add(*c.reported)
+		s.tokDist.Record(*c.reported)
 		s.reported++
 		if c.reported.CacheRead > 0 {
 			s.cacheHits++

@@ -55,7 +55,10 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 		s.Actual.TTFT = &p
 	}
 	for i := range rows {
-		s.Tasks = append(s.Tasks, taskStats(&rows[i], rps))
+		ts := taskStats(&rows[i], rps)
+		// An encoding error leaves the distribution out, as taskStats does the histograms.
+		ts.TokenDist, _ = r.stats.rows[i].tokDist.Dist()
+		s.Tasks = append(s.Tasks, ts)
 	}
 	if r.mon != nil {
 		s.Monitor = r.mon.Report()

@@ -142,6 +142,10 @@ type Scenario struct {
 	// WorstPerRequest is the largest single worst-case cost of a request: the most a run
 	// stopped by the budget may leave unspent. Nil when some priced request has no bound.
 	WorstPerRequest *decimal.Decimal `json:"worst_per_request"`
+	// Percentiles is the Monte-Carlo view (estimate --percentiles); nil without it.
+	Percentiles *MonteCarlo `json:"percentiles,omitempty"`
+	// History is the scenario's past runs (estimate --history); nil without it.
+	History *PastRuns `json:"history,omitempty"`
 }
 
 // Task is the estimate of one task, or of the on_start steps (named on_start).

@@ -150,8 +150,8 @@ func assumedText(p *plan.Plan, s *plan.Scenario) []string {
 	}
 	for _, st := range allSteps(p) {
 		for _, a := range st.Assumed {
-			if a.Key == "latency" {
-				continue
+			if a.Key == "latency" && !strings.HasPrefix(a.Rule, "calibration") {
+				continue // the load model speaks of it (a calibrated latency is said here)
 			}
 			g := find("expect."+a.Key, a.Rule)
 			g.items = append(g.items, a.Of+" "+a.Value)

@@ -59,6 +59,8 @@ func writeScenarioEstimate(w io.Writer, e *planner.Estimate, s *planner.Scenario
 	fmt.Fprintf(w, "Requests: %s low, %s expected, %s worst; %.2f requests/s expected at full load\n",
 		count(s.Requests.Low), count(s.Requests.Expected), count(s.Requests.Worst), s.ExpectedRPS)
 	fmt.Fprintln(w, BudgetLine(s))
+	writeMonteCarlo(w, s)
+	writePastRuns(w, s)
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

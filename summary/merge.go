@@ -246,7 +246,9 @@ func mergeTask(k taskKey, rows []TaskStats, durationS float64) (TaskStats, error
 	t := TaskStats{Name: k.name, Method: k.method, CostSource: rows[0].CostSource}
 	var hits, size float64
 	var latParts, ttftParts []histPart
+	var dists []*TokenDist
 	for i, r := range rows {
+		dists = append(dists, r.TokenDist)
 		t.Requests += r.Requests
 		t.Failures += r.Failures
 		t.RateLimited += r.RateLimited
@@ -276,6 +278,9 @@ func mergeTask(k taskKey, rows []TaskStats, durationS float64) (TaskStats, error
 	}
 	lat, _, err := aggregate(latParts)
 	if err != nil {
+		return TaskStats{}, fmt.Errorf("%s: %w", k.name, err)
+	}
+	if t.TokenDist, err = MergeTokenDists(dists); err != nil {
 		return TaskStats{}, fmt.Errorf("%s: %w", k.name, err)
 	}
 	t.Latency = lat

@@ -190,6 +190,9 @@ type TaskStats struct {
 	// several workers merge exactly. TTFTHistogram likewise.
 	Histogram     string `json:"histogram"`
 	TTFTHistogram string `json:"ttft_histogram,omitempty"`
+	// TokenDist is the distribution of tokens per response (issue 16: loadplan calibrate);
+	// nil without usage reports, and in a summary written before loadplan recorded it.
+	TokenDist *TokenDist `json:"token_dist,omitempty"`
 }
 
 // Failure is one kind of failure of one request name, as in Locust's failures table.

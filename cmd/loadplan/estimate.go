@@ -165,6 +165,9 @@ type estimateOptions struct {
 	inputTokens     int64
 	outputTokens    int64
 	maxOutputTokens int64
+	calibration     string
+	history         string
+	mc              mcFlags
 
 	// Parsed from the flags by complete.
 	gateKind  planner.Gate
@@ -217,6 +220,9 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	fs.Int64Var(&o.inputTokens, "input-tokens", 0, "ad-hoc: input tokens per request")
 	fs.Int64Var(&o.outputTokens, "output-tokens", 0, "ad-hoc: output tokens per request")
 	fs.Int64Var(&o.maxOutputTokens, "max-output-tokens", 0, "ad-hoc: output bound per request, for the worst case")
+	fs.StringVar(&o.calibration, "calibration", "", "override the plan's expect values with a calibration file (loadplan calibrate)")
+	fs.StringVar(&o.history, "history", "", "show the past runs of the same plan and scenario from a run history (run --history FILE) beside the estimate")
+	o.mc.register(fs)
 	addPlanFile(cmd)
 	registerScenarioCompletion(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("model", modelNames)
@@ -258,6 +264,13 @@ func runEstimate(streams *IO, o *estimateOptions) error {
 	if err != nil {
 		return err
 	}
+	cal, calWarnings, err := applyCalibration(streams, p, o.calibration)
+	if err != nil {
+		return err
+	}
+	if cal != nil {
+		o.mc.measured = measuredOf(cal)
+	}
 	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
 		return err
@@ -271,6 +284,13 @@ func runEstimate(streams *IO, o *estimateOptions) error {
 	}
 	for i := range est.Scenarios {
 		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, stale...)
+		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, calWarnings...)
+	}
+	if err := o.mc.extend(p, scenarios, cat, est); err != nil {
+		return err
+	}
+	if err := addHistory(o.history, est); err != nil {
+		return err
 	}
 	if o.output.json() {
 		if err := report.WriteJSON(streams.Out, est); err != nil {

@@ -67,7 +67,7 @@ func TestForeignFlagHints(t *testing.T) {
 		{[]string{"run", example, "--loglevel", "DEBUG"}, "--quiet"},
 		{[]string{"run", example, "--iterations", "5"}, "no iteration count"},
 		{[]string{"run", example, "-d", "10s"}, "-d: in loadplan, --run-time (-t)"},
-		{[]string{"estimate", example, "--host", "http://x"}, "--host is a flag of loadplan run"},
+		{[]string{"estimate", example, "--host", "http://x"}, "--host is a flag of loadplan calibrate, loadplan run"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.hint) {

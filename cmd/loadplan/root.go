@@ -150,6 +150,7 @@ latency, throughput and failures.`,
 		newCmdK8s(streams),
 		newCmdWorker(streams, nil),
 		newCmdSweep(streams, nil),
+		newCmdCalibrate(streams, nil),
 	)
 	return root
 }

@@ -51,6 +51,7 @@ type runOptions struct {
 	exitCodeOnError int
 	headless        bool // accepted, as Locust's --headless: loadplan is always headless
 	csvFullHistory  bool
+	calibration     string // --calibration FILE (calibrate.go)
 
 	// Parsed from the flags by complete.
 	overrides plan.Overrides
@@ -128,6 +129,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.exitCodeOnError, "exit-code-on-error", summary.ExitThresholds,
 		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
 	fs.BoolVar(&o.headless, "headless", false, "accepted for Locust's command lines: loadplan always runs headless")
+	fs.StringVar(&o.calibration, "calibration", "", "override the plan's expect values with a calibration file (loadplan calibrate)")
 	fs.BoolVar(&o.csvFullHistory, "csv-full-history", false, "with --csv: a row per request name each second in PREFIX_stats_history.csv, with current (10 s) percentiles, as Locust's")
 }
 
@@ -223,6 +225,9 @@ type resolvedRun struct {
 func resolveRun(streams *IO, o *runOptions) (*resolvedRun, error) {
 	p, err := loadPlan(streams, o.plan)
 	if err != nil {
+		return nil, err
+	}
+	if _, _, err := applyCalibration(streams, p, o.calibration); err != nil {
 		return nil, err
 	}
 	scs, err := pickScenarios(p, o.scenario, false, false)
