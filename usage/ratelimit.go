@@ -3,6 +3,7 @@ package usage
 import (
 	"math"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,39 @@ var anthropicLimitHeaders = [NumLimitKinds]string{
 	LimitTokens:       "anthropic-ratelimit-tokens-",
 }
 
+// get is h.Get for a name already canonical (textproto.CanonicalMIMEHeaderKey): no
+// allocation per look-up, as every response is read.
+func get(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// limitNames are the canonical names of a limit's three headers.
+type limitNames struct {
+	kind                    LimitKind
+	limit, remaining, reset string
+}
+
+func namesOf(kind LimitKind, limit, remaining, reset string) limitNames {
+	c := textproto.CanonicalMIMEHeaderKey
+	return limitNames{kind, c(limit), c(remaining), c(reset)}
+}
+
+var (
+	anthropicNames = func() (ns [NumLimitKinds]limitNames) {
+		for k, p := range anthropicLimitHeaders {
+			ns[k] = namesOf(LimitKind(k), p+"limit", p+"remaining", p+"reset")
+		}
+		return ns
+	}()
+	openaiNames = [...]limitNames{
+		namesOf(LimitRequests, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+		namesOf(LimitTokens, "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+	}
+)
+
 // maxResetAhead bounds how far ahead a reset may be: further is garbage, ignored.
 const maxResetAhead = 7 * 24 * time.Hour
 
@@ -81,28 +115,25 @@ const maxResetAhead = 7 * 24 * time.Hour
 // OpenAI's. It never fails: a header that does not parse is ignored.
 func ReadRateLimits(h http.Header, now time.Time) RateLimits {
 	var rl RateLimits
-	for k, prefix := range anthropicLimitHeaders {
-		st := &rl.Limits[k]
-		st.Limit, st.HasLimit = count(h.Get(prefix + "limit"))
-		st.Remaining, st.HasRemaining = count(h.Get(prefix + "remaining"))
-		if v := strings.TrimSpace(h.Get(prefix + "reset")); v != "" {
+	for _, n := range anthropicNames {
+		st := &rl.Limits[n.kind]
+		st.Limit, st.HasLimit = count(get(h, n.limit))
+		st.Remaining, st.HasRemaining = count(get(h, n.remaining))
+		if v := strings.TrimSpace(get(h, n.reset)); v != "" {
 			if t, err := time.Parse(time.RFC3339, v); err == nil && t.Sub(now) < maxResetAhead {
 				st.Reset = t
 			}
 		}
 	}
-	for _, o := range []struct {
-		kind LimitKind
-		name string
-	}{{LimitRequests, "requests"}, {LimitTokens, "tokens"}} {
-		st := &rl.Limits[o.kind]
-		if n, ok := count(h.Get("x-ratelimit-limit-" + o.name)); ok && !st.HasLimit {
-			st.Limit, st.HasLimit = n, true
+	for _, n := range openaiNames {
+		st := &rl.Limits[n.kind]
+		if c, ok := count(get(h, n.limit)); ok && !st.HasLimit {
+			st.Limit, st.HasLimit = c, true
 		}
-		if n, ok := count(h.Get("x-ratelimit-remaining-" + o.name)); ok && !st.HasRemaining {
-			st.Remaining, st.HasRemaining = n, true
+		if c, ok := count(get(h, n.remaining)); ok && !st.HasRemaining {
+			st.Remaining, st.HasRemaining = c, true
 		}
-		if d, ok := resetDuration(h.Get("x-ratelimit-reset-" + o.name)); ok && st.Reset.IsZero() {
+		if d, ok := resetDuration(get(h, n.reset)); ok && st.Reset.IsZero() {
 			st.Reset = now.Add(d)
 		}
 	}
@@ -112,9 +143,9 @@ func ReadRateLimits(h http.Header, now time.Time) RateLimits {
 			rl.Found = true
 		}
 	}
-	if ms, err := strconv.ParseFloat(strings.TrimSpace(h.Get("retry-after-ms")), 64); err == nil && ms >= 0 && ms <= float64(maxResetAhead/time.Millisecond) {
+	if ms, err := strconv.ParseFloat(strings.TrimSpace(get(h, "Retry-After-Ms")), 64); err == nil && ms >= 0 && ms <= float64(maxResetAhead/time.Millisecond) {
 		rl.RetryAfter = time.Duration(ms * float64(time.Millisecond))
-	} else if v := strings.TrimSpace(h.Get("retry-after")); v != "" {
+	} else if v := strings.TrimSpace(get(h, "Retry-After")); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil {
 			if secs >= 0 && secs <= maxResetAhead.Seconds() {
 				rl.RetryAfter = time.Duration(secs * float64(time.Second))
