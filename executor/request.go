@@ -78,7 +78,7 @@ type step struct {
 	// per request (masked in its failures).
 	secretHeaders []string
 	// sel is what the step reads of a JSON body, for a body too large to keep (needJSON).
-	sel *usage.Selection
+	sel  *usage.Selection
 	need need // what an attempt takes from the rate limits (ratelimit.go)
 }
 

@@ -185,8 +185,8 @@ type runner struct {
 	agg      *aggregator
 	proms    map[string]*promMeter
 	mon      *monitor.Group // the plan's monitors; nil without any
-	limits   *limiter   // the plan's rate_limit; nil without one
-	rates    *rateStats // what the rate-limit headers said, what the run used per minute
+	limits   *limiter       // the plan's rate_limit; nil without one
+	rates    *rateStats     // what the rate-limit headers said, what the run used per minute
 	// secrets masks the plan's secret values in every message the run writes (failures,
 	// their samples, the stop's detail, errors): a target that echoes its request must not
 	// put a key into a report.
