@@ -66,6 +66,10 @@ type Config struct {
 	// MaxInFlight is the concurrency limit of the token endpoints: a request arriving while
 	// this many are being served gets 429 at once, billed nothing. 0 means no limit.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// RateLimit limits the provider endpoints (/v1/messages, /v1/chat/completions) per
+	// minute and makes them send rate-limit headers (see RateLimit); nil: no limit, no
+	// header.
+	RateLimit *RateLimit `yaml:"rate_limit"`
 	// Faults apply to every token endpoint (all but /health and /api/session) whose own
 	// Faults are nil.
 	Faults Faults `yaml:"faults"`
@@ -295,6 +299,9 @@ func (c Config) validate() []fieldError {
 	}
 	if !validTier(c.ServiceTier) {
 		add("service_tier", "%q is not a service tier; valid: %s", c.ServiceTier, strings.Join(serviceTierNames, ", "))
+	}
+	if c.RateLimit != nil {
+		errs = append(errs, c.RateLimit.validate("rate_limit")...)
 	}
 	errs = append(errs, c.Faults.validate("faults")...)
 	errs = append(errs, c.UsageFaults.validate("usage_faults")...)

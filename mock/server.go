@@ -41,6 +41,7 @@ type Server struct {
 	dists    distCache
 	users    atomic.Pointer[counters]
 	inFlight atomic.Int64
+	limits   *rateLimiter // Config.RateLimit; nil without
 
 	ledger *Ledger
 	mux    *http.ServeMux
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 	m := newMetrics()
 	s := &Server{cfg: cfg, model: cfg.Model, prices: cfg.Prices, ledger: newLedger(m), eps: map[string]*endpoint{}}
 	m.watchInFlight(s.inFlight.Load)
+	s.limits = newRateLimiter(cfg.RateLimit)
 	if s.model == "" {
 		s.model = DefaultModel
 	}
@@ -150,6 +152,9 @@ func (s *Server) Ledger() *Ledger { return s.ledger }
 func (s *Server) Reset() {
 	s.ledger.Reset()
 	s.users.Store(&counters{})
+	if s.limits != nil {
+		s.limits.reset()
+	}
 }
 
 // URL is the server's base URL once Start has succeeded ("" before).
