@@ -96,7 +96,8 @@ func (s *rateStats) used(sentAt time.Time, u *pricing.Usage) {
 }
 
 // summary is the run's rate_limits: nil when no response carried rate-limit headers and the
-// plan gives no rate_limit.
+// plan gives no rate_limit; else every kind, with what the run used of it, and its limit
+// when known.
 func (s *rateStats) summary() *summary.RateLimits {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,9 +110,6 @@ func (s *rateStats) summary() *summary.RateLimits {
 	dst := [usage.NumLimitKinds]**summary.RateLimit{&out.Requests, &out.InputTokens, &out.OutputTokens, &out.Tokens}
 	for k := range usage.NumLimitKinds {
 		seen := s.seen[k]
-		if !seen.hasLimit && !seen.hasLowest && planned[k] == 0 {
-			continue
-		}
 		l := &summary.RateLimit{}
 		if planned[k] > 0 {
 			l.PlanLimit = ptrTo(planned[k])
