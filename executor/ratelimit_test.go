@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/mock"
+	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/pricing"
 )
 
 // rateLimitedPlan sends Anthropic Messages requests as fast as 3 users can.
@@ -164,5 +166,35 @@ func TestWindow(t *testing.T) {
 	}
 	if _, wait := w.take(start.Add(time.Second), 1); wait != span {
 		t.Errorf("after it, the next waits %s, want %s", wait, span)
+	}
+}
+
+// TestRatePeak: the peak per minute is the busiest 60 consecutive seconds of what was sent,
+// wherever they fall; a sending time before the start or far past it is clamped: the counts
+// into past a week of seconds (a runner whose start was never set counted from year 1 and ran
+// out of memory).
+func TestRatePeak(t *testing.T) {
+	t.Parallel()
+	rs := newRateStats(plan.RateLimit{OTPM: 1000})
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rs.begin(start)
+	// 1 request a second for 200 s, and 10 more in seconds 100 to 109, each 7 output tokens.
+	for i := range 200 {
+		rs.used(start.Add(time.Duration(i)*time.Second+time.Millisecond), &pricing.Usage{Output: 7})
+	}
+	for i := range 10 {
+		rs.used(start.Add(time.Duration(100+i)*time.Second), &pricing.Usage{Output: 7})
+	}
+	rs.used(start.Add(-time.Hour), nil)
+	rs.used(start.Add(100*365*24*time.Hour), nil)
+	sum := rs.summary()
+	if r := sum.Requests; r.PeakPerMinute != 70 || r.Limit != nil {
+		t.Errorf("requests %+v", r)
+	}
+	if o := sum.OutputTokens; o.PeakPerMinute != 490 || *o.Limit != 1000 || *o.Headroom != 510 || o.PeakEndS < 110 || o.PeakEndS > 159 {
+		t.Errorf("output %+v", o)
+	}
+	if len(rs.secs) != maxRateSeconds {
+		t.Errorf("%d seconds kept", len(rs.secs))
 	}
 }

@@ -33,7 +33,11 @@ type limitSeen struct {
 	lowestAt      time.Time
 }
 
-func newRateStats(rl plan.RateLimit) *rateStats { return &rateStats{rl: rl} }
+func newRateStats(rl plan.RateLimit) *rateStats { return &rateStats{rl: rl, start: time.Now()} }
+
+// maxRateSeconds bounds the per-second counts (a week: 19 MB at most, grown as the run goes);
+// a later second is counted in the last.
+const maxRateSeconds = 7 * 24 * 3600
 
 // begin sets the start the seconds count from.
 func (s *rateStats) begin(start time.Time) {
@@ -83,10 +87,7 @@ func (s *rateStats) used(sentAt time.Time, u *pricing.Usage) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := int(sentAt.Sub(s.start) / time.Second)
-	if i < 0 {
-		i = 0
-	}
+	i := min(max(int(sentAt.Sub(s.start)/time.Second), 0), maxRateSeconds-1)
 	for len(s.secs) <= i {
 		s.secs = append(s.secs, [usage.NumLimitKinds]int64{})
 	}
