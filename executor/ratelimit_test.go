@@ -171,8 +171,8 @@ func TestWindow(t *testing.T) {
 
 // TestRatePeak: the peak per minute is the busiest 60 consecutive seconds of what was sent,
 // wherever they fall; a sending time before the start or far past it is clamped: the counts
-// into past a week of seconds (a runner whose start was never set counted from year 1 and ran
-// out of memory).
+// never grow past a week of seconds (a runner whose start was never set counted from year 1
+// and ran out of memory).
 func TestRatePeak(t *testing.T) {
 	t.Parallel()
 	rs := newRateStats(plan.RateLimit{OTPM: 1000})
