@@ -88,6 +88,35 @@ var flagsRendered = []string{"--scenario", "-s", "--ledger", "--run-id", "--expe
 
 // Render builds the manifests of a run of b's plan.
 func Render(b *Bundle, o Options) (*Manifests, error) {
+	sc, err := o.complete(b)
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{b: b, o: o, base: "loadplan-" + o.RunID}
+	cm, err := r.configMap()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifests{RunID: o.RunID, Secret: o.Secret, Env: b.Env}
+	m.Objects = append(m.Objects, Object{"configmap.yaml", cm})
+	ledger := o.Redis
+	if ledger == "" {
+		ledger = fmt.Sprintf("redis://%s:%d/0", r.name("redis"), redisPort)
+		svc, dep := r.redis()
+		m.Objects = append(m.Objects, Object{"redis.yaml", svc}, Object{"redis.yaml", dep})
+	}
+	m.Objects = append(m.Objects, Object{"coordinator.yaml", r.coordinator(ledger)}, Object{"workers.yaml", r.workers(ledger)})
+	if !sc.Open() && sc.MaxUsers() < o.Workers {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("scenario %s has at most %d users for %d workers: %d workers will have no user",
+			sc.Name, sc.MaxUsers(), o.Workers, o.Workers-sc.MaxUsers()))
+	}
+	return m, nil
+}
+
+// complete fills in o's defaults (the Secret, the Redis image, the resources, the run ID
+// derived from the inputs) and checks o against b: every problem at once. It returns the
+// scenario to run.
+func (o *Options) complete(b *Bundle) (*plan.Scenario, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	sc := b.Plan.Scenario(o.Scenario)
@@ -146,31 +175,12 @@ func Render(b *Bundle, o Options) (*Manifests, error) {
 			bad("run ID %q: give at most %d lowercase letters, digits and '-', starting and ending with a letter or digit", o.RunID, maxRunID)
 		}
 	} else if sc != nil {
-		o.RunID = deriveRunID(b, o)
+		o.RunID = deriveRunID(b, *o)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-
-	r := &renderer{b: b, o: o, base: "loadplan-" + o.RunID}
-	cm, err := r.configMap()
-	if err != nil {
-		return nil, err
-	}
-	m := &Manifests{RunID: o.RunID, Secret: o.Secret, Env: b.Env}
-	m.Objects = append(m.Objects, Object{"configmap.yaml", cm})
-	ledger := o.Redis
-	if ledger == "" {
-		ledger = fmt.Sprintf("redis://%s:%d/0", r.name("redis"), redisPort)
-		svc, dep := r.redis()
-		m.Objects = append(m.Objects, Object{"redis.yaml", svc}, Object{"redis.yaml", dep})
-	}
-	m.Objects = append(m.Objects, Object{"coordinator.yaml", r.coordinator(ledger)}, Object{"workers.yaml", r.workers(ledger)})
-	if !sc.Open() && sc.MaxUsers() < o.Workers {
-		m.Warnings = append(m.Warnings, fmt.Sprintf("scenario %s has at most %d users for %d workers: %d workers will have no user",
-			sc.Name, sc.MaxUsers(), o.Workers, o.Workers-sc.MaxUsers()))
-	}
-	return m, nil
+	return sc, nil
 }
 
 // checkRedisURL refuses a ledger URL that is not Redis, and one that holds a password: the

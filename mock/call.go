@@ -70,6 +70,7 @@ type call struct {
 	tier    string        // the service tier it is served at, canonical ("" standard)
 	billed  pricing.Usage // what the request generated so far
 	counted bool          // holds a place among the requests in flight
+	working bool          // holds one of the Capacity workers
 }
 
 func (s *Server) begin(w http.ResponseWriter, r *http.Request, ep *endpoint, fl flavor) *call {
@@ -92,6 +93,9 @@ func (c *call) finish() {
 		}
 	}
 	c.s.ledger.record(c.ep.path, c.status, c.model, c.billed, cost, time.Since(c.start))
+	if c.working {
+		<-c.s.workers
+	}
 	if c.counted { // last: once no request is in flight, the ledger has them all
 		c.s.inFlight.Add(-1)
 	}
@@ -110,7 +114,29 @@ func (c *call) admit() bool {
 		return false
 	}
 	c.counted = true
-	return true
+	return c.queue()
+}
+
+// queue waits for one of the Config.Capacity workers (at once without a limit); it reports
+// false, the request gone (499), when the client left while it waited.
+func (c *call) queue() bool {
+	if c.s.workers == nil {
+		return true
+	}
+	select {
+	case c.s.workers <- struct{}{}:
+		c.working = true
+		return true
+	default:
+	}
+	select {
+	case c.s.workers <- struct{}{}:
+		c.working = true
+		return true
+	case <-c.r.Context().Done():
+		c.gone()
+		return false
+	}
 }
 
 // seed derives the request's random source from the user key and that user's counter.

@@ -66,6 +66,14 @@ type Config struct {
 	// MaxInFlight is the concurrency limit of the token endpoints: a request arriving while
 	// this many are being served gets 429 at once, billed nothing. 0 means no limit.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// Capacity is how many requests the token endpoints serve at once, as a service with
+	// that many workers: past it, a request waits in line for a free worker before its own
+	// latency (and time to first token) begins, so both grow with the load. With constant
+	// latencies the knee is at Capacity / latency requests per second: below it no request
+	// waits, above it the line grows by the excess every second. A request whose client
+	// leaves while it waits is billed nothing (499). 0 means no limit: every request is served
+	// at once, whatever the load. MaxInFlight, when set too, counts the waiting requests.
+	Capacity int `yaml:"capacity"`
 	// RateLimit limits the provider endpoints (/v1/messages, /v1/chat/completions) per
 	// minute and makes them send rate-limit headers (see RateLimit); nil: no limit, no
 	// header.
@@ -186,7 +194,13 @@ func (f *Faults) rates() [11]float64 {
 }
 
 // Profiles lists the names of the built-in profiles.
-func Profiles() []string { return []string{"default", "flaky", "rate-limited", "slow", "breaker"} }
+func Profiles() []string {
+	return []string{"default", "flaky", "rate-limited", "slow", "breaker", "saturating"}
+}
+
+// SaturatingCapacity is the saturating profile's Capacity: with the default profile's
+// latencies (/api/chat/message: a mean of about 2 s), its knee is near 4 requests/s.
+const SaturatingCapacity = 8
 
 // Profile returns a built-in profile ("" is "default"):
 //   - default: fault-free; the distributions that examples/ai-service.yaml's expect values
@@ -196,6 +210,9 @@ func Profiles() []string { return []string{"default", "flaky", "rate-limited", "
 //   - slow: default with every latency ×5 and 10 % of slow bodies.
 //   - breaker: default with 2 % of requests tripping the circuit breaker (503, and
 //     circuit_breaker_open_total counts them; 0 in the other profiles).
+//   - saturating: default with a Capacity of SaturatingCapacity requests served at once:
+//     latencies and times to first token rise with the load past the capacity (a knee for
+//     loadplan sweep to find).
 func Profile(name string) (Config, error) {
 	if name == "" {
 		name = "default"
@@ -216,6 +233,8 @@ func Profile(name string) (Config, error) {
 		cfg.Faults = Faults{RateLimited: 0.05, RetryAfter: 2 * time.Second}
 	case "breaker":
 		cfg.Faults = Faults{BreakerOpen: 0.02}
+	case "saturating":
+		cfg.Capacity = SaturatingCapacity
 	case "slow":
 		cfg.Faults = Faults{SlowBody: 0.10, SlowBodyDelay: 5 * time.Second}
 		for p, e := range cfg.Endpoints {
@@ -296,6 +315,9 @@ func (c Config) validate() []fieldError {
 	}
 	if c.MaxInFlight < 0 {
 		add("max_in_flight", "must be 0 (no limit) or more, not %d", c.MaxInFlight)
+	}
+	if c.Capacity < 0 {
+		add("capacity", "must be 0 (no limit) or more requests served at once, not %d", c.Capacity)
 	}
 	if !validTier(c.ServiceTier) {
 		add("service_tier", "%q is not a service tier; valid: %s", c.ServiceTier, strings.Join(serviceTierNames, ", "))

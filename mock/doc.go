@@ -82,6 +82,16 @@
 //   - 5xx (a tripped circuit breaker's 503 too), 429, 529, a connection reset, a 400 or 404
 //     before any output: nothing.
 //
+// # Load-dependent latency
+//
+// Config.Capacity (capacity: in a configuration file; the saturating profile has
+// SaturatingCapacity) is how many requests the token endpoints serve at once. Past it a
+// request waits in line for a free worker before its latency and time to first token begin,
+// so both rise with the load: with constant latencies and arrivals the knee is exactly at
+// Capacity / latency requests per second (none waits below it; above it the line grows by the
+// excess each second), which is what loadplan sweep finds. A client that leaves while its
+// request waits is recorded as 499 and billed nothing.
+//
 // Faults are drawn once per request, mutually exclusive, at their configured rates; the
 // config-wide faults and the concurrency limit (Config.MaxInFlight: 429 at once past it)
 // apply to the token endpoints, not to /health and /api/session. An invalid JSON body is the

@@ -78,7 +78,7 @@ func TestConfigErrorsAreLocated(t *testing.T) {
 			[]string{`mock.yaml:1:1: faults: the fault rates add up to 1.2, more than 1`}},
 		{"mean over the max", "endpoints:\n  /api/chat/message: {input_tokens: 5000}\n",
 			[]string{`mock.yaml:2:23: endpoints./api/chat/message.input_tokens: 5000 is more than max_input_tokens 4000`}},
-		{"unknown profile", "profile: fast\n", []string{`mock.yaml:1:10: profile: unknown mock profile "fast" (valid: default, flaky, rate-limited, slow, breaker)`}},
+		{"unknown profile", "profile: fast\n", []string{`mock.yaml:1:10: profile: unknown mock profile "fast" (valid: default, flaky, rate-limited, slow, breaker, saturating)`}},
 		{"not a number", "seed: many\n", []string{`mock.yaml:1:7: seed: "many" is not a whole number`}},
 		{"a list for a mapping", "faults: [1, 2]\n", []string{`mock.yaml:1:9: faults: want a mapping of fields, not a list`}},
 		{"syntax", "seed: [1\n", []string{`mock.yaml:`}},

@@ -41,7 +41,10 @@ type Server struct {
 	dists    distCache
 	users    atomic.Pointer[counters]
 	inFlight atomic.Int64
-	limits   *rateLimiter // Config.RateLimit; nil without
+	// workers holds a token per request being served when Config.Capacity limits them; nil
+	// without a limit.
+	workers chan struct{}
+	limits  *rateLimiter // Config.RateLimit; nil without
 
 	ledger *Ledger
 	mux    *http.ServeMux
@@ -78,6 +81,9 @@ func New(cfg Config) (*Server, error) {
 	m := newMetrics()
 	s := &Server{cfg: cfg, model: cfg.Model, prices: cfg.Prices, ledger: newLedger(m), eps: map[string]*endpoint{}}
 	m.watchInFlight(s.inFlight.Load)
+	if cfg.Capacity > 0 {
+		s.workers = make(chan struct{}, cfg.Capacity)
+	}
 	s.limits = newRateLimiter(cfg.RateLimit)
 	if s.model == "" {
 		s.model = DefaultModel

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCompareGolden(t *testing.T) {
+	t.Parallel()
 	before, after := testSummary(t, "smoke.json"), testSummary(t, "smoke_after.json")
 	c := Compare(before, after)
 	c.Before.File, c.After.File = "smoke.json", "smoke_after.json"
@@ -40,6 +41,7 @@ func TestCompareGolden(t *testing.T) {
 }
 
 func TestCompareVerdicts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		higherBetter bool
@@ -69,6 +71,7 @@ func TestCompareVerdicts(t *testing.T) {
 }
 
 func TestCompareNotes(t *testing.T) {
+	t.Parallel()
 	smoke, normal := testSummary(t, "smoke.json"), testSummary(t, "worker1.json")
 	c := Compare(smoke, normal)
 	if len(c.Notes) == 0 {

@@ -43,6 +43,7 @@ func readCSV(t *testing.T, path string) [][]string {
 }
 
 func TestWriteCSVHeadersMatchLocust(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "smoke.json")
 	prefix := filepath.Join(t.TempDir(), "results")
 	if err := WriteCSV(prefix, s); err != nil {
@@ -74,6 +75,7 @@ func TestWriteCSVHeadersMatchLocust(t *testing.T) {
 }
 
 func TestWriteCSVGolden(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "smoke.json")
 	prefix := filepath.Join(t.TempDir(), "smoke")
 	if err := WriteCSV(prefix, s); err != nil {
@@ -89,6 +91,7 @@ func TestWriteCSVGolden(t *testing.T) {
 }
 
 func TestStatsCSVRows(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "smoke.json")
 	prefix := filepath.Join(t.TempDir(), "r")
 	if err := WriteCSV(prefix, s); err != nil {
@@ -143,6 +146,7 @@ func TestStatsCSVRows(t *testing.T) {
 }
 
 func TestCostCSVTotalEqualsSummary(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"smoke.json", "smoke_after.json", "worker1.json"} {
 		t.Run(name, func(t *testing.T) {
 			s := testSummary(t, name)
@@ -178,6 +182,7 @@ func TestCostCSVTotalEqualsSummary(t *testing.T) {
 }
 
 func TestStatsHistoryConcurrent(t *testing.T) {
+	t.Parallel()
 	h, err := NewStatsHistory(filepath.Join(t.TempDir(), "c"), true)
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +214,7 @@ func TestStatsHistoryConcurrent(t *testing.T) {
 }
 
 func TestWriteCSVUnwritable(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "smoke.json")
 	err := WriteCSV(filepath.Join(t.TempDir(), "no", "such", "dir", "r"), s)
 	if err == nil || !strings.Contains(err.Error(), "no such file") {
@@ -217,6 +223,7 @@ func TestWriteCSVUnwritable(t *testing.T) {
 }
 
 func TestPyFloat(t *testing.T) {
+	t.Parallel()
 	for x, want := range map[float64]string{0: "0.0", 2: "2.0", 5.268838389264718: "5.268838389264718", 0.1: "0.1",
 		1e-05: "1e-05", 1.5e16: "1.5e+16", 208.6950687688695: "208.6950687688695", -3: "-3.0", 0.0001: "0.0001"} {
 		if got := pyFloat(x); got != want {
@@ -226,6 +233,7 @@ func TestPyFloat(t *testing.T) {
 }
 
 func TestCSVQuoting(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	writeCSVRow(&b, []string{"GET", "/v1/messages [bad json]", `HTTPError('400, "bad"')`, "a\nb", ""})
 	if got, want := b.String(), "GET,/v1/messages [bad json],\"HTTPError('400, \"\"bad\"\"')\",\"a\nb\",\r\n"; got != want {

@@ -5,7 +5,9 @@
 // self-contained HTML page with its charts in inline SVG (WriteHTML), the comparison of two
 // runs (Compare, CompareTable), the run history (AppendHistory, ReadHistory, HistoryTable,
 // WriteHistoryHTML), the price catalog, and the cost of a Locust run priced with a plan
-// (PriceLocust). Renderers take an io.Writer and never print on their own.
+// (PriceLocust), and the live view of a run going on: in a terminal or a log
+// (LiveTerminal, liveterm.go) and on the live web page (Live, WriteLive, live.go).
+// Renderers take an io.Writer and never print on their own.
 //
 //	s, err := summary.Read("run.json")
 //	err = report.SummaryTable(os.Stdout, s)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestHistoryRoundTrip(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "runs.jsonl")
 	runs := []string{"smoke.json", "smoke_after.json", "worker1.json"}
 	for _, name := range runs {
@@ -48,6 +49,7 @@ func TestHistoryRoundTrip(t *testing.T) {
 }
 
 func TestHistoryTableGolden(t *testing.T) {
+	t.Parallel()
 	testSummary(t, "smoke.json") // regenerates testdata/runs.jsonl under -update
 	entries, err := ReadHistory("testdata/runs.jsonl")
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestWriteHTMLSelfContained(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"smoke.json", "smoke_after.json", "worker1.json"} {
 		t.Run(name, func(t *testing.T) {
 			s := testSummary(t, name)
@@ -50,6 +51,7 @@ func TestWriteHTMLSelfContained(t *testing.T) {
 // installs) and checks that the charts are drawn: the rendered DOM holds the SVG charts with
 // their paths, and a screenshot is far from blank.
 func TestHTMLInChromium(t *testing.T) {
+	t.Parallel()
 	// CI installs it (apt-get install -y chromium); without it the test is skipped locally and
 	// fails in CI.
 	bin := testenv.NeedProgram(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -173,6 +175,7 @@ func checkScreenshot(t *testing.T, path string) {
 
 // An empty run (stopped by an error before any request) renders everywhere.
 func TestRenderEmptyRun(t *testing.T) {
+	t.Parallel()
 	s := &summary.Run{Schema: summary.Schema, Plan: "p", Scenario: "s", StopReason: summary.StopError,
 		StopDetail: "target unreachable", ExitCode: 5, Estimate: []byte("null")}
 	var b bytes.Buffer

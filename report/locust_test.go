@@ -25,6 +25,7 @@ func loadLocustPlan(t *testing.T) *plan.Plan {
 }
 
 func TestPriceLocustReference(t *testing.T) {
+	t.Parallel()
 	path := "testdata/locust/results_stats.csv"
 	rows, err := ReadLocustStats(path)
 	if err != nil {
@@ -75,6 +76,7 @@ func TestPriceLocustReference(t *testing.T) {
 }
 
 func TestPriceLocustByName(t *testing.T) {
+	t.Parallel()
 	// A locustfile that names its requests after the plan's tasks, and a flat-priced path with
 	// a template.
 	csv := "Type,Name,Request Count,Failure Count,Median Response Time\r\n" +
@@ -109,6 +111,7 @@ func TestPriceLocustByName(t *testing.T) {
 }
 
 func TestReadLocustStatsBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

@@ -23,6 +23,7 @@ func openSummary(t *testing.T) *summary.Run {
 // ones everywhere a run is summed up, unknown costs are said, and a task's threshold is
 // shown as "task NAME".
 func TestDroppedArrivalsShown(t *testing.T) {
+	t.Parallel()
 	s := openSummary(t)
 	var run, table, page bytes.Buffer
 	if err := RunSummary(&run, s); err != nil {

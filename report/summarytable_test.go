@@ -6,6 +6,7 @@ import (
 )
 
 func TestSummaryTableGolden(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"smoke", "smoke_after", "worker1"} {
 		t.Run(name, func(t *testing.T) {
 			s := testSummary(t, name+".json")

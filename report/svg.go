@@ -155,29 +155,58 @@ func formatAxisUSDStep(step float64) func(float64) string {
 	return func(v float64) string { return "$" + strconv.FormatFloat(v, 'f', places, 64) }
 }
 
+// lineFrame is the geometry of a line chart: its size, margins and plot area, and the
+// domains, steps and tick formats of its axes.
+type lineFrame struct {
+	w, h, ml, mt, pw, ph float64
+	hasRight             bool
+	xlo, xhi, xstep      float64
+	ytop, ystep          float64
+	y2top, y2step        float64
+	yfmt, y2fmt          func(float64) string
+}
+
+func (f *lineFrame) sx(x float64) float64  { return f.ml + (x-f.xlo)/(f.xhi-f.xlo)*f.pw }
+func (f *lineFrame) sy(y float64) float64  { return f.mt + f.ph - y/f.ytop*f.ph }
+func (f *lineFrame) sy2(y float64) float64 { return f.mt + f.ph - y/f.y2top*f.ph }
+
 // render draws the chart.
 func (c *lineChart) render() template.HTML {
-	w, h := c.Width, c.Height
-	if w == 0 {
-		w = 560
-	}
-	if h == 0 {
-		h = 260
-	}
-	hasRight := false
+	f := c.frame()
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %s %s" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, f1(f.w), f1(f.h), svgText(c.Label))
+	c.drawAxes(&b, f)
 	for _, s := range c.Series {
-		hasRight = hasRight || s.Right
+		c.drawSeries(&b, f, s)
+	}
+	c.drawRefs(&b, f)
+	c.drawLegend(&b, f)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// frame lays the chart out: margins (wider for a right axis or a y title), the x domain
+// over every series, and each y axis from 0 to a round value above its data.
+func (c *lineChart) frame() *lineFrame {
+	f := &lineFrame{w: c.Width, h: c.Height}
+	if f.w == 0 {
+		f.w = 560
+	}
+	if f.h == 0 {
+		f.h = 260
+	}
+	for _, s := range c.Series {
+		f.hasRight = f.hasRight || s.Right
 	}
 	ml, mr, mt, mb := 64.0, 20.0, 34.0, 44.0
-	if hasRight {
+	if f.hasRight {
 		mr = 60
 	}
 	if c.YTitle != "" {
 		ml += 10
 	}
-	pw, ph := w-ml-mr, h-mt-mb
+	f.ml, f.mt, f.pw, f.ph = ml, mt, f.w-ml-mr, f.h-mt-mb
 
-	// Domains.
 	xlo, xhi := math.Inf(1), math.Inf(-1)
 	ymax, y2max := c.YMax, 0.0
 	for _, s := range c.Series {
@@ -193,6 +222,26 @@ func (c *lineChart) render() template.HTML {
 	for _, r := range c.Refs {
 		ymax = math.Max(ymax, r.Y)
 	}
+	f.xlo, f.xhi, f.xstep = c.xDomain(xlo, xhi)
+	f.ytop, f.ystep = axisTop(ymax)
+	f.y2top, f.y2step = axisTop(y2max)
+	f.yfmt = c.YFmt
+	if c.YMoney {
+		f.yfmt = formatAxisUSDStep(f.ystep)
+	}
+	if f.yfmt == nil {
+		f.yfmt = formatNumber
+	}
+	f.y2fmt = c.Y2Fmt
+	if f.y2fmt == nil {
+		f.y2fmt = formatNumber
+	}
+	return f
+}
+
+// xDomain is the x axis's span over the data from xlo to xhi (0 to 1 without data; from 0
+// for elapsed time) and its tick step.
+func (c *lineChart) xDomain(xlo, xhi float64) (lo, hi, step float64) {
 	if math.IsInf(xlo, 1) {
 		xlo, xhi = 0, 1
 	}
@@ -202,153 +251,142 @@ func (c *lineChart) render() template.HTML {
 	if xhi <= xlo {
 		xhi = xlo + 1
 	}
-	var xstep float64
 	switch c.X {
 	case xElapsed:
-		xstep = elapsedStep(xhi-xlo, 8)
+		step = elapsedStep(xhi-xlo, 8)
 	case xTime:
-		xstep = timeStep(xhi-xlo, 7)
+		step = timeStep(xhi-xlo, 7)
 	default:
-		xstep = niceStep(xhi-xlo, 8)
+		step = niceStep(xhi-xlo, 8)
 	}
-	ystep := niceStep(ymax, 5)
-	if ymax <= 0 {
-		ymax, ystep = 1, 0.2
-	}
-	ytop := math.Ceil(ymax/ystep-1e-9) * ystep
-	if ytop < ymax*1.04 {
-		ytop += ystep
-	}
-	y2step := niceStep(y2max, 5)
-	if y2max <= 0 {
-		y2max, y2step = 1, 0.2
-	}
-	y2top := math.Ceil(y2max/y2step-1e-9) * y2step
-	if y2top < y2max*1.04 {
-		y2top += y2step
-	}
-	sx := func(x float64) float64 { return ml + (x-xlo)/(xhi-xlo)*pw }
-	sy := func(y float64) float64 { return mt + ph - y/ytop*ph }
-	sy2 := func(y float64) float64 { return mt + ph - y/y2top*ph }
-	yfmt := c.YFmt
-	if c.YMoney {
-		yfmt = formatAxisUSDStep(ystep)
-	}
-	if yfmt == nil {
-		yfmt = formatNumber
-	}
-	y2fmt := c.Y2Fmt
-	if y2fmt == nil {
-		y2fmt = formatNumber
-	}
+	return xlo, xhi, step
+}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %s %s" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, f1(w), f1(h), svgText(c.Label))
-	// Grid and y ticks.
-	for _, v := range ticks(0, ytop, ystep) {
-		y := sy(v)
-		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1"/>`, f1(ml), f1(y), f1(ml+pw), f1(y), colorGrid)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" class="tick">%s</text>`, f1(ml-6), f1(y+4), svgText(yfmt(v)))
+// axisTop is the top of a y axis whose data reach max, and its step: a round value a little
+// above max (1 in steps of 0.2 without data).
+func axisTop(max float64) (top, step float64) {
+	step = niceStep(max, 5)
+	if max <= 0 {
+		max, step = 1, 0.2
 	}
-	if hasRight {
-		for _, v := range ticks(0, y2top, y2step) {
-			fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="start" class="tick">%s</text>`, f1(ml+pw+6), f1(sy2(v)+4), svgText(y2fmt(v)))
+	top = math.Ceil(max/step-1e-9) * step
+	if top < max*1.04 {
+		top += step
+	}
+	return top, step
+}
+
+// drawAxes draws the grid, the ticks of both axes, the x axis line and the axis titles.
+func (c *lineChart) drawAxes(b *strings.Builder, f *lineFrame) {
+	ml, mt, pw, ph := f.ml, f.mt, f.pw, f.ph
+	for _, v := range ticks(0, f.ytop, f.ystep) {
+		y := f.sy(v)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1"/>`, f1(ml), f1(y), f1(ml+pw), f1(y), colorGrid)
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="end" class="tick">%s</text>`, f1(ml-6), f1(y+4), svgText(f.yfmt(v)))
+	}
+	if f.hasRight {
+		for _, v := range ticks(0, f.y2top, f.y2step) {
+			fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="start" class="tick">%s</text>`, f1(ml+pw+6), f1(f.sy2(v)+4), svgText(f.y2fmt(v)))
 		}
 	}
-	// X ticks.
-	for _, v := range ticks(xlo, xhi, xstep) {
-		x := sx(v)
-		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(x), f1(mt+ph), f1(x), f1(mt+ph+4), colorAxis)
+	for _, v := range ticks(f.xlo, f.xhi, f.xstep) {
+		x := f.sx(v)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(x), f1(mt+ph), f1(x), f1(mt+ph+4), colorAxis)
 		var label string
 		switch c.X {
 		case xElapsed:
 			label = formatElapsed(v)
 		case xTime:
-			label = formatCalendarTick(v, xstep)
+			label = formatCalendarTick(v, f.xstep)
 		default:
 			label = formatNumber(v)
 		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="tick">%s</text>`, f1(x), f1(mt+ph+17), svgText(label))
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" class="tick">%s</text>`, f1(x), f1(mt+ph+17), svgText(label))
 	}
-	fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1"/>`, f1(ml), f1(mt+ph), f1(ml+pw), f1(mt+ph), colorAxis)
-	// Axis titles.
+	fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1"/>`, f1(ml), f1(mt+ph), f1(ml+pw), f1(mt+ph), colorAxis)
 	if c.XTitle != "" {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="axis-title">%s</text>`, f1(ml+pw/2), f1(h-6), svgText(c.XTitle))
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" class="axis-title">%s</text>`, f1(ml+pw/2), f1(f.h-6), svgText(c.XTitle))
 	}
 	if c.YTitle != "" {
-		fmt.Fprintf(&b, `<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-title">%s</text>`, f1(mt+ph/2), svgText(c.YTitle))
+		fmt.Fprintf(b, `<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-title">%s</text>`, f1(mt+ph/2), svgText(c.YTitle))
 	}
 	if c.Y2Title != "" {
-		fmt.Fprintf(&b, `<text transform="translate(%s %s) rotate(90)" text-anchor="middle" class="axis-title">%s</text>`, f1(w-10), f1(mt+ph/2), svgText(c.Y2Title))
+		fmt.Fprintf(b, `<text transform="translate(%s %s) rotate(90)" text-anchor="middle" class="axis-title">%s</text>`, f1(f.w-10), f1(mt+ph/2), svgText(c.Y2Title))
 	}
-	// Series.
-	for _, s := range c.Series {
-		scaleY := sy
-		if s.Right {
-			scaleY = sy2
+}
+
+// drawSeries draws one series: its line (stepped or straight, dashed or not), the shaded
+// area under it, and a point with its label for each value when there are 40 or fewer.
+func (c *lineChart) drawSeries(b *strings.Builder, f *lineFrame, s series) {
+	scaleY := f.sy
+	if s.Right {
+		scaleY = f.sy2
+	}
+	if len(s.X) == 0 {
+		return
+	}
+	var d strings.Builder
+	for i := range s.X {
+		x, y := f.sx(s.X[i]), scaleY(s.Y[i])
+		switch {
+		case i == 0:
+			fmt.Fprintf(&d, "M%s %s", f1(x), f1(y))
+		case s.Step:
+			fmt.Fprintf(&d, "H%sV%s", f1(x), f1(y))
+		default:
+			fmt.Fprintf(&d, "L%s %s", f1(x), f1(y))
 		}
-		if len(s.X) == 0 {
-			continue
-		}
-		var d strings.Builder
+	}
+	width := s.Width
+	if width == 0 {
+		width = 2
+	}
+	if s.Fill {
+		fmt.Fprintf(b, `<path d="%sL%s %sL%s %sZ" fill="%s" fill-opacity="0.12" stroke="none"/>`, d.String(),
+			f1(f.sx(s.X[len(s.X)-1])), f1(f.mt+f.ph), f1(f.sx(s.X[0])), f1(f.mt+f.ph), s.Color)
+	}
+	dash := ""
+	if s.Dash {
+		dash = ` stroke-dasharray="6 4"`
+	}
+	fmt.Fprintf(b, `<path class="series" d="%s" fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round" stroke-linecap="round"%s><title>%s</title></path>`,
+		d.String(), s.Color, f1(width), dash, svgText(s.Name))
+	if len(s.X) <= 40 {
 		for i := range s.X {
-			x, y := sx(s.X[i]), scaleY(s.Y[i])
-			switch {
-			case i == 0:
-				fmt.Fprintf(&d, "M%s %s", f1(x), f1(y))
-			case s.Step:
-				fmt.Fprintf(&d, "H%sV%s", f1(x), f1(y))
-			default:
-				fmt.Fprintf(&d, "L%s %s", f1(x), f1(y))
-			}
-		}
-		width := s.Width
-		if width == 0 {
-			width = 2
-		}
-		if s.Fill {
-			fmt.Fprintf(&b, `<path d="%sL%s %sL%s %sZ" fill="%s" fill-opacity="0.12" stroke="none"/>`, d.String(),
-				f1(sx(s.X[len(s.X)-1])), f1(mt+ph), f1(sx(s.X[0])), f1(mt+ph), s.Color)
-		}
-		dash := ""
-		if s.Dash {
-			dash = ` stroke-dasharray="6 4"`
-		}
-		fmt.Fprintf(&b, `<path class="series" d="%s" fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round" stroke-linecap="round"%s><title>%s</title></path>`,
-			d.String(), s.Color, f1(width), dash, svgText(s.Name))
-		if len(s.X) <= 40 {
-			for i := range s.X {
-				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"><title>%s</title></circle>`, f1(sx(s.X[i])), f1(scaleY(s.Y[i])), s.Color, svgText(s.Name+": "+pointLabel(c, s, i)))
-			}
+			fmt.Fprintf(b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"><title>%s</title></circle>`, f1(f.sx(s.X[i])), f1(scaleY(s.Y[i])), s.Color, svgText(s.Name+": "+pointLabel(c, s, i)))
 		}
 	}
-	// Reference lines, labelled at their right end.
+}
+
+// drawRefs draws the reference lines, labelled at their right end (or left).
+func (c *lineChart) drawRefs(b *strings.Builder, f *lineFrame) {
 	for _, r := range c.Refs {
-		y := sy(r.Y)
+		y := f.sy(r.Y)
 		dash := ""
 		if r.Dash {
 			dash = ` stroke-dasharray="5 4"`
 		}
-		fmt.Fprintf(&b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5"%s/>`, f1(ml), f1(y), f1(ml+pw), f1(y), r.Color, dash)
-		x, anchor := ml+pw-4, "end"
+		fmt.Fprintf(b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5"%s/>`, f1(f.ml), f1(y), f1(f.ml+f.pw), f1(y), r.Color, dash)
+		x, anchor := f.ml+f.pw-4, "end"
 		if r.Left {
-			x, anchor = ml+6, "start"
+			x, anchor = f.ml+6, "start"
 		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="%s" class="ref-label halo" fill="%s">%s</text>`, f1(x), f1(y-5), anchor, r.Color, svgText(r.Label))
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="%s" class="ref-label halo" fill="%s">%s</text>`, f1(x), f1(y-5), anchor, r.Color, svgText(r.Label))
 	}
-	// Legend along the top.
-	lx := ml
+}
+
+// drawLegend draws the legend along the top.
+func (c *lineChart) drawLegend(b *strings.Builder, f *lineFrame) {
+	lx := f.ml
 	for _, s := range c.Series {
 		dash := ""
 		if s.Dash {
 			dash = ` stroke-dasharray="4 3"`
 		}
-		fmt.Fprintf(&b, `<line x1="%s" y1="14" x2="%s" y2="14" stroke="%s" stroke-width="3"%s/>`, f1(lx), f1(lx+16), s.Color, dash)
-		fmt.Fprintf(&b, `<text x="%s" y="18" class="legend">%s</text>`, f1(lx+21), svgText(s.Name))
+		fmt.Fprintf(b, `<line x1="%s" y1="14" x2="%s" y2="14" stroke="%s" stroke-width="3"%s/>`, f1(lx), f1(lx+16), s.Color, dash)
+		fmt.Fprintf(b, `<text x="%s" y="18" class="legend">%s</text>`, f1(lx+21), svgText(s.Name))
 		lx += 21 + textWidth(s.Name, 12) + 18
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 func pointLabel(c *lineChart, s series, i int) string {
@@ -430,31 +468,76 @@ type barChart struct {
 	MinXMax float64
 }
 
+// barFrame is the geometry of a bar chart.
+type barFrame struct {
+	w, h, ml, mt, pw, ph float64
+	nser                 int
+	barH, groupH         float64
+	xtop, step           float64
+	xfmt                 func(float64) string
+	colors               []string
+}
+
+func (f *barFrame) sx(v float64) float64 { return f.ml + v/f.xtop*f.pw }
+
 func (c *barChart) render() template.HTML {
-	w := c.Width
-	if w == 0 {
-		w = 560
+	f := c.frame()
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %s %s" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, f1(f.w), f1(f.h), svgText(c.Label))
+	for _, v := range ticks(0, f.xtop, f.step) {
+		x := f.sx(v)
+		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(x), f1(f.mt), f1(x), f1(f.mt+f.ph), colorGrid)
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="tick">%s</text>`, f1(x), f1(f.mt+f.ph+16), svgText(f.xfmt(v)))
 	}
-	nser := max(1, len(c.Series))
-	barH := 18.0
-	if nser > 1 {
-		barH = 13
+	fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(f.ml), f1(f.mt), f1(f.ml), f1(f.mt+f.ph), colorAxis)
+	for gi, g := range c.Groups {
+		c.drawGroup(&b, f, gi, g)
 	}
-	groupH := float64(nser)*barH + 12
+	for _, r := range c.Refs {
+		x := f.sx(r.Y)
+		fmt.Fprintf(&b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="5 4"/>`, f1(x), f1(f.mt-4), f1(x), f1(f.mt+f.ph), r.Color)
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="ref-label" fill="%s">%s</text>`, f1(x), f1(f.mt+f.ph+30), r.Color, svgText(r.Label))
+	}
+	if c.XTitle != "" && len(c.Refs) == 0 {
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="axis-title">%s</text>`, f1(f.ml+f.pw/2), f1(f.h-6), svgText(c.XTitle))
+	}
+	if len(c.Series) > 1 {
+		lx := f.ml
+		for si, s := range c.Series {
+			fmt.Fprintf(&b, `<rect x="%s" y="8" width="12" height="12" rx="2" fill="%s"/>`, f1(lx), f.colors[si%len(f.colors)])
+			fmt.Fprintf(&b, `<text x="%s" y="18" class="legend">%s</text>`, f1(lx+17), svgText(s))
+			lx += 17 + textWidth(s, 12) + 18
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// frame lays the bar chart out: a row of bars per group, the labels' margin, and the x axis
+// from 0 to a round value at or above the data and the reference lines.
+func (c *barChart) frame() *barFrame {
+	f := &barFrame{w: c.Width, nser: max(1, len(c.Series)), barH: 18}
+	if f.w == 0 {
+		f.w = 560
+	}
+	if f.nser > 1 {
+		f.barH = 13
+	}
+	f.groupH = float64(f.nser)*f.barH + 12
 	labelW := 0.0
 	for _, g := range c.Groups {
 		labelW = math.Max(labelW, textWidth(g.Label, 12))
 	}
-	ml := math.Min(labelW+16, w*0.38)
+	f.ml = math.Min(labelW+16, f.w*0.38)
 	mr := 64.0
-	mt := 10.0
+	f.mt = 10.0
 	if len(c.Series) > 1 {
-		mt = 30
+		f.mt = 30
 	}
 	mb := 40.0
-	ph := groupH * float64(len(c.Groups))
-	h := mt + ph + mb
-	pw := w - ml - mr
+	f.ph = f.groupH * float64(len(c.Groups))
+	f.h = f.mt + f.ph + mb
+	f.pw = f.w - f.ml - mr
 	xmax := c.MinXMax
 	for _, g := range c.Groups {
 		for _, v := range g.Values {
@@ -464,68 +547,44 @@ func (c *barChart) render() template.HTML {
 	for _, r := range c.Refs {
 		xmax = math.Max(xmax, r.Y)
 	}
-	step := niceStep(xmax, 5)
+	f.step = niceStep(xmax, 5)
 	if xmax <= 0 {
-		xmax, step = 1, 0.2
+		xmax, f.step = 1, 0.2
 	}
-	xtop := math.Ceil(xmax/step-1e-9) * step
-	sx := func(v float64) float64 { return ml + v/xtop*pw }
-	xfmt := c.XFmt
-	if xfmt == nil {
-		xfmt = formatNumber
+	f.xtop = math.Ceil(xmax/f.step-1e-9) * f.step
+	f.xfmt = c.XFmt
+	if f.xfmt == nil {
+		f.xfmt = formatNumber
 	}
-	colors := c.Colors
-	if len(colors) == 0 {
-		colors = palette
+	f.colors = c.Colors
+	if len(f.colors) == 0 {
+		f.colors = palette
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %s %s" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, f1(w), f1(h), svgText(c.Label))
-	for _, v := range ticks(0, xtop, step) {
-		x := sx(v)
-		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(x), f1(mt), f1(x), f1(mt+ph), colorGrid)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="tick">%s</text>`, f1(x), f1(mt+ph+16), svgText(xfmt(v)))
-	}
-	fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, f1(ml), f1(mt), f1(ml), f1(mt+ph), colorAxis)
-	for gi, g := range c.Groups {
-		gy := mt + float64(gi)*groupH + 6
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" class="bar-label">%s</text>`, f1(ml-8), f1(gy+float64(nser)*barH/2+4), svgText(g.Label))
-		for si, v := range g.Values {
-			y := gy + float64(si)*barH
-			bw := math.Max(sx(v)-ml, 0)
-			if v > 0 {
-				bw = math.Max(bw, 1.5)
-			}
-			name := g.Label
-			if si < len(c.Series) {
-				name += " " + c.Series[si]
-			}
-			text := ""
-			if si < len(g.Texts) {
-				text = g.Texts[si]
-			}
-			fmt.Fprintf(&b, `<rect class="bar" x="%s" y="%s" width="%s" height="%s" rx="2" fill="%s"><title>%s</title></rect>`,
-				f1(ml), f1(y), f1(bw), f1(barH-2), colors[si%len(colors)], svgText(name+": "+text))
-			fmt.Fprintf(&b, `<text x="%s" y="%s" class="bar-value halo">%s</text>`, f1(ml+bw+5), f1(y+barH/2+3), svgText(text))
+	return f
+}
+
+// drawGroup draws group gi: its label and a bar with its value for each series.
+func (c *barChart) drawGroup(b *strings.Builder, f *barFrame, gi int, g barGroup) {
+	gy := f.mt + float64(gi)*f.groupH + 6
+	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="end" class="bar-label">%s</text>`, f1(f.ml-8), f1(gy+float64(f.nser)*f.barH/2+4), svgText(g.Label))
+	for si, v := range g.Values {
+		y := gy + float64(si)*f.barH
+		bw := math.Max(f.sx(v)-f.ml, 0)
+		if v > 0 {
+			bw = math.Max(bw, 1.5)
 		}
-	}
-	for _, r := range c.Refs {
-		x := sx(r.Y)
-		fmt.Fprintf(&b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="5 4"/>`, f1(x), f1(mt-4), f1(x), f1(mt+ph), r.Color)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="ref-label" fill="%s">%s</text>`, f1(x), f1(mt+ph+30), r.Color, svgText(r.Label))
-	}
-	if c.XTitle != "" && len(c.Refs) == 0 {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="axis-title">%s</text>`, f1(ml+pw/2), f1(h-6), svgText(c.XTitle))
-	}
-	if len(c.Series) > 1 {
-		lx := ml
-		for si, s := range c.Series {
-			fmt.Fprintf(&b, `<rect x="%s" y="8" width="12" height="12" rx="2" fill="%s"/>`, f1(lx), colors[si%len(colors)])
-			fmt.Fprintf(&b, `<text x="%s" y="18" class="legend">%s</text>`, f1(lx+17), svgText(s))
-			lx += 17 + textWidth(s, 12) + 18
+		name := g.Label
+		if si < len(c.Series) {
+			name += " " + c.Series[si]
 		}
+		text := ""
+		if si < len(g.Texts) {
+			text = g.Texts[si]
+		}
+		fmt.Fprintf(b, `<rect class="bar" x="%s" y="%s" width="%s" height="%s" rx="2" fill="%s"><title>%s</title></rect>`,
+			f1(f.ml), f1(y), f1(bw), f1(f.barH-2), f.colors[si%len(f.colors)], svgText(name+": "+text))
+		fmt.Fprintf(b, `<text x="%s" y="%s" class="bar-value halo">%s</text>`, f1(f.ml+bw+5), f1(y+f.barH/2+3), svgText(text))
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 // bulletMarker is a marker on a bullet chart.
@@ -600,49 +659,61 @@ func (c *bulletChart) render() template.HTML {
 		}
 	}
 	fmt.Fprintf(&b, `<rect class="bar" x="%s" y="%s" width="%s" height="%s" rx="2" fill="%s"><title>%s</title></rect>`, f1(ml), f1(barY), f1(math.Max(sx(c.Value)-ml, 1.5)), f1(barH), c.Color, svgText(c.ValueLabel))
-	// Labels go above or below the bar, each where it overlaps no label already placed.
-	type placed struct{ lo, hi float64 }
-	rows := map[bool][]placed{}
-	label := func(x float64, text, color, class string, below bool) {
-		w := textWidth(text, 12) + 8
-		anchor, lo := "middle", x-w/2
-		switch {
-		case x > ml+pw-w/2:
-			anchor, lo = "end", x-w
-		case x < ml+w/2:
-			anchor, lo = "start", x
-		}
-		fits := func(below bool) bool {
-			for _, p := range rows[below] {
-				if lo < p.hi && lo+w > p.lo {
-					return false
-				}
-			}
-			return true
-		}
-		if !fits(below) && fits(!below) {
-			below = !below
-		}
-		rows[below] = append(rows[below], placed{lo, lo + w})
-		y := barY - 16
-		if below {
-			y = barY + barH + 24
-		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="%s" class="%s halo" fill="%s">%s</text>`, f1(x), f1(y), anchor, class, color, svgText(text))
-	}
 	for _, m := range c.Markers {
 		x := sx(m.Value)
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="3"/>`, f1(x), f1(barY-10), f1(x), f1(barY+barH+10), m.Color)
 	}
+	labels := &bulletLabels{b: &b, ml: ml, pw: pw, barY: barY, barH: barH, rows: map[bool][]span{}}
 	for _, m := range c.Markers {
-		label(sx(m.Value), m.Label, m.Color, "marker-label", m.Below)
+		labels.place(sx(m.Value), m.Label, m.Color, m.Below)
 	}
 	if c.ValueLabel != "" {
-		label(sx(c.Value), c.ValueLabel, c.Color, "marker-label", false)
+		labels.place(sx(c.Value), c.ValueLabel, c.Color, false)
 	}
 	for _, v := range ticks(0, xtop, step) {
 		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" class="tick">%s</text>`, f1(sx(v)), f1(h-4), svgText(fmtv(v)))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// span is the horizontal extent of a label.
+type span struct{ lo, hi float64 }
+
+// bulletLabels places a bullet chart's labels above or below its bar, each where it overlaps
+// no label already placed.
+type bulletLabels struct {
+	b                  *strings.Builder
+	ml, pw, barY, barH float64
+	rows               map[bool][]span // by below
+}
+
+// place writes the label text at x, on the side below asks for unless only the other side
+// has room.
+func (l *bulletLabels) place(x float64, text, color string, below bool) {
+	w := textWidth(text, 12) + 8
+	anchor, lo := "middle", x-w/2
+	switch {
+	case x > l.ml+l.pw-w/2:
+		anchor, lo = "end", x-w
+	case x < l.ml+w/2:
+		anchor, lo = "start", x
+	}
+	fits := func(below bool) bool {
+		for _, p := range l.rows[below] {
+			if lo < p.hi && lo+w > p.lo {
+				return false
+			}
+		}
+		return true
+	}
+	if !fits(below) && fits(!below) {
+		below = !below
+	}
+	l.rows[below] = append(l.rows[below], span{lo, lo + w})
+	y := l.barY - 16
+	if below {
+		y = l.barY + l.barH + 24
+	}
+	fmt.Fprintf(l.b, `<text x="%s" y="%s" text-anchor="%s" class="marker-label halo" fill="%s">%s</text>`, f1(x), f1(y), anchor, color, svgText(text))
 }

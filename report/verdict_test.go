@@ -29,6 +29,7 @@ func budgetStopped(t *testing.T) *summary.Run {
 // TestVerdictSummaryGolden: the last lines say STOPPED AT BUDGET with its exit code, and the
 // thresholds judged on the part that ran beneath; the implicit failure_rate is in the table.
 func TestVerdictSummaryGolden(t *testing.T) {
+	t.Parallel()
 	s := budgetStopped(t)
 	var b bytes.Buffer
 	if err := SummaryTable(&b, s); err != nil {
@@ -53,6 +54,7 @@ func TestVerdictSummaryGolden(t *testing.T) {
 // TestMergeTableClaimsNoExitCode: report merge says what the merged runs' outcome was, and no
 // "exit N" that the command does not return.
 func TestMergeTableClaimsNoExitCode(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "worker1.json")
 	s.StopReason, s.ExitCode = summary.StopInterrupted, summary.ExitInterrupted
 	var b bytes.Buffer
@@ -70,6 +72,7 @@ func TestMergeTableClaimsNoExitCode(t *testing.T) {
 
 // TestHTMLBadge: only a PASS is a green badge; a budget-stopped run's is STOPPED AT BUDGET.
 func TestHTMLBadge(t *testing.T) {
+	t.Parallel()
 	badge := regexp.MustCompile(`<div class="badge (\w+)" id="verdict">([^<]*)</div>`)
 	for _, tc := range []struct {
 		name        string
@@ -96,6 +99,7 @@ func TestHTMLBadge(t *testing.T) {
 // TestTrafficChartNoEndSpike: a last timeline point closing 59 ms (1 request: 17/s) is not
 // drawn; the chart is the one without it.
 func TestTrafficChartNoEndSpike(t *testing.T) {
+	t.Parallel()
 	s := testSummary(t, "smoke.json")
 	last := s.Timeline[len(s.Timeline)-1]
 	without := trafficChart(s)

@@ -153,10 +153,11 @@ func pickScenarios(p *plan.Plan, name string, all, allowAll bool) ([]*plan.Scena
 
 type estimateOptions struct {
 	load     loadFlags
+	plan     string // "": an ad-hoc estimate
 	scenario string
 	all      bool
 	gate     string
-	output   string
+	output   outputFlag
 	// ad-hoc mode
 	rate            string
 	price           string
@@ -164,9 +165,16 @@ type estimateOptions struct {
 	inputTokens     int64
 	outputTokens    int64
 	maxOutputTokens int64
+
+	// Parsed from the flags by complete.
+	gateKind  planner.Gate
+	overrides plan.Overrides
+	budget    *decimal.Decimal // --budget; nil: not given
 }
 
-func newEstimateCmd(streams *IO) *cobra.Command {
+// newCmdEstimate builds loadplan estimate: it parses the flags into estimateOptions and calls
+// runF with them (tests), else runEstimate.
+func newCmdEstimate(streams *IO, runF func(*estimateOptions) error) *cobra.Command {
 	o := &estimateOptions{}
 	cmd := &cobra.Command{
 		Use:   "estimate [PLAN]",
@@ -185,7 +193,16 @@ per time unit), priced with --price (USD per request) or --model with --input-to
   loadplan estimate --users 20 --run-time 5m --rate 6/min --model claude-haiku-4-5 --input-tokens 2000 --output-tokens 400`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return estimateRun(streams, o, args)
+			if len(args) == 1 {
+				o.plan = args[0]
+			}
+			if err := o.complete(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runEstimate(streams, o)
 		},
 	}
 	fs := cmd.Flags()
@@ -193,7 +210,7 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	fs.StringVarP(&o.scenario, "scenario", "s", "", "the scenario to estimate")
 	fs.BoolVar(&o.all, "all", false, "estimate every scenario")
 	fs.StringVar(&o.gate, "gate", "expected", "which estimate must fit the budget: expected or worst")
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	o.output.register(cmd, "table", "json")
 	fs.StringVar(&o.rate, "rate", "", "ad-hoc: requests per user per time unit (3/min)")
 	fs.StringVar(&o.price, "price", "", "ad-hoc: flat price per request in USD (0.003)")
 	fs.StringVar(&o.model, "model", "", "ad-hoc: model whose token prices apply")
@@ -204,54 +221,42 @@ per time unit), priced with --price (USD per request) or --model with --input-to
 	registerScenarioCompletion(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("model", modelNames)
 	_ = cmd.RegisterFlagCompletionFunc("gate", cobra.FixedCompletions([]string{"expected", "worst"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func estimateRun(streams *IO, o *estimateOptions, args []string) error {
-	gate, err := planner.ParseGate(o.gate)
-	if err != nil {
+// complete parses and checks the flags' values, without reading anything (exit 2).
+func (o *estimateOptions) complete() error {
+	var err error
+	if o.gateKind, err = planner.ParseGate(o.gate); err != nil {
 		return usageError("%v", err)
 	}
-	if o.output != "table" && o.output != "json" {
-		return usageError("--output %q: valid: table, json", o.output)
+	if err := o.output.check(); err != nil {
+		return err
 	}
+	if err := o.load.prices.check(); err != nil {
+		return err
+	}
+	if o.budget, err = o.load.budgetOverride(); err != nil {
+		return err
+	}
+	if o.overrides, err = o.load.overrides(); err != nil {
+		return err
+	}
+	if o.plan != "" && (o.rate != "" || o.price != "" || o.model != "" || o.inputTokens != 0 || o.outputTokens != 0) {
+		return usageError("--rate, --price, --model, --input-tokens and --output-tokens are for an ad-hoc estimate without a PLAN")
+	}
+	return nil
+}
+
+// runEstimate is loadplan estimate: the estimate of the scenarios, printed, and exit 3 when
+// one is over its budget.
+func runEstimate(streams *IO, o *estimateOptions) error {
 	if _, err := o.load.prices.catalog(); err != nil { // a bad catalog before a bad plan
 		return err
 	}
-	budget, err := o.load.budgetOverride()
+	p, scenarios, err := o.scenarios(streams)
 	if err != nil {
 		return err
-	}
-	ov, err := o.load.overrides()
-	if err != nil {
-		return err
-	}
-	var p *plan.Plan
-	var scenarios []*plan.Scenario
-	if len(args) == 0 {
-		p, err = o.adHoc(ov).Plan()
-		if err != nil {
-			return usageError("%v", err)
-		}
-		scenarios = p.Scenarios
-	} else {
-		if o.rate != "" || o.price != "" || o.model != "" || o.inputTokens != 0 || o.outputTokens != 0 {
-			return usageError("--rate, --price, --model, --input-tokens and --output-tokens are for an ad-hoc estimate without a PLAN")
-		}
-		p, err = loadPlan(streams, args[0])
-		if err != nil {
-			return err
-		}
-		scenarios, err = pickScenarios(p, o.scenario, o.all, true)
-		if err != nil {
-			return err
-		}
-	}
-	for i, s := range scenarios {
-		if scenarios[i], err = ov.Apply(s); err != nil {
-			return usageError("%v", err)
-		}
 	}
 	cat, stale, err := o.load.prices.forPlan(p, time.Now())
 	if err != nil {
@@ -260,14 +265,14 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 	if err := checkModels(p, cat); err != nil {
 		return err
 	}
-	est, err := planner.EstimatePlan(p, scenarios, cat, planner.Options{Gate: gate, Budget: budget})
+	est, err := planner.EstimatePlan(p, scenarios, cat, planner.Options{Gate: o.gateKind, Budget: o.budget})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	for i := range est.Scenarios {
 		est.Scenarios[i].Warnings = append(est.Scenarios[i].Warnings, stale...)
 	}
-	if o.output == "json" {
+	if o.output.json() {
 		if err := report.WriteJSON(streams.Out, est); err != nil {
 			return withCode(exitFailed, err)
 		}
@@ -278,6 +283,33 @@ func estimateRun(streams *IO, o *estimateOptions, args []string) error {
 		return withCode(exitGate, gateMessage(over))
 	}
 	return nil
+}
+
+// scenarios are the plan and the scenarios to estimate, with the load flags applied: the
+// ad-hoc plan of the flags without a PLAN, else those --scenario or --all pick.
+func (o *estimateOptions) scenarios(streams *IO) (*plan.Plan, []*plan.Scenario, error) {
+	var p *plan.Plan
+	var scenarios []*plan.Scenario
+	var err error
+	if o.plan == "" {
+		if p, err = o.adHoc(o.overrides).Plan(); err != nil {
+			return nil, nil, usageError("%v", err)
+		}
+		scenarios = p.Scenarios
+	} else {
+		if p, err = loadPlan(streams, o.plan); err != nil {
+			return nil, nil, err
+		}
+		if scenarios, err = pickScenarios(p, o.scenario, o.all, true); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i, s := range scenarios {
+		if scenarios[i], err = o.overrides.Apply(s); err != nil {
+			return nil, nil, usageError("%v", err)
+		}
+	}
+	return p, scenarios, nil
 }
 
 // gateMessage explains a refusal: the estimate, the budget, the excess and the ways on.

@@ -342,32 +342,12 @@ func watch(ctx context.Context, c coordination, cfg executor.Config, fc *fleet.C
 			failingSince = time.Time{}
 			after = next
 		}
-		for _, r := range reports {
-			s, ok := states[r.Index]
-			if !ok || (s.finished && !s.lost) {
-				continue
-			}
-			s.seen = now
-			if r.Host != "" {
-				s.member.Host = r.Host
-			}
-			switch r.Kind {
-			case fleet.KindProgress:
-				s.last = r.Progress
-			case fleet.KindFinal:
-				s.final, s.finished, s.lost = r.Summary, true, false
-			case fleet.KindFailed:
-				s.failed, s.finished = r.Error, true
-			}
-		}
-		for i, s := range states {
-			if !s.finished && now.Sub(s.seen) > lostAfter {
-				s.finished, s.lost = true, true
-				c.notice(fmt.Sprintf("worker %d (%s) lost: no statistics for %s; its reservations are charged when its lease lapses", i, s.member.Host, lostAfter))
-				if c.o.fleet.failOnWorkerLoss && fatal == nil {
-					fatal = &fleet.Stop{Reason: summary.StopError, Detail: fmt.Sprintf("worker %d lost (--fail-on-worker-loss)", i)}
-					halt(*fatal)
-				}
+		applyReports(states, reports, now)
+		for _, i := range markLost(states, now) {
+			c.notice(fmt.Sprintf("worker %d (%s) lost: no statistics for %s; its reservations are charged when its lease lapses", i, states[i].member.Host, lostAfter))
+			if c.o.fleet.failOnWorkerLoss && fatal == nil {
+				fatal = &fleet.Stop{Reason: summary.StopError, Detail: fmt.Sprintf("worker %d lost (--fail-on-worker-loss)", i)}
+				halt(*fatal)
 			}
 		}
 		if cfg.OnProgress != nil && now.Sub(lastFrame) >= time.Second {
@@ -381,6 +361,42 @@ func watch(ctx context.Context, c coordination, cfg executor.Config, fc *fleet.C
 		}
 	}
 	return mergeWorkers(c, cfg, fc, start, states, fatal)
+}
+
+// applyReports records the workers' reports received at now.
+func applyReports(states map[int]*workerState, reports []fleet.Report, now time.Time) {
+	for _, r := range reports {
+		s, ok := states[r.Index]
+		if !ok || (s.finished && !s.lost) {
+			continue
+		}
+		s.seen = now
+		if r.Host != "" {
+			s.member.Host = r.Host
+		}
+		switch r.Kind {
+		case fleet.KindProgress:
+			s.last = r.Progress
+		case fleet.KindFinal:
+			s.final, s.finished, s.lost = r.Summary, true, false
+		case fleet.KindFailed:
+			s.failed, s.finished = r.Error, true
+		}
+	}
+}
+
+// markLost marks lost the workers that sent nothing for lostAfter until now, and returns
+// their indexes, in order.
+func markLost(states map[int]*workerState, now time.Time) []int {
+	var lost []int
+	for i, s := range states {
+		if !s.finished && now.Sub(s.seen) > lostAfter {
+			s.finished, s.lost = true, true
+			lost = append(lost, i)
+		}
+	}
+	sort.Ints(lost)
+	return lost
 }
 
 func closed(ch <-chan struct{}) bool {

@@ -78,6 +78,7 @@ func TestDependencies(t *testing.T) {
 		{"summary", []string{"executor", "report", "planner"}, "summary is the floor below the executor and report"},
 		{"executor", []string{"planner"}, "planner and executor never meet"},
 		{"planner", []string{"executor"}, "planner and executor never meet"},
+		{"sweep", []string{"executor", "report"}, "sweep runs its steps through a RunStep the command builds on the executor, so that report can render its Result"},
 	}
 	for _, tc := range tests {
 		deps := map[string]bool{}

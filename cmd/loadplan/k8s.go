@@ -15,9 +15,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newK8sCmd) }
-
-func newK8sCmd(streams *IO) *cobra.Command {
+// newCmdK8s builds loadplan k8s, whose subcommand is render.
+func newCmdK8s(streams *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "k8s",
 		Short: "Run a plan on Kubernetes: the manifests of a run spread over many worker pods",
@@ -28,7 +27,7 @@ func newK8sCmd(streams *IO) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newK8sRenderCmd(streams, nil))
+	cmd.AddCommand(newCmdK8sRender(streams, nil))
 	return cmd
 }
 
@@ -43,7 +42,9 @@ type k8sRenderOptions struct {
 	redisRequests, redisLimits             map[string]string
 }
 
-func newK8sRenderCmd(streams *IO, runF func(*k8sRenderOptions) error) *cobra.Command {
+// newCmdK8sRender builds loadplan k8s render: it parses the flags into k8sRenderOptions and
+// calls runF with them (tests), else runK8sRender.
+func newCmdK8sRender(streams *IO, runF func(*k8sRenderOptions) error) *cobra.Command {
 	o := &k8sRenderOptions{}
 	d := kube.DefaultResources()
 	cmd := &cobra.Command{
@@ -78,10 +79,13 @@ Flags after -- are passed on to the coordinator's loadplan run (--budget 2, say)
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.plan = args[0]
 			o.kube.RunArgs = args[1:]
+			if err := o.complete(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
-			return k8sRenderRun(streams, o)
+			return runK8sRender(streams, o)
 		},
 	}
 	flags := cmd.Flags()
@@ -104,9 +108,9 @@ Flags after -- are passed on to the coordinator's loadplan run (--budget 2, say)
 	return cmd
 }
 
-// k8sRenderRun is loadplan k8s render: pack the plan, render, write; bad input is exit 2,
-// a file that cannot be written exit 5.
-func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
+// complete checks the flags' values and parses the resources, without reading anything
+// (exit 2).
+func (o *k8sRenderOptions) complete() error {
 	if o.kube.Workers < 1 {
 		return usageError("--workers: give the number of worker pods, at least 1")
 	}
@@ -118,7 +122,14 @@ func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
 		return withCode(exitUsage, err)
 	}
 	o.kube.Resources = res
+	return nil
+}
+
+// runK8sRender is loadplan k8s render: pack the plan, render, write; bad input is exit 2,
+// a file that cannot be written exit 5.
+func runK8sRender(streams *IO, o *k8sRenderOptions) error {
 	var old []string
+	var err error
 	if o.output != "" {
 		if old, err = previousManifests(o.output); err != nil {
 			return err
@@ -143,7 +154,16 @@ func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
 	for _, w := range m.Warnings {
 		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
 	}
-	if o.output == "" {
+	if err := writeRendered(streams, o.output, old, m); err != nil {
+		return err
+	}
+	secretHint(streams.ErrOut, o.kube.Namespace, m)
+	return nil
+}
+
+// writeRendered writes the manifests to stdout, or into dir in place of the old ones.
+func writeRendered(streams *IO, dir string, old []string, m *kube.Manifests) error {
+	if dir == "" {
 		y, err := m.YAML()
 		if err != nil {
 			return withCode(exitFailed, err)
@@ -152,43 +172,49 @@ func k8sRenderRun(streams *IO, o *k8sRenderOptions) error {
 			return withCode(exitFailed, err)
 		}
 		fmt.Fprintf(streams.ErrOut, "loadplan: run %s: %d objects, labelled app.kubernetes.io/instance=loadplan-%s\n", m.RunID, len(m.Objects), m.RunID)
-	} else {
-		files, err := m.Files()
-		if err != nil {
-			return withCode(exitFailed, err)
-		}
-		if err := writeManifests(o.output, old, files); err != nil {
-			return withCode(exitFailed, err)
-		}
-		names := make([]string, len(files))
-		for i, f := range files {
-			names[i] = filepath.Join(o.output, f.Name)
-		}
-		fmt.Fprintf(streams.ErrOut, "loadplan: run %s: wrote %s, labelled app.kubernetes.io/instance=loadplan-%s\n", m.RunID, strings.Join(names, ", "), m.RunID)
+		return nil
 	}
-	if len(m.Env) > 0 {
-		ns := ""
-		if o.kube.Namespace != "" {
-			ns = " -n " + o.kube.Namespace
-		}
-		var lits, optional []string
-		for _, r := range m.Env {
-			lits = append(lits, "--from-literal="+r.Name+"=...")
-			if !r.Required {
-				optional = append(optional, r.Name)
-			}
-		}
-		todo := "create it first"
-		if len(optional) == len(m.Env) {
-			todo = "the plan has a default for each, so the Secret may be left out"
-		}
-		fmt.Fprintf(streams.ErrOut, "loadplan: the pods read %d environment %s from Secret %s; %s:\n  kubectl%s create secret generic %s %s\n",
-			len(m.Env), pluralWord(len(m.Env), "variable", "variables"), m.Secret, todo, ns, m.Secret, strings.Join(lits, " "))
-		if len(optional) > 0 && len(optional) < len(m.Env) {
-			fmt.Fprintf(streams.ErrOut, "  (optional, the plan has a default: %s)\n", strings.Join(optional, ", "))
-		}
+	files, err := m.Files()
+	if err != nil {
+		return withCode(exitFailed, err)
 	}
+	if err := writeManifests(dir, old, files); err != nil {
+		return withCode(exitFailed, err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Join(dir, f.Name)
+	}
+	fmt.Fprintf(streams.ErrOut, "loadplan: run %s: wrote %s, labelled app.kubernetes.io/instance=loadplan-%s\n", m.RunID, strings.Join(names, ", "), m.RunID)
 	return nil
+}
+
+// secretHint says which environment variables the pods read from the Secret, and how to
+// create it.
+func secretHint(w io.Writer, namespace string, m *kube.Manifests) {
+	if len(m.Env) == 0 {
+		return
+	}
+	ns := ""
+	if namespace != "" {
+		ns = " -n " + namespace
+	}
+	var lits, optional []string
+	for _, r := range m.Env {
+		lits = append(lits, "--from-literal="+r.Name+"=...")
+		if !r.Required {
+			optional = append(optional, r.Name)
+		}
+	}
+	todo := "create it first"
+	if len(optional) == len(m.Env) {
+		todo = "the plan has a default for each, so the Secret may be left out"
+	}
+	fmt.Fprintf(w, "loadplan: the pods read %d environment %s from Secret %s; %s:\n  kubectl%s create secret generic %s %s\n",
+		len(m.Env), pluralWord(len(m.Env), "variable", "variables"), m.Secret, todo, ns, m.Secret, strings.Join(lits, " "))
+	if len(optional) > 0 && len(optional) < len(m.Env) {
+		fmt.Fprintf(w, "  (optional, the plan has a default: %s)\n", strings.Join(optional, ", "))
+	}
 }
 
 func (o *k8sRenderOptions) resources() (kube.Resources, error) {

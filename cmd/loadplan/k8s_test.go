@@ -55,7 +55,7 @@ func runK8s(t *testing.T, args ...string) (int, string, string) {
 func TestNewCmdK8sRender(t *testing.T) {
 	t.Parallel()
 	var got *k8sRenderOptions
-	cmd := newK8sRenderCmd(&IO{}, func(o *k8sRenderOptions) error { got = o; return nil })
+	cmd := newCmdK8sRender(&IO{}, func(o *k8sRenderOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"plan.yaml", "-s", "peak", "--workers", "6", "--image", "img:1", "--redis", "redis://r:6379/0",
 		"-n", "lt", "--run-id", "r1", "--secret", "keys", "--worker-limits", "cpu=2,memory=2Gi", "-o", "out", "--", "--budget", "3"})
 	cmd.SetOut(&bytes.Buffer{})

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/loadplan/loadplan/pricing"
-	"github.com/shopspring/decimal"
 )
 
 func TestParseSeconds(t *testing.T) {
@@ -124,15 +121,5 @@ func TestCompletion(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, tc.want) {
 			t.Errorf("%v: exit %d %q %q; want %q", tc.args, code, stdout, stderr, tc.want)
 		}
-	}
-}
-
-func TestUSDAs(t *testing.T) {
-	t.Parallel()
-	d := func(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-	spent := pricing.FormatUSD(d("0.4812"))
-	got := usdAs(d("0.0251"), d("0.4812"))
-	if strings.Count(got, "")-strings.Index(got, ".") != strings.Count(spent, "")-strings.Index(spent, ".") {
-		t.Errorf("reserved %s, spent %s: not the same precision", got, spent)
 	}
 }

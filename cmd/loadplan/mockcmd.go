@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newMockCmd) }
-
 type mockOptions struct {
 	addr      string
 	profile   string
@@ -22,7 +20,8 @@ type mockOptions struct {
 	prices    priceFlags
 }
 
-func newMockCmd(streams *IO) *cobra.Command {
+// newCmdMock builds loadplan mock; runF as newCmdRun's.
+func newCmdMock(streams *IO, runF func(*mockOptions) error) *cobra.Command {
 	o := &mockOptions{}
 	cmd := &cobra.Command{
 		Use:   "mock",
@@ -42,7 +41,13 @@ latency, tokens, cache behaviour and faults.`,
   curl -s localhost:8002/_mock/ledger`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return mockRun(cmd.Context(), streams, o)
+			if err := o.prices.check(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runMock(cmd.Context(), streams, o)
 		},
 	}
 	fs := cmd.Flags()
@@ -58,7 +63,8 @@ latency, tokens, cache behaviour and faults.`,
 	return cmd
 }
 
-func mockRun(parent context.Context, streams *IO, o *mockOptions) error {
+// runMock is loadplan mock: the mock served until an interrupt.
+func runMock(parent context.Context, streams *IO, o *mockOptions) error {
 	var cfg mock.Config
 	var err error
 	if o.config != "" {

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/pricing"
+	"github.com/loadplan/loadplan/report"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -24,6 +27,14 @@ func (f *priceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.only, "prices-only", "", "price catalog used instead of the embedded one (same formats as --prices)")
 }
 
+// check refuses --prices with --prices-only (exit 2); the files are read by catalog.
+func (f *priceFlags) check() error {
+	if f.add != "" && f.only != "" {
+		return usageError("give --prices FILE (added to the embedded catalog) or --prices-only FILE (instead of it), not both")
+	}
+	return nil
+}
+
 // priced is the catalog a command prices with, and where its rows came from.
 type priced struct {
 	cat  *pricing.Catalog
@@ -34,9 +45,10 @@ type priced struct {
 // catalog loads the catalog the flags name: the embedded one, with --prices FILE's rows added
 // (the file's win), or --prices-only FILE alone. A file that does not load is a usage error.
 func (f *priceFlags) catalog() (*priced, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	switch {
-	case f.add != "" && f.only != "":
-		return nil, usageError("give --prices FILE (added to the embedded catalog) or --prices-only FILE (instead of it), not both")
 	case f.only != "":
 		c, err := loadPrices(f.only)
 		if err != nil {
@@ -108,4 +120,65 @@ func (pc *priced) staleWarnings(p *plan.Plan, now time.Time) []string {
 		}
 	}
 	return out
+}
+
+type pricesOptions struct {
+	model  string // "": every model
+	prices priceFlags
+	output outputFlag
+}
+
+// newCmdPrices builds loadplan prices; runF as newCmdRun's.
+func newCmdPrices(streams *IO, runF func(*pricesOptions) error) *cobra.Command {
+	o := &pricesOptions{}
+	cmd := &cobra.Command{
+		Use:   "prices [MODEL]",
+		Short: "Print the price catalog (USD per million tokens) and its date",
+		Example: `  loadplan prices
+  loadplan prices claude-sonnet-4-5-20250929
+  loadplan prices --prices model_prices_and_context_window.json gpt-4o`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: modelNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.model = args[0]
+			}
+			if err := o.output.check(); err != nil {
+				return err
+			}
+			if err := o.prices.check(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runPrices(streams, o)
+		},
+	}
+	o.prices.register(cmd.Flags())
+	o.output.register(cmd, "table", "json")
+	return cmd
+}
+
+// runPrices is loadplan prices: the catalog, or one model's price.
+func runPrices(streams *IO, o *pricesOptions) error {
+	pc, err := o.prices.catalog()
+	if err != nil {
+		return err
+	}
+	cat := pc.cat
+	prices := append([]pricing.Price(nil), cat.Prices...)
+	if o.model != "" {
+		p, err := cat.Lookup(o.model)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		prices = []pricing.Price{p}
+	}
+	sort.SliceStable(prices, func(i, j int) bool { return prices[i].Provider < prices[j].Provider })
+	if o.output.json() {
+		return report.WriteJSON(streams.Out, report.PricesJSON(cat, prices))
+	}
+	report.PricesTable(streams.Out, cat, prices)
+	return nil
 }

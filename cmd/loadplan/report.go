@@ -15,18 +15,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newReportCmd) }
-
 // reportSubcommands are the names `loadplan report NAME` takes as a subcommand, not a file.
 var reportSubcommands = []string{"compare", "history", "merge", "locust"}
 
 type reportOptions struct {
+	file   string // the run summary
 	html   string
 	csv    string
-	output string
+	output outputFlag
 }
 
-func newReportCmd(streams *IO) *cobra.Command {
+// newCmdReport builds loadplan report and its subcommands: it parses the flags into
+// reportOptions and calls runF with them (tests), else runReport.
+func newCmdReport(streams *IO, runF func(*reportOptions) error) *cobra.Command {
 	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report RUN.json",
@@ -57,26 +58,23 @@ written: exit 5.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return reportRun(streams, o, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.file = args[0]
+			if err := o.output.check(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runReport(streams, o)
+		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file")
 	fs.StringVar(&o.csv, "csv", "", "also write Locust-compatible CSV files PREFIX_stats.csv, _failures.csv, _exceptions.csv and PREFIX_cost.csv")
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	registerOutputCompletion(cmd)
-	cmd.AddCommand(newReportCompareCmd(streams), newReportHistoryCmd(streams), newReportMergeCmd(streams), newReportLocustCmd(streams))
+	o.output.register(cmd, "table", "json")
+	cmd.AddCommand(newCmdReportCompare(streams, nil), newCmdReportHistory(streams, nil), newCmdReportMerge(streams, nil), newCmdReportLocust(streams, nil))
 	return cmd
-}
-
-func registerOutputCompletion(cmd *cobra.Command) {
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
-}
-
-func checkOutput(output string) error {
-	if output != "table" && output != "json" {
-		return usageError("--output %q: valid: table, json", output)
-	}
-	return nil
 }
 
 // readRunSummary reads a run summary; bad input is exit 2. A missing file that is spelled like a
@@ -92,18 +90,16 @@ func readRunSummary(path string) (*summary.Run, error) {
 	return nil, withCode(exitUsage, err)
 }
 
-func reportRun(streams *IO, o *reportOptions, path string) error {
-	if err := checkOutput(o.output); err != nil {
-		return err
-	}
-	s, err := readRunSummary(path)
+// runReport is loadplan report RUN.json: the summary rendered again.
+func runReport(streams *IO, o *reportOptions) error {
+	s, err := readRunSummary(o.file)
 	if err != nil {
 		return err
 	}
 	if err := writeRunFiles(s, o.html, o.csv); err != nil {
 		return err
 	}
-	if o.output == "json" {
+	if o.output.json() {
 		return writeOut(report.WriteJSON(streams.Out, s))
 	}
 	return writeOut(report.SummaryTable(streams.Out, s))
@@ -186,9 +182,13 @@ func writeOut(err error) error {
 	return nil
 }
 
-type compareOptions struct{ output string }
+type compareOptions struct {
+	before, after string
+	output        outputFlag
+}
 
-func newReportCompareCmd(streams *IO) *cobra.Command {
+// newCmdReportCompare builds loadplan report compare; runF as newCmdReport's.
+func newCmdReportCompare(streams *IO, runF func(*compareOptions) error) *cobra.Command {
 	o := &compareOptions{}
 	cmd := &cobra.Command{
 		Use:   "compare BEFORE.json AFTER.json",
@@ -207,35 +207,45 @@ throughput and cache hit rate are better); a change within 2% is the same.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(o.output); err != nil {
+			o.before, o.after = args[0], args[1]
+			if err := o.output.check(); err != nil {
 				return err
 			}
-			before, err := readRunSummary(args[0])
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			after, err := readRunSummary(args[1])
-			if err != nil {
-				return err
-			}
-			c := report.Compare(before, after)
-			c.Before.File, c.After.File = args[0], args[1]
-			if o.output == "json" {
-				return writeOut(report.WriteJSON(streams.Out, c))
-			}
-			return writeOut(report.CompareTable(streams.Out, c))
+			return runReportCompare(streams, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	registerOutputCompletion(cmd)
+	o.output.register(cmd, "table", "json")
 	return cmd
 }
 
-type historyOptions struct {
-	html, scenario, output string
+// runReportCompare is loadplan report compare: what changed from one run to the other.
+func runReportCompare(streams *IO, o *compareOptions) error {
+	before, err := readRunSummary(o.before)
+	if err != nil {
+		return err
+	}
+	after, err := readRunSummary(o.after)
+	if err != nil {
+		return err
+	}
+	c := report.Compare(before, after)
+	c.Before.File, c.After.File = o.before, o.after
+	if o.output.json() {
+		return writeOut(report.WriteJSON(streams.Out, c))
+	}
+	return writeOut(report.CompareTable(streams.Out, c))
 }
 
-func newReportHistoryCmd(streams *IO) *cobra.Command {
+type historyOptions struct {
+	file, html, scenario string
+	output               outputFlag
+}
+
+// newCmdReportHistory builds loadplan report history; runF as newCmdReport's.
+func newCmdReportHistory(streams *IO, runF func(*historyOptions) error) *cobra.Command {
 	o := &historyOptions{}
 	cmd := &cobra.Command{
 		Use:   "history RUNS.jsonl",
@@ -253,53 +263,64 @@ scenario's cost, cost per request and p95 over time on a self-contained page.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(o.output); err != nil {
+			o.file = args[0]
+			if err := o.output.check(); err != nil {
 				return err
 			}
-			entries, err := report.ReadHistory(args[0])
-			if err != nil {
-				return withCode(exitUsage, err)
+			if runF != nil {
+				return runF(o)
 			}
-			series := report.GroupHistory(entries, o.scenario)
-			if o.scenario != "" && len(series) == 0 {
-				names := map[string]bool{}
-				for _, e := range entries {
-					names[e.Scenario] = true
-				}
-				var list []string
-				for n := range names {
-					list = append(list, n)
-				}
-				sort.Strings(list)
-				return usageError("%s has no run of scenario %q; its scenarios: %s", args[0], o.scenario, strings.Join(list, ", "))
-			}
-			if o.html != "" {
-				if err := writeFile(o.html, func(w io.Writer) error { return report.WriteHistoryHTML(w, series) }); err != nil {
-					return withCode(exitFailed, fmt.Errorf("--html: %w", err))
-				}
-			}
-			if o.output == "json" {
-				if series == nil {
-					series = []report.HistorySeries{}
-				}
-				return writeOut(report.WriteJSON(streams.Out, series))
-			}
-			return writeOut(report.HistoryTable(streams.Out, series))
+			return runReportHistory(streams, o)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.html, "html", "", "also write the history as a self-contained HTML page with charts to this file")
 	fs.StringVarP(&o.scenario, "scenario", "s", "", "only this scenario")
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	registerOutputCompletion(cmd)
+	o.output.register(cmd, "table", "json")
 	return cmd
 }
 
-type mergeOptions struct {
-	json, csv, html, output string
+// runReportHistory is loadplan report history: each scenario's runs over time.
+func runReportHistory(streams *IO, o *historyOptions) error {
+	entries, err := report.ReadHistory(o.file)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	series := report.GroupHistory(entries, o.scenario)
+	if o.scenario != "" && len(series) == 0 {
+		names := map[string]bool{}
+		for _, e := range entries {
+			names[e.Scenario] = true
+		}
+		var list []string
+		for n := range names {
+			list = append(list, n)
+		}
+		sort.Strings(list)
+		return usageError("%s has no run of scenario %q; its scenarios: %s", o.file, o.scenario, strings.Join(list, ", "))
+	}
+	if o.html != "" {
+		if err := writeFile(o.html, func(w io.Writer) error { return report.WriteHistoryHTML(w, series) }); err != nil {
+			return withCode(exitFailed, fmt.Errorf("--html: %w", err))
+		}
+	}
+	if o.output.json() {
+		if series == nil {
+			series = []report.HistorySeries{}
+		}
+		return writeOut(report.WriteJSON(streams.Out, series))
+	}
+	return writeOut(report.HistoryTable(streams.Out, series))
 }
 
-func newReportMergeCmd(streams *IO) *cobra.Command {
+type mergeOptions struct {
+	files           []string
+	json, csv, html string
+	output          outputFlag
+}
+
+// newCmdReportMerge builds loadplan report merge; runF as newCmdReport's.
+func newCmdReportMerge(streams *IO, runF func(*mergeOptions) error) *cobra.Command {
 	o := &mergeOptions{}
 	cmd := &cobra.Command{
 		Use:   "merge A.json B.json ... --json OUT",
@@ -308,7 +329,8 @@ func newReportMergeCmd(streams *IO) *cobra.Command {
 the summary of the whole run (schema loadplan.run/v1). Counts, tokens and costs add (costs
 exactly, as decimals); latency and TTFT histograms merge exactly and every percentile is
 computed from the merge, never averaged; thresholds are judged again on the merged figures.
-Timelines merge second by second. Summaries of different plans or scenarios are refused.`,
+Timelines merge second by second. Summaries of different plans or scenarios are refused.
+--output says what to print: a table, or the merged summary as JSON.`,
 		Example: `  loadplan report merge worker-1.json worker-2.json --json run.json
   loadplan report merge worker-*.json --json run.json --html run.html --csv run`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -318,49 +340,59 @@ Timelines merge second by second. Summaries of different plans or scenarios are 
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.files = args
 			if o.json == "" {
 				return usageError("--json OUT is required: where to write the merged summary")
 			}
-			if err := checkOutput(o.output); err != nil {
+			if err := o.output.check(); err != nil {
 				return err
 			}
-			for _, a := range args {
-				if _, err := readRunSummary(a); err != nil {
-					return err
-				}
+			if runF != nil {
+				return runF(o)
 			}
-			m, err := summary.MergeFiles(planner.MergeEstimates, args...)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			if err := writeFile(o.json, func(w io.Writer) error { return report.WriteJSON(w, m) }); err != nil {
-				return withCode(exitFailed, fmt.Errorf("--json: %w", err))
-			}
-			if err := writeRunFiles(m, o.html, o.csv); err != nil {
-				return err
-			}
-			if o.output == "json" {
-				return writeOut(report.WriteJSON(streams.Out, m))
-			}
-			fmt.Fprintf(streams.Out, "Merged %d summaries into %s\n", len(args), o.json)
-			return writeOut(report.MergeTable(streams.Out, m))
+			return runReportMerge(streams, o)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.json, "json", "", "write the merged summary to this file (required)")
 	fs.StringVar(&o.csv, "csv", "", "also write Locust-compatible CSV files with this prefix")
 	fs.StringVar(&o.html, "html", "", "also write the merged report as a self-contained HTML page")
-	fs.StringVarP(&o.output, "output", "o", "table", "what to print: table or json (the merged summary)")
-	registerOutputCompletion(cmd)
+	o.output.register(cmd, "table", "json")
 	return cmd
 }
 
-type locustOptions struct {
-	plan, output string
-	prices       priceFlags
+// runReportMerge is loadplan report merge: the workers' summaries merged into the run's.
+func runReportMerge(streams *IO, o *mergeOptions) error {
+	for _, a := range o.files {
+		if _, err := readRunSummary(a); err != nil {
+			return err
+		}
+	}
+	m, err := summary.MergeFiles(planner.MergeEstimates, o.files...)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if err := writeFile(o.json, func(w io.Writer) error { return report.WriteJSON(w, m) }); err != nil {
+		return withCode(exitFailed, fmt.Errorf("--json: %w", err))
+	}
+	if err := writeRunFiles(m, o.html, o.csv); err != nil {
+		return err
+	}
+	if o.output.json() {
+		return writeOut(report.WriteJSON(streams.Out, m))
+	}
+	fmt.Fprintf(streams.Out, "Merged %d summaries into %s\n", len(o.files), o.json)
+	return writeOut(report.MergeTable(streams.Out, m))
 }
 
-func newReportLocustCmd(streams *IO) *cobra.Command {
+type locustOptions struct {
+	stats, plan string
+	prices      priceFlags
+	output      outputFlag
+}
+
+// newCmdReportLocust builds loadplan report locust; runF as newCmdReport's.
+func newCmdReportLocust(streams *IO, runF func(*locustOptions) error) *cobra.Command {
 	o := &locustOptions{}
 	cmd := &cobra.Command{
 		Use:   "locust PREFIX_stats.csv --plan PLAN",
@@ -380,38 +412,49 @@ not $0, and the total is a lower bound.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.stats = args[0]
 			if o.plan == "" {
 				return usageError("--plan PLAN is required: the plan whose tasks price the Locust requests")
 			}
-			if err := checkOutput(o.output); err != nil {
+			if err := o.output.check(); err != nil {
 				return err
 			}
-			rows, err := report.ReadLocustStats(args[0])
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			p, err := loadPlan(streams, o.plan)
-			if err != nil {
+			if err := o.prices.check(); err != nil {
 				return err
 			}
-			cat, _, err := o.prices.forPlan(p, time.Now())
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			lc, err := report.PriceLocust(args[0], rows, p, cat)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			if o.output == "json" {
-				return writeOut(report.WriteJSON(streams.Out, lc))
-			}
-			return writeOut(report.LocustTable(streams.Out, lc))
+			return runReportLocust(streams, o)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.plan, "plan", "", "the plan whose tasks price the requests (required)")
 	o.prices.register(fs)
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	registerOutputCompletion(cmd)
+	o.output.register(cmd, "table", "json")
 	return cmd
+}
+
+// runReportLocust is loadplan report locust: a Locust run priced with a plan.
+func runReportLocust(streams *IO, o *locustOptions) error {
+	rows, err := report.ReadLocustStats(o.stats)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	p, err := loadPlan(streams, o.plan)
+	if err != nil {
+		return err
+	}
+	cat, _, err := o.prices.forPlan(p, time.Now())
+	if err != nil {
+		return err
+	}
+	lc, err := report.PriceLocust(o.stats, rows, p, cat)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if o.output.json() {
+		return writeOut(report.WriteJSON(streams.Out, lc))
+	}
+	return writeOut(report.LocustTable(streams.Out, lc))
 }

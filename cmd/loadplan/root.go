@@ -137,15 +137,22 @@ latency, throughput and failures.`,
 		}
 		return usageError("%v\nsee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newEstimateCmd(streams), newValidateCmd(streams), newPricesCmd(streams), newVersionCmd(streams))
-	for _, add := range extraCommands {
-		root.AddCommand(add(streams))
-	}
+	// Every command, explicitly: each is built by its newCmdX(streams, runF) (runF nil: the
+	// real command), in the file named after it.
+	root.AddCommand(
+		newCmdEstimate(streams, nil),
+		newCmdValidate(streams, nil),
+		newCmdPrices(streams, nil),
+		newCmdVersion(streams, nil),
+		newCmdRun(streams, nil),
+		newCmdReport(streams, nil),
+		newCmdMock(streams, nil),
+		newCmdK8s(streams),
+		newCmdWorker(streams, nil),
+		newCmdSweep(streams, nil),
+	)
 	return root
 }
-
-// extraCommands are added by other files of this package (run, mock, report).
-var extraCommands []func(*IO) *cobra.Command
 
 // signalContext returns a context cancelled on the first interrupt, and a channel that
 // receives each interrupt (the first, and any later one) for commands that escalate.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/meter"
 	"github.com/loadplan/loadplan/mock"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/planner"
@@ -19,12 +20,10 @@ import (
 	"github.com/loadplan/loadplan/promexport"
 	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
-
-func init() {
-	extraCommands = append(extraCommands, newRunCmd)
-}
 
 // runOptions are the flags of loadplan run.
 type runOptions struct {
@@ -52,9 +51,15 @@ type runOptions struct {
 	exitCodeOnError int
 	headless        bool // accepted, as Locust's --headless: loadplan is always headless
 	csvFullHistory  bool
+
+	// Parsed from the flags by complete.
+	overrides plan.Overrides
+	budget    *decimal.Decimal // --budget; nil: not given
 }
 
-func newRunCmd(streams *IO) *cobra.Command {
+// newCmdRun builds loadplan run: it parses the flags into runOptions and calls runF with them
+// (tests), else runRun.
+func newCmdRun(streams *IO, runF func(*runOptions) error) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run PLAN [--scenario S]",
@@ -80,10 +85,23 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.plan = args[0]
 			o.seedSet = cmd.Flags().Changed("seed")
+			if err := o.complete(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
 			return runRun(cmd.Context(), streams, o)
 		},
 	}
-	fs := cmd.Flags()
+	o.register(cmd.Flags())
+	addPlanFile(cmd)
+	registerScenarioCompletion(cmd)
+	registerProfileCompletion(cmd)
+	return cmd
+}
+
+func (o *runOptions) register(fs *pflag.FlagSet) {
 	o.load.register(fs)
 	fs.StringVarP(&o.scenario, "scenario", "s", "", "the scenario to run (may be left out when the plan has one)")
 	fs.StringVar(&o.host, "host", "", "base URL of the target, overriding the plan's (checked against allowed_hosts; mock:// allowed)")
@@ -111,35 +129,17 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 		"exit code when requests failed and no failure_rate threshold is set (the implicit failure_rate: 0), as Locust's")
 	fs.BoolVar(&o.headless, "headless", false, "accepted for Locust's command lines: loadplan always runs headless")
 	fs.BoolVar(&o.csvFullHistory, "csv-full-history", false, "with --csv: a row per request name each second in PREFIX_stats_history.csv, with current (10 s) percentiles, as Locust's")
-	addPlanFile(cmd)
-	registerScenarioCompletion(cmd)
-	registerProfileCompletion(cmd)
-	return cmd
 }
 
-// runRun is loadplan run: checks (exit 2), the gate (exit 3), the run, its reports and the
-// exit code of its outcome.
-func runRun(parent context.Context, streams *IO, o *runOptions) error {
-	if parent == nil {
-		parent = context.Background()
-	}
-	p, err := loadPlan(streams, o.plan)
-	if err != nil {
-		return err
-	}
-	scs, err := pickScenarios(p, o.scenario, false, false)
-	if err != nil {
-		return err
-	}
+// complete parses and checks the flags' values, without reading anything: a bad value or
+// combination is a usage error (exit 2).
+func (o *runOptions) complete() error {
 	ov, err := o.load.overrides()
 	if err != nil {
 		return err
 	}
-	sc, err := ov.Apply(scs[0])
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if err := addMonitors(p, sc, o.monitors); err != nil {
+	o.overrides = ov
+	if err := o.load.prices.check(); err != nil {
 		return err
 	}
 	if err := o.fleet.check(o.ledger); err != nil {
@@ -154,47 +154,30 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := plan.CheckDuration(o.stopTimeout); err != nil {
 		return usageError("--stop-timeout: %v", err)
 	}
-	cat, stale, err := o.load.prices.forPlan(p, time.Now())
-	if err != nil {
-		return err
-	}
-	if err := checkModels(p, cat); err != nil {
-		return err
-	}
-	flagBudget, err := o.load.budgetOverride()
-	if err != nil {
+	if o.budget, err = o.load.budgetOverride(); err != nil {
 		return err
 	}
 	if o.noBudget && o.allowOverBudget {
 		return usageError("--allow-over-budget is for a run with a budget; --no-budget has none")
 	}
-	rp, err := planner.PlanRun(p, sc, cat, planner.Options{Budget: flagBudget, NoBudget: o.noBudget})
+	return nil
+}
+
+// runRun is loadplan run: the plan resolved and checked (exit 2), the gate (exit 3), the
+// outputs started, the run, its reports and the exit code of its outcome.
+func runRun(parent context.Context, streams *IO, o *runOptions) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	r, err := resolveRun(streams, o)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
-	est, budget := rp.Estimate, rp.Budget
-	est.Warnings = append(est.Warnings, stale...)
-	for _, w := range stale {
-		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
+	if err := gateRun(streams, o, r); err != nil {
+		return err
 	}
-	if est.WithinBudget != nil && !*est.WithinBudget && !o.allowOverBudget {
-		return withCode(exitGate, gateMessage([]*planner.Scenario{est}))
-	}
-	target := p.Target
-	if o.host != "" {
-		target = o.host
-	}
-	if err := executor.CheckHost(p, target); err != nil {
-		return usageError("--host: %v", err)
-	}
-	origTarget := target
-	seed := o.seed
-	if !o.seedSet {
-		if p.Seed != nil {
-			seed = *p.Seed
-		} else {
-			seed = uint64(time.Now().UnixNano())
-		}
+	if err := r.resolveTarget(o); err != nil {
+		return err
 	}
 	if err := checkOutputs(o); err != nil {
 		return err
@@ -202,68 +185,220 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := probeStdout(streams); err != nil {
 		return withCode(exitFailed, fmt.Errorf("stdout: %w; nothing was sent", err))
 	}
-	estJSON, err := json.Marshal(est)
-	if err != nil {
+	if r.estJSON, err = json.Marshal(r.est); err != nil {
 		return withCode(exitFailed, err)
 	}
-
-	ctx, sigs, cleanup := signalContext(parent, streams)
-	defer cleanup()
-	runCtx, interrupt := context.WithCancel(ctx)
-	defer interrupt()
-	if u, ok := mockURL(target); ok {
-		// The mock lives until the run has ended: an interrupt stops the run, not the target
-		// its requests in flight are waiting on.
-		stop, base, err := startMock(ctx, u, o.profile, p, seed, cat)
-		if err != nil {
-			return withCode(exitFailed, err)
-		}
-		defer stop()
-		target = base
-	}
-	live := newLiveView(streams, o.quiet, sc, p.Name)
-	web, err := startWeb(streams, o.web, p, sc, target, estJSON)
+	var cl cleanups
+	defer cl.run()
+	s, err := startRun(parent, streams, o, r, &cl)
 	if err != nil {
 		return err
 	}
-	defer web.close()
-	abort := make(chan struct{})
-	ran := make(chan struct{}) // closed when the run is over: later interrupts are the linger's
-	go func() {
-		select {
-		case <-sigs:
-		case who := <-web.stopRequests():
-			web.ctrl.Note(summary.EventStop, "stop asked for by "+who)
-		case <-runCtx.Done():
-			return
-		case <-ran:
-			return
-		}
-		live.notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
-		interrupt()
-		select {
-		case <-sigs:
-			close(abort)
-		case <-ctx.Done():
-		case <-ran:
-		}
-	}()
+	sum, err := s.execute(streams, o, r)
+	if err != nil {
+		return err
+	}
+	outErr := writeRunReports(streams, o, sum)
+	s.web.finish(streams, o.web, sum, s.sigs)
+	return runOutcome(sum, outErr)
+}
 
-	onProgress := live.update
-	var exporter *promexport.Exporter
+// resolvedRun is a run as resolved before anything is sent: the plan, its scenario with the
+// flags applied, the catalog, the planner's estimate, budget and bounds, the target and seed.
+type resolvedRun struct {
+	p          *plan.Plan
+	sc         *plan.Scenario
+	cat        *pricing.Catalog
+	stale      []string // the catalog's staleness warnings
+	rp         *planner.RunPlan
+	est        *planner.Scenario
+	estJSON    json.RawMessage
+	origTarget string // as the plan or --host gives it (mock:// unresolved)
+	target     string // where the requests go (the embedded mock's address for mock://)
+	seed       uint64
+}
+
+// resolveRun loads the plan, picks the scenario and applies the load flags and --monitor to
+// it, and prices it (the catalog, every model priced): all of it exit 2 when wrong.
+func resolveRun(streams *IO, o *runOptions) (*resolvedRun, error) {
+	p, err := loadPlan(streams, o.plan)
+	if err != nil {
+		return nil, err
+	}
+	scs, err := pickScenarios(p, o.scenario, false, false)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := o.overrides.Apply(scs[0])
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	if err := addMonitors(p, sc, o.monitors); err != nil {
+		return nil, err
+	}
+	cat, stale, err := o.load.prices.forPlan(p, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkModels(p, cat); err != nil {
+		return nil, err
+	}
+	return &resolvedRun{p: p, sc: sc, cat: cat, stale: stale}, nil
+}
+
+// gateRun has the planner plan the run (its budget, estimate and bounds: exit 2 when it
+// cannot) and refuses an estimate over the budget (exit 3) unless --allow-over-budget.
+func gateRun(streams *IO, o *runOptions, r *resolvedRun) error {
+	rp, err := planner.PlanRun(r.p, r.sc, r.cat, planner.Options{Budget: o.budget, NoBudget: o.noBudget})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	r.rp, r.est = rp, rp.Estimate
+	r.est.Warnings = append(r.est.Warnings, r.stale...)
+	for _, w := range r.stale {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
+	}
+	if r.est.WithinBudget != nil && !*r.est.WithinBudget && !o.allowOverBudget {
+		return withCode(exitGate, gateMessage([]*planner.Scenario{r.est}))
+	}
+	return nil
+}
+
+// resolveTarget checks the target (the plan's or --host) against allowed_hosts and picks the
+// seed: --seed, else the plan's, else the clock's.
+func (r *resolvedRun) resolveTarget(o *runOptions) error {
+	r.origTarget = r.p.Target
+	if o.host != "" {
+		r.origTarget = o.host
+	}
+	if err := executor.CheckHost(r.p, r.origTarget); err != nil {
+		return usageError("--host: %v", err)
+	}
+	r.target = r.origTarget
+	r.seed = o.seed
+	if !o.seedSet {
+		if r.p.Seed != nil {
+			r.seed = *r.p.Seed
+		} else {
+			r.seed = uint64(time.Now().UnixNano())
+		}
+	}
+	return nil
+}
+
+// cleanups are what a started run must stop, in the reverse order of their starting.
+type cleanups []func()
+
+func (c *cleanups) add(f func()) { *c = append(*c, f) }
+
+func (c cleanups) run() {
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i]()
+	}
+}
+
+// startedRun is a run whose outputs are started: the live view, the live page, the progress
+// chain, the interrupt watch and the ledger.
+type startedRun struct {
+	runCtx     context.Context
+	sigs       <-chan os.Signal
+	live       *report.LiveTerminal
+	web        *webPage
+	abort      chan struct{}
+	ran        chan struct{} // closed when the run is over: later interrupts are the linger's
+	onProgress func(summary.Progress)
+	exporter   *promexport.Exporter
+	ledger     meter.Ledger
+	leave      func()
+}
+
+// startRun starts what the run needs beside the executor: the signals, the embedded mock,
+// the live view and page, the interrupt watch, the progress outputs and the ledger. cl
+// stops them.
+func startRun(parent context.Context, streams *IO, o *runOptions, r *resolvedRun, cl *cleanups) (*startedRun, error) {
+	ctx, sigs, stopSignals := signalContext(parent, streams)
+	cl.add(stopSignals)
+	runCtx, interrupt := context.WithCancel(ctx)
+	cl.add(interrupt)
+	if u, ok := mockURL(r.target); ok {
+		// The mock lives until the run has ended: an interrupt stops the run, not the target
+		// its requests in flight are waiting on.
+		stop, base, err := startMock(ctx, u, o.profile, r.p, r.seed, r.cat)
+		if err != nil {
+			return nil, withCode(exitFailed, err)
+		}
+		cl.add(stop)
+		r.target = base
+	}
+	s := &startedRun{runCtx: runCtx, sigs: sigs, live: newLiveView(streams, o.quiet, r.sc, r.p.Name),
+		abort: make(chan struct{}), ran: make(chan struct{})}
+	web, err := startWeb(streams, o.web, r.p, r.sc, r.target, r.estJSON)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(web.close)
+	s.web = web
+	go s.watchInterrupts(ctx, interrupt)
+	if err := s.startProgress(streams, o, r, cl); err != nil {
+		return nil, err
+	}
+	setGC(r.sc)
+	if o.fleet.active() {
+		stopServer, err := o.fleet.prepareLedger(streams, &o.ledger)
+		if err != nil {
+			return nil, err
+		}
+		cl.add(stopServer)
+	}
+	s.ledger, s.leave, err = openLedger(parent, streams, o.ledger, r.rp.Budget, o.quiet)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(s.leave)
+	return s, nil
+}
+
+// watchInterrupts stops the run at the first interrupt (or a stop from the live page): no
+// new requests, those in flight may finish; a second interrupt aborts them.
+func (s *startedRun) watchInterrupts(ctx context.Context, interrupt func()) {
+	select {
+	case <-s.sigs:
+	case who := <-s.web.stopRequests():
+		s.web.ctrl.Note(summary.EventStop, "stop asked for by "+who)
+	case <-s.runCtx.Done():
+		return
+	case <-s.ran:
+		return
+	}
+	s.live.Notice("stopping: no new requests; those in flight may finish (Ctrl-C again to abort them)")
+	interrupt()
+	select {
+	case <-s.sigs:
+		close(s.abort)
+	case <-ctx.Done():
+	case <-s.ran:
+	}
+}
+
+// startProgress chains the run's progress outputs: the live view, --metrics-addr's
+// exporter, --csv's stats history (written as the run goes) and the live page.
+func (s *startedRun) startProgress(streams *IO, o *runOptions, r *resolvedRun, cl *cleanups) error {
+	live := s.live
+	s.onProgress = live.Update
 	if o.metricsAddr != "" {
-		exporter = promexport.New(p.Name, sc.Name)
-		srv, err := promexport.Listen(o.metricsAddr, exporter.Handler())
+		s.exporter = promexport.New(r.p.Name, r.sc.Name)
+		srv, err := promexport.Listen(o.metricsAddr, s.exporter.Handler())
 		if err != nil {
 			return withCode(exitFailed, fmt.Errorf("--metrics-addr: %w", err))
 		}
-		defer srv.Close()
+		cl.add(func() { srv.Close() })
 		if !o.quiet {
 			fmt.Fprintf(streams.Out, "Metrics: http://%s/metrics\n", srv.Addr)
 		}
-		onProgress = func(pr summary.Progress) {
+		exporter := s.exporter
+		s.onProgress = func(pr summary.Progress) {
 			exporter.Update(pr)
-			live.update(pr)
+			live.Update(pr)
 		}
 	}
 	if o.csvPrefix != "" {
@@ -273,71 +408,71 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		if err != nil {
 			return withCode(exitFailed, fmt.Errorf("--csv: %w", err))
 		}
-		defer hist.Close()
+		cl.add(func() { hist.Close() })
 		var histErr error
-		show := onProgress
-		onProgress = func(pr summary.Progress) {
+		show := s.onProgress
+		s.onProgress = func(pr summary.Progress) {
 			show(pr)
 			if histErr == nil {
 				if histErr = hist.Add(time.Now(), pr); histErr != nil {
-					live.notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
+					live.Notice(fmt.Sprintf("--csv: %v; the stats history stops here", histErr))
 				}
 			}
 		}
 	}
-	if o.quiet && o.csvPrefix == "" && exporter == nil {
+	if o.quiet && o.csvPrefix == "" && s.exporter == nil {
 		// Nobody reads the progress: the executor then skips its per-second percentiles.
-		onProgress = nil
+		s.onProgress = nil
 	}
-	if web != nil {
-		onProgress = web.progress(onProgress)
+	if s.web != nil {
+		s.onProgress = s.web.progress(s.onProgress)
 	}
-	if os.Getenv("GOGC") == "" {
-		concurrency := sc.MaxUsers()
-		if sc.Open() {
-			concurrency = sc.MaxInFlight
-		}
-		debug.SetGCPercent(gcPercent(concurrency))
-		if os.Getenv("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(gcMemoryLimit(concurrency))
-		}
+	return nil
+}
+
+// setGC sets the garbage collector's target and soft memory limit for the run's
+// concurrency, unless GOGC (or GOMEMLIMIT) is in the environment.
+func setGC(sc *plan.Scenario) {
+	if os.Getenv("GOGC") != "" {
+		return
 	}
-	if o.fleet.active() {
-		stopServer, err := o.fleet.prepareLedger(streams, &o.ledger)
-		if err != nil {
-			return err
-		}
-		defer stopServer()
+	concurrency := sc.MaxUsers()
+	if sc.Open() {
+		concurrency = sc.MaxInFlight
 	}
-	ledger, leave, err := openLedger(parent, streams, o.ledger, budget, o.quiet)
-	if err != nil {
-		return err
+	debug.SetGCPercent(gcPercent(concurrency))
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit(concurrency))
 	}
-	defer leave()
-	cfg := executor.Config{Plan: p, Scenario: sc, Target: target, Catalog: cat, Ledger: ledger, Capped: budget != nil,
-		Bounds: rp.Bounds, Seed: seed, StopTimeout: o.stopTimeout, Abort: abort, OnProgress: onProgress,
-		OnWarning: live.warn, TLS: o.tls, Estimate: estJSON, ExpectedCost: est.Cost.Expected}
-	if exporter != nil {
+}
+
+// execute runs the scenario (here or over the workers) and gives its summary with the exit
+// code of its outcome; a run that could not start is an error (exit 2 or 5).
+func (s *startedRun) execute(streams *IO, o *runOptions, r *resolvedRun) (*summary.Run, error) {
+	cfg := executor.Config{Plan: r.p, Scenario: r.sc, Target: r.target, Catalog: r.cat, Ledger: s.ledger, Capped: r.rp.Budget != nil,
+		Bounds: r.rp.Bounds, Seed: r.seed, StopTimeout: o.stopTimeout, Abort: s.abort, OnProgress: s.onProgress,
+		OnWarning: s.live.Warn, TLS: o.tls, Estimate: r.estJSON, ExpectedCost: r.est.Cost.Expected}
+	if s.exporter != nil {
 		cfg.LatencyBuckets = promexport.Buckets
 	}
-	if web != nil {
-		cfg.Control = web.ctrl
+	if s.web != nil {
+		cfg.Control = s.web.ctrl
 	}
 	if !o.quiet {
-		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(est))
+		fmt.Fprintf(streams.Out, "%s\n", report.BudgetLine(r.est))
 	}
-	sum, err := runScenario(runCtx, streams, coordination{o: o, sc: sc, target: origTarget, notice: live.notice}, cfg)
-	close(ran)
-	leave()
+	sum, err := runScenario(s.runCtx, streams, coordination{o: o, sc: r.sc, target: r.origTarget, notice: s.live.Notice}, cfg)
+	close(s.ran)
+	s.leave()
 	var cfgErr *executor.ConfigError
 	if errors.As(err, &cfgErr) {
 		// The plan cannot be compiled into a run: a bad plan, before any request.
-		return withCode(exitUsage, fmt.Errorf("cannot run: %w", err))
+		return nil, withCode(exitUsage, fmt.Errorf("cannot run: %w", err))
 	} else if err != nil {
-		return withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
+		return nil, withCode(exitFailed, fmt.Errorf("cannot run: %w", err))
 	}
-	live.finish()
-	if err := estimateElapsed(sum, p, sc, cat); err != nil {
+	s.live.Finish()
+	if err := estimateElapsed(sum, r.p, r.sc, r.cat); err != nil {
 		fmt.Fprintf(streams.ErrOut, "loadplan: warning: the estimate for the part that ran: %v\n", err)
 	}
 	// With no failure_rate threshold at any scope, any failed request fails the run (as
@@ -348,20 +483,29 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		// The live view could not be written: the run's output is lost (exit 5).
 		sum.ExitCode = exitFailed
 	}
-	var outErr error
-	if o.jsonFile != "" {
-		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
-			outErr = fmt.Errorf("--json: %w", err)
+	return sum, nil
+}
+
+// writeRunReports writes the run's files (--json, then --csv, --html, --history) and prints
+// its summary; a report or stdout that could not be written makes the exit code 5, which
+// the --json file written then says too.
+func writeRunReports(streams *IO, o *runOptions, sum *summary.Run) error {
+	writeJSON := func() error {
+		if o.jsonFile == "" {
+			return nil
 		}
+		if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+		return nil
 	}
+	outErr := writeJSON()
 	if outErr == nil {
 		outErr = writeExtraReports(o, sum)
 		if outErr != nil && o.jsonFile != "" && sum.ExitCode != exitInterrupted {
 			// The summary written says the run's exit code: rewrite it with the final one.
 			sum.ExitCode = exitFailed
-			if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
-				outErr = errors.Join(outErr, fmt.Errorf("--json: %w", err))
-			}
+			outErr = errors.Join(outErr, writeJSON())
 		}
 	}
 	if outErr != nil && sum.ExitCode != exitInterrupted {
@@ -375,14 +519,14 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if err := stdoutErr(streams); err != nil && sum.ExitCode != exitInterrupted && sum.ExitCode != exitFailed {
 		// The summary could not be printed: exit 5, and the report written says so.
 		sum.ExitCode = exitFailed
-		if o.jsonFile != "" {
-			if err := writeFile(o.jsonFile, func(w io.Writer) error { return report.WriteJSON(w, sum) }); err != nil {
-				outErr = errors.Join(outErr, fmt.Errorf("--json: %w", err))
-			}
-		}
-		outErr = errors.Join(outErr, fmt.Errorf("write stdout: %w", err))
+		outErr = errors.Join(outErr, writeJSON(), fmt.Errorf("write stdout: %w", err))
 	}
-	web.finish(streams, o.web, sum, sigs)
+	return outErr
+}
+
+// runOutcome is the command's error for a finished run: its exit code, with the reason when
+// there is one to print.
+func runOutcome(sum *summary.Run, outErr error) error {
 	switch {
 	case outErr != nil:
 		return withCode(sum.ExitCode, outErr)

@@ -126,6 +126,39 @@ var _ meter.Ledger = (*Ledger)(nil)
 // it is the first. Its lease is renewed, and wake-ups received, by goroutines that live until
 // Close (or until ctx ends). Errors never contain the password.
 func Open(ctx context.Context, o Options) (*Ledger, error) {
+	budgetText, budget, err := o.complete()
+	if err != nil {
+		return nil, err
+	}
+	quiet.Do(func() { redis.SetLogger(&logging.VoidLogger{}) })
+	opts, addr, secrets, err := parseURL(o.URL, o.Password)
+	if err != nil {
+		return nil, err
+	}
+	setTimeouts(opts, o.Grace)
+	prefix := "loadplan:{" + o.RunID + "}:"
+	l := &Ledger{
+		rdb: redis.NewClient(opts), addr: addr, secrets: secrets, prefix: prefix, worker: o.Worker,
+		keys: []string{prefix + "state", prefix + "workers", prefix + "reaped", prefix + "waiting",
+			prefix + "lease:" + o.Worker, prefix + "res:" + o.Worker},
+		budget: budget, grace: o.Grace, leaseTTL: o.LeaseTTL,
+		held: map[uint64]int64{},
+	}
+	l.last.Budget = l.budgetCopy()
+	if err := l.join(ctx, o, budgetText); err != nil {
+		if l.ps != nil {
+			_ = l.ps.Close()
+		}
+		_ = l.rdb.Close()
+		return nil, l.redact(err)
+	}
+	l.start(ctx)
+	return l, nil
+}
+
+// complete fills in o's defaults (a random worker name) and checks it; the budget is
+// returned as the ledger keeps it, in its units' text and as a decimal (nil: none).
+func (o *Options) complete() (string, *decimal.Decimal, error) {
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
@@ -136,32 +169,30 @@ func Open(ctx context.Context, o Options) (*Ledger, error) {
 		o.RunTTL = DefaultRunTTL
 	}
 	if !runIDPattern.MatchString(o.RunID) {
-		return nil, fmt.Errorf("run ID %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.RunID, ErrBadOptions)
+		return "", nil, fmt.Errorf("run ID %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.RunID, ErrBadOptions)
 	}
 	if o.Worker == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		o.Worker = hex.EncodeToString(b[:])
 	} else if !runIDPattern.MatchString(o.Worker) {
-		return nil, fmt.Errorf("worker name %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.Worker, ErrBadOptions)
+		return "", nil, fmt.Errorf("worker name %q: use 1 to 64 letters, digits, '.', '_' or '-': %w", o.Worker, ErrBadOptions)
 	}
-	var budgetText string
-	var budget *decimal.Decimal
-	if o.Budget != nil {
-		units, ok := toUnits(*o.Budget, roundDown)
-		if !ok {
-			return nil, fmt.Errorf("budget %s: a Redis ledger takes 0 to %s USD: %w", o.Budget, maxAmount, ErrBadOptions)
-		}
-		budgetText = unitText(units)
-		b := fromUnits(units)
-		budget = &b
+	if o.Budget == nil {
+		return "", nil, nil
 	}
-	quiet.Do(func() { redis.SetLogger(&logging.VoidLogger{}) })
-	opts, addr, secrets, err := parseURL(o.URL, o.Password)
-	if err != nil {
-		return nil, err
+	units, ok := toUnits(*o.Budget, roundDown)
+	if !ok {
+		return "", nil, fmt.Errorf("budget %s: a Redis ledger takes 0 to %s USD: %w", o.Budget, maxAmount, ErrBadOptions)
 	}
-	opTimeout := min(max(o.Grace/4, 50*time.Millisecond), time.Second)
+	b := fromUnits(units)
+	return unitText(units), &b, nil
+}
+
+// setTimeouts gives the client's every operation a quarter of the grace period (50 ms to
+// 1 s) and no retries of its own: the ledger retries, within its grace period.
+func setTimeouts(opts *redis.Options, grace time.Duration) {
+	opTimeout := min(max(grace/4, 50*time.Millisecond), time.Second)
 	opts.MaxRetries = -1 // the ledger retries, within its grace period
 	opts.DialTimeout = opTimeout
 	opts.ReadTimeout = opTimeout
@@ -174,46 +205,38 @@ func Open(ctx context.Context, o Options) (*Ledger, error) {
 	// connection).
 	opts.Protocol = 2
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+}
 
-	prefix := "loadplan:{" + o.RunID + "}:"
-	l := &Ledger{
-		rdb: redis.NewClient(opts), addr: addr, secrets: secrets, prefix: prefix, worker: o.Worker,
-		keys: []string{prefix + "state", prefix + "workers", prefix + "reaped", prefix + "waiting",
-			prefix + "lease:" + o.Worker, prefix + "res:" + o.Worker},
-		budget: budget, grace: o.Grace, leaseTTL: o.LeaseTTL,
-		held: map[uint64]int64{},
-	}
-	l.last.Budget = l.budgetCopy()
-
-	fail := func(err error) (*Ledger, error) {
-		if l.ps != nil {
-			_ = l.ps.Close()
-		}
-		_ = l.rdb.Close()
-		return nil, l.redact(err)
-	}
+// join subscribes to the run's wake-ups and joins the run as this worker, with its budget.
+func (l *Ledger) join(ctx context.Context, o Options, budgetText string) error {
 	// The subscription comes first: a wake-up published after this worker's first Reserve
 	// cannot be missed.
-	l.ps = l.rdb.Subscribe(ctx, prefix+"wake")
+	l.ps = l.rdb.Subscribe(ctx, l.prefix+"wake")
 	if _, err := l.ps.Receive(ctx); err != nil {
-		return fail(fmt.Errorf("ledger %s: subscribe: %w", addr, err))
+		return fmt.Errorf("ledger %s: subscribe: %w", l.addr, err)
 	}
+	var err error
 	if l.serverID, err = l.serverRunID(ctx); err != nil {
-		return fail(fmt.Errorf("ledger %s: %w", addr, err))
+		return fmt.Errorf("ledger %s: %w", l.addr, err)
 	}
 	v, err := joinScript.Run(ctx, l.rdb, l.keys, l.prefix, l.worker, "0", budgetText,
 		ms(o.LeaseTTL), ms(o.RunTTL)).StringSlice()
 	if err != nil {
-		return fail(fmt.Errorf("ledger %s: join run %s: %w", addr, o.RunID, err))
+		return fmt.Errorf("ledger %s: join run %s: %w", l.addr, o.RunID, err)
 	}
 	switch v[0] {
 	case "budget":
-		return fail(fmt.Errorf("ledger %s: run %s has a budget of %s, not %s: every worker of a run gives the same budget",
-			addr, o.RunID, budgetString(v[1]), budgetString(budgetText)))
+		return fmt.Errorf("ledger %s: run %s has a budget of %s, not %s: every worker of a run gives the same budget",
+			l.addr, o.RunID, budgetString(v[1]), budgetString(budgetText))
 	case "taken":
-		return fail(fmt.Errorf("ledger %s: run %s already has a worker named %s", addr, o.RunID, o.Worker))
+		return fmt.Errorf("ledger %s: run %s already has a worker named %s", l.addr, o.RunID, o.Worker)
 	}
+	return nil
+}
 
+// start starts the ledger's goroutines: one passes the run's wake-ups on, one renews this
+// worker's lease.
+func (l *Ledger) start(ctx context.Context) {
 	bg, stop := context.WithCancel(ctx)
 	l.stop = stop
 	msgs := l.ps.Channel()
@@ -236,7 +259,6 @@ func Open(ctx context.Context, o Options) (*Ledger, error) {
 		defer l.done.Done()
 		l.renew(bg)
 	}()
-	return l, nil
 }
 
 // Addr is the ledger's URL with its password, if any, replaced by xxxxx: for messages.
