@@ -23,8 +23,8 @@ import (
 //	rate_limit: {rpm: 50, itpm: 30000, otpm: 8000}
 type RateLimit struct {
 	RPM  int64 `yaml:"rpm"`  // requests per Per
-	ITPM int64 `yaml:"itpm"` // input tokens per Per (Anthropic's headers only)
-	OTPM int64 `yaml:"otpm"` // output tokens per Per (Anthropic's headers only)
+	ITPM int64 `yaml:"itpm"` // input tokens per Per (both endpoints; only Anthropic's headers say it)
+	OTPM int64 `yaml:"otpm"` // output tokens per Per (both endpoints; only Anthropic's headers say it)
 	TPM  int64 `yaml:"tpm"`  // input and output tokens per Per (OpenAI's, and Anthropic's combined)
 	// CacheReadsCount counts cache reads toward ITPM (older Anthropic models; the current
 	// ones do not).
