@@ -143,8 +143,8 @@ func ReadRateLimits(h http.Header, now time.Time) RateLimits {
 			rl.Found = true
 		}
 	}
-	if ms, err := strconv.ParseFloat(strings.TrimSpace(get(h, "Retry-After-Ms")), 64); err == nil && ms >= 0 && ms <= float64(maxResetAhead/time.Millisecond) {
-		rl.RetryAfter = time.Duration(ms * float64(time.Millisecond))
+	if ms, ok := retryAfterMs(get(h, "Retry-After-Ms")); ok {
+		rl.RetryAfter = ms
 	} else if v := strings.TrimSpace(get(h, "Retry-After")); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil {
 			if secs >= 0 && secs <= maxResetAhead.Seconds() {
@@ -155,6 +155,19 @@ func ReadRateLimits(h http.Header, now time.Time) RateLimits {
 		}
 	}
 	return rl
+}
+
+// retryAfterMs parses OpenAI's retry-after-ms (milliseconds, maybe fractional).
+func retryAfterMs(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false // ParseFloat's error would allocate, for every response
+	}
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(ms >= 0) || ms > float64(maxResetAhead/time.Millisecond) {
+		return 0, false
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
 }
 
 // count parses a non-negative integer count; anything else is unknown.

@@ -143,3 +143,27 @@ func FuzzReadRateLimits(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReadRateLimits: what reading the headers costs a response, with none (most
+// targets) and with Anthropic's full set.
+func BenchmarkReadRateLimits(b *testing.B) {
+	now := time.Date(2026, 12, 4, 19, 0, 0, 0, time.UTC)
+	none := http.Header{"Content-Type": {"application/json"}, "Request-Id": {"req_1"}}
+	full := http.Header{}
+	for _, k := range []string{"requests", "input-tokens", "output-tokens", "tokens"} {
+		full.Set("anthropic-ratelimit-"+k+"-limit", "400000")
+		full.Set("anthropic-ratelimit-"+k+"-remaining", "399000")
+		full.Set("anthropic-ratelimit-"+k+"-reset", "2026-12-04T19:00:01Z")
+	}
+	for _, c := range []struct {
+		name string
+		h    http.Header
+	}{{"none", none}, {"anthropic", full}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ReadRateLimits(c.h, now)
+			}
+		})
+	}
+}
