@@ -263,10 +263,6 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 	if errors.Is(err, meter.ErrOverrun) {
 		r.overrun(s, res.Amount, c)
 	}
-	if c.reported != nil && r.tpm != nil {
-		// The tokens-per-minute limiter took the expected tokens; correct it by what was used.
-		r.tpm.adjust(c.reported.TotalInput() + c.reported.Output - s.tpm)
-	}
 }
 
 // warnIncomplete warns the run's user, once per step, that a response of s lacked usage its

@@ -78,8 +78,8 @@ type step struct {
 	// per request (masked in its failures).
 	secretHeaders []string
 	// sel is what the step reads of a JSON body, for a body too large to keep (needJSON).
-	sel *usage.Selection
-	tpm int64 // tokens taken from the tokens-per-minute limiter before sending
+	sel  *usage.Selection
+	need need // what an attempt takes from the rate limits (ratelimit.go)
 }
 
 type kv struct {
@@ -200,7 +200,7 @@ func (r *runner) compileStep(ps *plan.Step, task string) (*step, error) {
 	if s.needJSON {
 		s.sel = s.selection()
 	}
-	s.tpm = ps.Expect.InputTokens.Add(ps.Expect.OutputTokens).Ceil().IntPart() // expected: means, rounded up
+	s.need = needOf(ps.Expect, p.RateLimit.CacheReadsCount)
 	s.stat = newStat(ps.Name, req.Method, task, s.cost.source)
 	return s, nil
 }
@@ -338,6 +338,7 @@ type outcome struct {
 	refused    bool // the connection could not be opened (refused, no such host)
 	errClass   string
 	retryAfter time.Duration
+	sentAt     time.Time
 	// usage as read from the response
 	report    usage.Report
 	reportErr error
@@ -370,6 +371,7 @@ func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
 	}
 	req.Header = pr.header
 	start := time.Now()
+	o.sentAt = start
 	resp, err := u.client.Do(req)
 	if err != nil {
 		o.res.latency = time.Since(start)
@@ -380,6 +382,7 @@ func (r *runner) send(u *user, s *step, pr *prepared) (o outcome) {
 	o.sent, o.responded, o.status = true, true, resp.StatusCode
 	r.anyResponse.Store(true)
 	defer resp.Body.Close()
+	r.rates.observe(resp.Header)
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		o.retryAfter = parseRetryAfter(ra, time.Now())
 	}

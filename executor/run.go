@@ -100,6 +100,9 @@ type Config struct {
 	// histogram, encoded (TaskProgress.Histogram), so that the progress of several workers
 	// merges exactly.
 	ProgressHistograms bool
+
+	// rateWindow is the span of the rate limits (a minute when 0); tests shorten it.
+	rateWindow time.Duration
 }
 
 // Halt is a stop that comes from outside the run: Reason becomes its stop reason.
@@ -182,8 +185,8 @@ type runner struct {
 	agg      *aggregator
 	proms    map[string]*promMeter
 	mon      *monitor.Group // the plan's monitors; nil without any
-	rpm      *bucket
-	tpm      *bucket
+	limits   *limiter       // the plan's rate_limit; nil without one
+	rates    *rateStats     // what the rate-limit headers said, what the run used per minute
 	// secrets masks the plan's secret values in every message the run writes (failures,
 	// their samples, the stop's detail, errors): a target that echoes its request must not
 	// put a key into a report.
@@ -313,12 +316,12 @@ func newRunner(cfg Config) (*runner, error) {
 	if err := r.newMonitors(); err != nil {
 		return nil, err
 	}
-	if rl := cfg.Plan.RateLimit; rl.RPM > 0 {
-		r.rpm = newBucket(float64(rl.RPM)/60, max(float64(rl.RPM)/60, 1))
+	span := cfg.rateWindow
+	if span <= 0 {
+		span = time.Minute
 	}
-	if rl := cfg.Plan.RateLimit; rl.TPM > 0 {
-		r.tpm = newBucket(float64(rl.TPM)/60, max(float64(rl.TPM)/60, 1))
-	}
+	r.limits = newLimiter(cfg.Plan.RateLimit, span, time.Now())
+	r.rates = newRateStats(cfg.Plan.RateLimit)
 	return r, nil
 }
 
@@ -352,6 +355,7 @@ func (r *runner) run(ctx context.Context) *summary.Run {
 	}
 	startWall := time.Now()
 	r.start, r.lastTick = startWall, startWall
+	r.rates.begin(startWall)
 	if c := r.cfg.Control; c != nil {
 		c.begin(startWall, r.sc.Open())
 		stopUsers := context.AfterFunc(r.stopCtx, c.end)
@@ -707,11 +711,12 @@ func (r *runner) runStep(u *user, s *step) bool {
 	rc := renderCtx{r: r, u: u}
 	pr := r.prepare(s, &rc)
 	for attempt := 0; ; attempt++ {
-		if r.rpm != nil && !r.rpm.wait(r.stopCtx, 1) {
-			return false
-		}
-		if r.tpm != nil && s.tpm > 0 && !r.tpm.wait(r.stopCtx, float64(s.tpm)) {
-			return false
+		var g grant
+		if r.limits != nil {
+			var ok bool
+			if g, ok = r.limits.acquire(r.stopCtx, &s.need, time.Now); !ok {
+				return false
+			}
 		}
 		res, err := r.ledger.Reserve(r.stopCtx, s.cost.worst)
 		if err != nil {
@@ -749,6 +754,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 			}
 		}
 		r.settle(s, res, &o)
+		r.rateSettle(s, g, &o)
 		s.stat.record(&o.res)
 		if o.streamed && o.res.ttft > 0 && o.report.Found && o.report.Usage.Output > 0 {
 			s.stat.generated(o.report.Usage.Output, o.res.latency-o.res.ttft)

@@ -63,6 +63,7 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 	if r.mon != nil {
 		s.Monitor = r.mon.Report()
 	}
+	s.RateLimits = r.rates.summary()
 	s.Pass = true
 	for _, th := range r.thresholds() {
 		var res summary.ThresholdResult

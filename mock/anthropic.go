@@ -158,6 +158,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	c.seed(key)
 	p := c.drawPlan(prompt, maxTokens, false, req.Stream)
 	id := randomID(c.rng, "msg_01", 22)
+	if !c.limitRate(p.usage) {
+		return
+	}
 	if c.preOutputFault(p) {
 		return
 	}

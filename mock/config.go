@@ -74,6 +74,10 @@ type Config struct {
 	// leaves while it waits is billed nothing (499). 0 means no limit: every request is served
 	// at once, whatever the load. MaxInFlight, when set too, counts the waiting requests.
 	Capacity int `yaml:"capacity"`
+	// RateLimit limits the provider endpoints (/v1/messages, /v1/chat/completions) per
+	// minute and makes them send rate-limit headers (see RateLimit); nil: no limit, no
+	// header.
+	RateLimit *RateLimit `yaml:"rate_limit"`
 	// Faults apply to every token endpoint (all but /health and /api/session) whose own
 	// Faults are nil.
 	Faults Faults `yaml:"faults"`
@@ -317,6 +321,9 @@ func (c Config) validate() []fieldError {
 	}
 	if !validTier(c.ServiceTier) {
 		add("service_tier", "%q is not a service tier; valid: %s", c.ServiceTier, strings.Join(serviceTierNames, ", "))
+	}
+	if c.RateLimit != nil {
+		errs = append(errs, c.RateLimit.validate("rate_limit")...)
 	}
 	errs = append(errs, c.Faults.validate("faults")...)
 	errs = append(errs, c.UsageFaults.validate("usage_faults")...)

@@ -139,6 +139,9 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	c.seed(key)
 	p := c.drawPlan(prompt, maxTokens, true, req.Stream)
 	id := randomID(c.rng, "chatcmpl-", 29)
+	if !c.limitRate(p.usage) {
+		return
+	}
 	if c.preOutputFault(p) {
 		return
 	}

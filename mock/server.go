@@ -44,6 +44,7 @@ type Server struct {
 	// workers holds a token per request being served when Config.Capacity limits them; nil
 	// without a limit.
 	workers chan struct{}
+	limits  *rateLimiter // Config.RateLimit; nil without
 
 	ledger *Ledger
 	mux    *http.ServeMux
@@ -83,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Capacity > 0 {
 		s.workers = make(chan struct{}, cfg.Capacity)
 	}
+	s.limits = newRateLimiter(cfg.RateLimit)
 	if s.model == "" {
 		s.model = DefaultModel
 	}
@@ -156,6 +158,9 @@ func (s *Server) Ledger() *Ledger { return s.ledger }
 func (s *Server) Reset() {
 	s.ledger.Reset()
 	s.users.Store(&counters{})
+	if s.limits != nil {
+		s.limits.reset()
+	}
 }
 
 // URL is the server's base URL once Start has succeeded ("" before).

@@ -32,7 +32,7 @@ const (
 	MaxWeight = 1_000_000
 	// MaxRetries bounds a request's retry.max.
 	MaxRetries = 10
-	// MaxRPM and MaxTPM bound rate_limit: requests and tokens per minute.
+	// MaxRPM and MaxTPM bound rate_limit: requests and tokens per minute (tpm, itpm, otpm).
 	MaxRPM = 60 * MaxRate
 	MaxTPM = 1_000_000_000_000
 )

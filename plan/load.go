@@ -160,11 +160,18 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		case "budget":
 			p.Budget = d.money(v, key)
 		case "rate_limit":
-			d.fields(v, key, []string{"rpm", "tpm"}, func(k string, v *yaml.Node) {
-				if k == "rpm" {
+			d.fields(v, key, []string{"rpm", "tpm", "itpm", "otpm", "cache_reads_count"}, func(k string, v *yaml.Node) {
+				switch k {
+				case "rpm":
 					p.RateLimit.RPM, _ = d.integer(v, join(key, k), 1, MaxRPM)
-				} else {
+				case "tpm":
 					p.RateLimit.TPM, _ = d.integer(v, join(key, k), 1, MaxTPM)
+				case "itpm":
+					p.RateLimit.ITPM, _ = d.integer(v, join(key, k), 1, MaxTPM)
+				case "otpm":
+					p.RateLimit.OTPM, _ = d.integer(v, join(key, k), 1, MaxTPM)
+				default:
+					p.RateLimit.CacheReadsCount = d.boolean(v, join(key, k))
 				}
 			})
 		case "defaults":

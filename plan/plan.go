@@ -63,7 +63,16 @@ type Header struct {
 type RateLimit struct {
 	RPM int64 // requests per minute
 	TPM int64 // tokens per minute (input of every kind plus output)
+	// ITPM and OTPM are input and output tokens per minute, which Anthropic limits
+	// separately. ITPM counts uncached input and cache writes, and cache reads only when
+	// CacheReadsCount: on Anthropic's current models cache reads do not count toward the
+	// input limit (https://docs.anthropic.com/en/api/rate-limits); on older ones they do.
+	ITPM, OTPM      int64
+	CacheReadsCount bool
 }
+
+// Any reports whether the plan gives any limit.
+func (r RateLimit) Any() bool { return r.RPM > 0 || r.TPM > 0 || r.ITPM > 0 || r.OTPM > 0 }
 
 // Defaults apply to every request that does not say otherwise.
 type Defaults struct {

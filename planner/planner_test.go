@@ -198,6 +198,42 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+func TestRateLimitWarnings(t *testing.T) {
+	t.Parallel()
+	// 1 user every 6 s: 10 requests/min; each 2000 input tokens of which 1000 cacheable,
+	// read from the cache half the time, and 500 output: per minute 20000 input (5000 of them
+	// cache reads, 5000 cache writes, 10000 uncached) and 5000 output.
+	s := &plan.Scenario{Name: "s", Users: 1, SpawnRate: 1, Duration: 5 * time.Minute,
+		Wait: plan.Wait{Kind: plan.WaitPacing, Min: 6 * time.Second, Max: 6 * time.Second}}
+	step := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("2000"), CacheableTokens: dec("1000"),
+		CacheHitRate: dec("0.5"), OutputTokens: dec("500"), MaxOutputTokens: 1000})
+	for _, c := range []struct {
+		rl         plan.RateLimit
+		want, none []string
+	}{
+		{plan.RateLimit{RPM: 9, ITPM: 14000, OTPM: 5000}, []string{"10 requests/min at full load is above the plan's rate_limit of 9 rpm",
+			"about 15000 input tokens/min at full load is above the plan's rate_limit of 14000 itpm"}, []string{"otpm", " tpm:"}},
+		{plan.RateLimit{ITPM: 16000, OTPM: 4999}, []string{"about 5000 output tokens/min at full load is above the plan's rate_limit of 4999 otpm"}, []string{"itpm", "rpm"}},
+		{plan.RateLimit{ITPM: 16000, CacheReadsCount: true}, []string{"about 20000 input tokens/min at full load is above the plan's rate_limit of 16000 itpm"}, []string{"otpm"}},
+		{plan.RateLimit{TPM: 24999}, []string{"about 25000 tokens/min at full load is above the plan's rate_limit of 24999 tpm"}, []string{"itpm"}},
+		{plan.RateLimit{RPM: 10, TPM: 25000, ITPM: 20000, OTPM: 5000, CacheReadsCount: true}, nil, []string{"rate_limit"}},
+	} {
+		p := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "chat", Weight: 1, Steps: []*plan.Step{step}}},
+			RateLimit: c.rl, Scenarios: []*plan.Scenario{s}}
+		all := strings.Join(estimate(t, p, s).Warnings, "\n")
+		for _, w := range c.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%+v: warnings lack %q:\n%s", c.rl, w, all)
+			}
+		}
+		for _, w := range c.none {
+			if strings.Contains(all, w) {
+				t.Errorf("%+v: warnings name %q:\n%s", c.rl, w, all)
+			}
+		}
+	}
+}
+
 func TestPrometheusOverlapWarning(t *testing.T) {
 	promStep := usageStep("dte", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("100"), OutputTokens: dec("10"), MaxOutputTokens: 20})
 	promStep.Cost.Usage = plan.UsageSource{Kind: plan.UsagePrometheus, Path: "/metrics", Fields: map[string]string{"input": "t{type=\"input\"}"}}

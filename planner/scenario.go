@@ -210,20 +210,52 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, m *mix, rps, worstR
 	if w := prometheusOverlap(p); w != "" {
 		ws = append(ws, w)
 	}
-	if p.RateLimit.RPM > 0 && rps*60 > float64(p.RateLimit.RPM) {
-		ws = append(ws, fmt.Sprintf("%.0f requests/min at full load is above the plan's rate_limit of %d rpm: the client will hold requests back", rps*60, p.RateLimit.RPM))
+	ws = append(ws, rateLimitWarnings(p, m, rps, reqExp != nil && reqExp.Decimal().IsPositive())...)
+	return ws
+}
+
+// rateLimitWarnings warns, per limit of the plan's rate_limit (rpm, tpm, itpm, otpm), when
+// the scenario at full load (rps requests/s) would use more per minute than the limit:
+// tokens per iteration over requests per iteration, times requests per minute. itpm counts
+// uncached input and cache writes, and cache reads when rate_limit.cache_reads_count.
+func rateLimitWarnings(p *plan.Plan, m *mix, rps float64, anyRequests bool) []string {
+	rl := p.RateLimit
+	var ws []string
+	if rl.RPM > 0 && rps*60 > float64(rl.RPM) {
+		ws = append(ws, fmt.Sprintf("%.0f requests/min at full load is above the plan's rate_limit of %d rpm: the client will hold requests back", rps*60, rl.RPM))
 	}
-	if p.RateLimit.TPM > 0 && reqExp != nil && reqExp.Decimal().IsPositive() {
-		// Tokens per iteration over requests per iteration, times requests per minute.
+	if !anyRequests || (rl.TPM == 0 && rl.ITPM == 0 && rl.OTPM == 0) {
+		return ws
+	}
+	perMinute := func(of func(tokenMix) decimal.Decimal) float64 {
 		tok := new(big.Rat)
 		for _, tm := range m.tasks {
 			for _, c := range tm.steps {
-				tok.Add(tok, mul(tm.share, rat(c.expTok.total())))
+				tok.Add(tok, mul(tm.share, rat(of(c.expTok))))
 			}
 		}
-		tpm := rps / float(m.stepsPerIter) * float(tok) * 60
-		if tpm > float64(p.RateLimit.TPM) {
-			ws = append(ws, fmt.Sprintf("about %.0f tokens/min at full load is above the plan's rate_limit of %d tpm: expect 429s from the provider, or the client will hold requests back", tpm, p.RateLimit.TPM))
+		return rps / float(m.stepsPerIter) * float(tok) * 60
+	}
+	for _, l := range []struct {
+		limit int64
+		name  string
+		what  string
+		of    func(tokenMix) decimal.Decimal
+	}{
+		{rl.TPM, "tpm", "tokens", tokenMix.total},
+		{rl.ITPM, "itpm", "input tokens", func(t tokenMix) decimal.Decimal {
+			if rl.CacheReadsCount {
+				return t.input.Add(t.cacheWrite).Add(t.cacheRead)
+			}
+			return t.input.Add(t.cacheWrite)
+		}},
+		{rl.OTPM, "otpm", "output tokens", func(t tokenMix) decimal.Decimal { return t.output }},
+	} {
+		if l.limit == 0 {
+			continue
+		}
+		if n := perMinute(l.of); n > float64(l.limit) {
+			ws = append(ws, fmt.Sprintf("about %.0f %s/min at full load is above the plan's rate_limit of %d %s: expect 429s from the provider, or the client will hold requests back", n, l.what, l.limit, l.name))
 		}
 	}
 	return ws

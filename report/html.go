@@ -94,6 +94,8 @@ type runView struct {
 	Failures                      []htmlFailure
 	Thresholds                    []htmlThreshold
 	HasTTFT                       bool
+	RateLimits                    []rateLimitRow
+	RateLimitHeaders              string // responses with rate-limit headers
 }
 
 func newRunView(s *summary.Run) (*runView, error) {
@@ -140,6 +142,9 @@ func newRunView(s *summary.Run) (*runView, error) {
 	v.HasTTFT = v.TTFTChart != ""
 	v.MonitorCharts = monitorCharts(s)
 	v.Tasks, v.Total = taskRows(s, est)
+	if v.RateLimits = rateLimitRows(s); v.RateLimits != nil {
+		v.RateLimitHeaders = groupThousands(float64(s.RateLimits.ResponsesWithHeaders))
+	}
 	for _, f := range summary.SortedFailures(s.Failures) {
 		share := ""
 		for _, t := range s.Tasks {

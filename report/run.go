@@ -87,6 +87,7 @@ func runSummaryBody(w io.Writer, s *summary.Run) {
 		fmt.Fprintln(w, t)
 	}
 	monitorSummary(w, s)
+	rateLimitTable(w, s)
 }
 
 // VerdictText is the run's verdict with what decided it: "PASS", "FAIL (failure_rate

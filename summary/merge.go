@@ -76,6 +76,7 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 	m.Timeline = mergeTimelines(parts, m.StartedAt)
 	m.Meter = mergeMeters(parts)
 	m.Budget = mergeBudgets(parts)
+	m.RateLimits = mergeRateLimits(parts, m.StartedAt)
 
 	a := &m.Actual
 	if m.DurationS > 0 {

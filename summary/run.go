@@ -49,6 +49,9 @@ type Run struct {
 	// Monitor is what the plan's monitors saw of the target: each series' points (t: seconds
 	// since the start) and each endpoint's scrapes; nil without monitors.
 	Monitor *monitor.Report `json:"monitor,omitempty"`
+	// RateLimits is the run's rate-limit headroom (summary/ratelimit.go); nil when no
+	// response carried rate-limit headers and the plan gives no rate_limit.
+	RateLimits *RateLimits `json:"rate_limits,omitempty"`
 
 	// Workers are the worker processes of a run spread over several (loadplan run --workers
 	// or --expect-workers), by index; WorkersLost counts those that stopped sending
