@@ -267,7 +267,7 @@ func (d *decoder) checkTarget(n *yaml.Node, path, target string) {
 		return
 	}
 	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "mock://") {
-		d.add(at(n), path, "%q is not a base URL; valid: http://HOST[:PORT], https://HOST[:PORT], mock://, mock://?profile=NAME", target)
+		d.add(at(n), path, "%q is not a base URL; valid: http://HOST[:PORT], https://HOST[:PORT], mock://, mock://?profile=NAME, mock://?config=FILE", target)
 	}
 }
 

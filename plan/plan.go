@@ -25,7 +25,7 @@ type Plan struct {
 	Version      int
 	Name         string
 	Seed         *uint64 // nil: not given
-	Target       string  // base URL, or mock:// with an optional ?profile=NAME
+	Target       string  // base URL, or mock:// with an optional ?profile=NAME or ?config=FILE
 	AllowedHosts []string
 	Headers      []Header
 	Model        string           // plan-wide model from pricing.model, or its inline prices' ID ("" if none)

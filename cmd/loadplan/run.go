@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -330,6 +331,9 @@ func startRun(parent context.Context, streams *IO, o *runOptions, r *resolvedRun
 		// its requests in flight are waiting on.
 		stop, base, err := startMock(ctx, u, o.profile, r.p, r.seed, r.cat)
 		if err != nil {
+			if _, bad := errors.AsType[*exitError](err); bad {
+				return nil, err // a bad profile or mock config: exit 2, nothing sent
+			}
 			return nil, withCode(exitFailed, err)
 		}
 		cl.add(stop)
@@ -608,11 +612,25 @@ func mockURL(target string) (*url.URL, bool) {
 // startMock starts the embedded mock for a mock:// target, with the plan's model and the
 // run's seed, for the length of the run.
 func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, seed uint64, cat *pricing.Catalog) (func(), string, error) {
-	if name := u.Query().Get("profile"); name != "" {
+	q := u.Query()
+	if name := q.Get("profile"); name != "" {
 		profile = name
 	}
-	cfg, err := mock.Profile(profile)
-	if err != nil {
+	var cfg mock.Config
+	var err error
+	if file := q.Get("config"); file != "" {
+		// mock://?config=FILE: a mock configuration file (loadplan mock --config's), relative
+		// to the plan's directory; its profile: key names the profile it starts from.
+		if q.Has("profile") {
+			return nil, "", usageError("target %s: give ?profile= or ?config=, not both (a config file names its profile)", u.Redacted())
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(p.Dir, file)
+		}
+		if cfg, err = mock.LoadConfig(file); err != nil {
+			return nil, "", usageError("%v", err)
+		}
+	} else if cfg, err = mock.Profile(profile); err != nil {
 		return nil, "", usageError("mock profile: %v", err)
 	}
 	cfg.Seed, cfg.Model, cfg.Prices = seed, p.Model, cat
