@@ -40,6 +40,7 @@ type Plan struct {
 	Tasks        []*Task
 	Scenarios    []*Scenario
 	Thresholds   []Threshold // plan scope
+	SLO          SLO         // plan scope (slo:); zero: none
 	// Warnings are what is valid but most likely not meant (a usage source that cannot
 	// report a bucket the plan expects), located as errors are. The plan loads with them.
 	Warnings Errors
@@ -126,6 +127,7 @@ type Task struct {
 	Steps      []*Step
 	Sequence   bool // declared with steps:, even with one step
 	Thresholds []Threshold
+	SLO        SLO // the task's own slo:, overriding the scenario's key by key (SLOFor)
 	Pos        Pos
 }
 
@@ -287,6 +289,7 @@ type Scenario struct {
 	Wait        Wait             // effective: the scenario's, else the plan's
 	Budget      *decimal.Decimal // effective: the scenario's, else the plan's; nil: none
 	Thresholds  []Threshold      // effective: the plan's, overridden key by key by the scenario's
+	SLO         SLO              // effective: the plan's, overridden key by key by the scenario's
 	Pos         Pos
 	// Assumed are the values deciding its cost that the plan does not write (defaults).
 	Assumed []Assumed
