@@ -236,17 +236,19 @@ func (o *outcome) maybeBilled() bool {
 
 // settle charges one attempt to the ledger and the step's row. A request never sent is
 // released; a prometheus-priced one waits for the scrape after it completes.
-func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
+// It returns what the attempt was charged, and whether that is known now (not for an
+// attempt never sent, nor for a Prometheus-priced one).
+func (r *runner) settle(s *step, res meter.Reservation, o *outcome) (decimal.Decimal, bool) {
 	if !o.sent {
 		if s.cost.prom != nil {
 			s.cost.prom.cancel(res)
 		}
 		r.ledger.Release(res)
-		return
+		return decimal.Zero, false
 	}
 	if s.cost.prom != nil {
 		s.cost.prom.add(res, s, o.maybeBilled())
-		return
+		return decimal.Zero, false
 	}
 	c := s.cost.charge(o)
 	ch := meter.Charge{Actual: c.total, Estimated: c.estimated}
@@ -267,6 +269,7 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 		// The tokens-per-minute limiter took the expected tokens; correct it by what was used.
 		r.tpm.adjust(c.reported.TotalInput() + c.reported.Output - s.tpm)
 	}
+	return c.total, true
 }
 
 // warnIncomplete warns the run's user, once per step, that a response of s lacked usage its
