@@ -40,7 +40,10 @@ func TestGoodputSLO(t *testing.T) {
 	src := strings.Replace(costPlan, "tasks:\n", "slo: {latency: 1h}\ntasks:\n", 1)
 	src = strings.Replace(src, "    expect: {input_tokens: 1500,", "    slo: {ttft: 1ns}\n    expect: {input_tokens: 1500,", 1)
 	src = strings.Replace(src, "    expect: {input_tokens: 1200,", "    slo: {min_output_tokens_per_s: 1000000000}\n    expect: {input_tokens: 1200,", 1)
-	src = strings.Replace(src, "  messages:\n", "  messages:\n    slo: {ttft: 1ns}\n", 1)
+	src = strings.Replace(src, "  messages:\n", "  messages:\n    slo: {ttft: 1ns}\n    thresholds: {cost_per_1k_good: 1000}\n", 1)
+	src = strings.Replace(src, "  stream:\n", "  stream:\n    thresholds: {wasted_cost_share: 99%}\n", 1)
+	src = strings.Replace(src, "tasks:\n", "thresholds: {slo_attainment: 10%}\ntasks:\n", 1)
+	src = strings.Replace(src, "wait: {constant: 5ms}}", "wait: {constant: 5ms}, thresholds: {goodput: 1000000/s}}", 1)
 	p := parsePlan(t, src, url, nil)
 	s := run(t, config(t, p, "s", url, nil))
 	if led := srv.Ledger().Snapshot(); !s.Actual.Cost.Equal(led.Cost) {
@@ -69,6 +72,23 @@ func TestGoodputSLO(t *testing.T) {
 	checkGoodput(t, "run", s.Actual.Goodput, s.Actual.Requests, s.Actual.Cost)
 	if s.Actual.Good != good || !s.Actual.WastedCost.Equal(wasted) || good == 0 || good == s.Actual.Requests {
 		t.Errorf("run: %d good, wasted %s; tasks: %d good, wasted %s", s.Actual.Good, s.Actual.WastedCost, good, wasted)
+	}
+	// Judged at each scope: the plan's floor holds, the scenario's rate cannot, the stream
+	// wasted all it cost, the messages' good requests were cheap.
+	want := map[string]bool{"plan slo_attainment": true, "scenario goodput": false,
+		"task stream wasted_cost_share": false, "task messages cost_per_1k_good": true}
+	for _, th := range s.Thresholds {
+		k := th.Scope + " " + th.Task + " " + th.Name
+		k = strings.ReplaceAll(k, "  ", " ")
+		if pass, ok := want[k]; ok {
+			if th.Pass != pass || th.Actual == summary.NoData {
+				t.Errorf("%s %s: actual %s pass %v", k, th.Limit, th.Actual, th.Pass)
+			}
+			delete(want, k)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not judged: %v (got %+v)", want, s.Thresholds)
 	}
 	if s.Actual.GoodputRPS <= 0 || s.Actual.GoodputRPS >= s.Actual.RPS {
 		t.Errorf("goodput %v/s, rps %v", s.Actual.GoodputRPS, s.Actual.RPS)

@@ -351,11 +351,19 @@ const (
 	ThCacheHitRate   ThresholdKind = "cache_hit_rate"
 	ThCostPerRequest ThresholdKind = "cost_per_request"
 	ThTotalCost      ThresholdKind = "total_cost"
+	// The goodput kinds (issue 16): a floor on the share of requests good, a floor on good
+	// requests per second, a ceiling on the cost of 1,000 good requests, a ceiling on the
+	// share of the cost that was wasted.
+	ThSLOAttainment   ThresholdKind = "slo_attainment"
+	ThGoodput         ThresholdKind = "goodput"
+	ThCostPer1kGood   ThresholdKind = "cost_per_1k_good"
+	ThWastedCostShare ThresholdKind = "wasted_cost_share"
 )
 
 // ThresholdKinds lists every valid threshold key.
 var ThresholdKinds = []ThresholdKind{ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95,
-	ThFailureRate, ThRPS, ThCacheHitRate, ThCostPerRequest, ThTotalCost}
+	ThFailureRate, ThRPS, ThCacheHitRate, ThCostPerRequest, ThTotalCost,
+	ThSLOAttainment, ThGoodput, ThCostPer1kGood, ThWastedCostShare}
 
 // Threshold is a pass/fail limit. Latency kinds use Duration; failure and cache-hit rates use
 // Ratio (0..1); rps uses Ratio as requests per second; cost kinds use Money.
@@ -371,8 +379,10 @@ type Threshold struct {
 	Monitor     *MonitorLimit // the monitor kinds' limit (monitor.go); nil for the others
 }
 
-// Lower reports whether the limit is a floor (rps, cache hit rate) rather than a ceiling.
-func (t Threshold) Lower() bool { return t.Kind == ThRPS || t.Kind == ThCacheHitRate }
+// Lower reports whether the limit is a floor (rps, cache hit rate, slo_attainment, goodput) rather than a ceiling.
+func (t Threshold) Lower() bool {
+	return t.Kind == ThRPS || t.Kind == ThCacheHitRate || t.Kind == ThSLOAttainment || t.Kind == ThGoodput
+}
 
 // Scenario returns the named scenario, or nil.
 func (p *Plan) Scenario(name string) *Scenario {

@@ -231,11 +231,11 @@ func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
 	switch k {
 	case ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95:
 		t.Duration, err = ParseDuration(limit)
-	case ThFailureRate, ThCacheHitRate:
+	case ThFailureRate, ThCacheHitRate, ThSLOAttainment, ThWastedCostShare:
 		var r decimal.Decimal
 		r, err = ParseRatio(limit)
 		t.Ratio = r.InexactFloat64()
-	case ThRPS:
+	case ThRPS, ThGoodput:
 		if strings.Contains(limit, "/") {
 			var r Rate
 			r, err = ParseRate(limit)
@@ -245,7 +245,7 @@ func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
 		} else {
 			t.Text = limit + "/s"
 		}
-	case ThCostPerRequest, ThTotalCost:
+	case ThCostPerRequest, ThTotalCost, ThCostPer1kGood:
 		t.Money, err = ParseMoney(limit)
 	default:
 		err = fmt.Errorf("%q is not a threshold; valid: %s", k, thresholdKindList())
