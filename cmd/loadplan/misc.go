@@ -62,6 +62,7 @@ an output bound taken from the request's max_tokens, ...) are listed as assumes:
 				warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
 			}
 			fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+			writeSLOs(streams.Out, p)
 			// The values that decide a reservation or an estimate which the plan does not write.
 			for _, a := range p.Assumed() {
 				fmt.Fprintf(streams.Out, "assumes: %s\n", a)

@@ -186,7 +186,7 @@ func writeOut(err error) error {
 	return nil
 }
 
-type compareOptions struct{ output string }
+type compareOptions struct{ output, failOn string }
 
 func newReportCompareCmd(streams *IO) *cobra.Command {
 	o := &compareOptions{}
@@ -207,8 +207,10 @@ throughput and cache hit rate are better); a change within 2% is the same.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(o.output); err != nil {
-				return err
+			if o.output != "markdown" {
+				if err := checkOutput(o.output); err != nil {
+					return err
+				}
 			}
 			before, err := readRunSummary(args[0])
 			if err != nil {
@@ -220,13 +222,11 @@ throughput and cache hit rate are better); a change within 2% is the same.`,
 			}
 			c := report.Compare(before, after)
 			c.Before.File, c.After.File = args[0], args[1]
-			if o.output == "json" {
-				return writeOut(report.WriteJSON(streams.Out, c))
-			}
-			return writeOut(report.CompareTable(streams.Out, c))
+			return compareOutput(streams, o, c, before, after)
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json or markdown (a pull-request comment, verdict first)")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 1 when a rule breaks, e.g. 'cost_per_request>+10%,p95>+20%,slo_attainment<-2pp' (relative %, or $, ms/s, pp, /s)")
 	registerOutputCompletion(cmd)
 	return cmd
 }
