@@ -236,17 +236,19 @@ func (o *outcome) maybeBilled() bool {
 
 // settle charges one attempt to the ledger and the step's row. A request never sent is
 // released; a prometheus-priced one waits for the scrape after it completes.
-func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
+// It returns what the attempt was charged, and whether that is known now (not for an
+// attempt never sent, nor for a Prometheus-priced one).
+func (r *runner) settle(s *step, res meter.Reservation, o *outcome) (decimal.Decimal, bool) {
 	if !o.sent {
 		if s.cost.prom != nil {
 			s.cost.prom.cancel(res)
 		}
 		r.ledger.Release(res)
-		return
+		return decimal.Zero, false
 	}
 	if s.cost.prom != nil {
 		s.cost.prom.add(res, s, o.maybeBilled())
-		return
+		return decimal.Zero, false
 	}
 	c := s.cost.charge(o)
 	ch := meter.Charge{Actual: c.total, Estimated: c.estimated}
@@ -263,6 +265,7 @@ func (r *runner) settle(s *step, res meter.Reservation, o *outcome) {
 	if errors.Is(err, meter.ErrOverrun) {
 		r.overrun(s, res.Amount, c)
 	}
+	return c.total, true
 }
 
 // warnIncomplete warns the run's user, once per step, that a response of s lacked usage its

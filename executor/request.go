@@ -50,6 +50,7 @@ const (
 // row and its cost rule resolved.
 type step struct {
 	p      *plan.Step
+	slo    plan.SLO // in force for its requests (plan.SLOFor)
 	stat   *stat
 	method string
 	url    *tmpl // the full URL: the target's base and the path, or the step's absolute URL

@@ -280,6 +280,7 @@ func newRunner(cfg Config) (*runner, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.slo = plan.SLOFor(sc, nil)
 		r.onStart = append(r.onStart, s)
 		r.stats.rows = append(r.stats.rows, s.stat)
 	}
@@ -291,6 +292,7 @@ func newRunner(cfg Config) (*runner, error) {
 			if err != nil {
 				return nil, err
 			}
+			s.slo = plan.SLOFor(sc, pt)
 			t.steps = append(t.steps, s)
 			r.stats.rows = append(r.stats.rows, s.stat)
 		}
@@ -753,7 +755,7 @@ func (r *runner) runStep(u *user, s *step) bool {
 				u.vars[c.name] = valueText(v)
 			}
 		}
-		r.settle(s, res, &o)
+		cost, priced := r.settle(s, res, &o)
 		r.rateSettle(s, g, &o)
 		s.stat.record(&o.res)
 		if o.streamed && o.res.ttft > 0 && o.report.Found && o.report.Usage.Output > 0 {
@@ -763,7 +765,9 @@ func (r *runner) runStep(u *user, s *step) bool {
 			msg, sample := r.mask(s, &pr, o.res.failure), r.mask(s, &pr, o.res.failureSample)
 			r.stats.fail(s.stat, msg, shorten(sample, 40))
 		}
-		if attempt < s.p.Retry.Max && o.responded && slices.Contains(s.retryOn, o.status) {
+		retry := attempt < s.p.Retry.Max && o.responded && slices.Contains(s.retryOn, o.status)
+		s.stat.classify(!retry && o.res.failure == "" && sloMet(s.slo, &o), cost, priced)
+		if retry {
 			wait := o.retryAfter
 			if wait == 0 {
 				wait = s.p.Retry.Backoff

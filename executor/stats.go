@@ -47,14 +47,16 @@ type stat struct {
 	tokens      pricing.Usage // reported tokens only
 	cost        decimal.Decimal
 	costEst     decimal.Decimal
-	reported    int64         // responses whose usage was reported
-	cacheHits   int64         // of those, the ones that read the cache
-	unreported  int64         // responses charged their reservation for want of a usage report
-	unpriced    int64         // responses of steps with no worst case whose cost is partly unknown
-	incomplete  int64         // responses whose usage lacked a required bucket, charged at its bound
-	genTokens   int64         // output tokens of streams that reported them
-	genTime     time.Duration // their time from the first token to the last byte
-	buckets     *bucketCounts // nil unless Config.LatencyBuckets
+	reported    int64           // responses whose usage was reported
+	cacheHits   int64           // of those, the ones that read the cache
+	unreported  int64           // responses charged their reservation for want of a usage report
+	unpriced    int64           // responses of steps with no worst case whose cost is partly unknown
+	incomplete  int64           // responses whose usage lacked a required bucket, charged at its bound
+	genTokens   int64           // output tokens of streams that reported them
+	genTime     time.Duration   // their time from the first token to the last byte
+	buckets     *bucketCounts   // nil unless Config.LatencyBuckets
+	good        int64           // attempts that succeeded and met their SLO
+	wasted      decimal.Decimal // what the other attempts cost (priced ones)
 
 	// tokDist records the tokens of each reported response, for loadplan calibrate.
 	tokDist summary.TokenRecorder
@@ -141,6 +143,8 @@ type rowSnap struct {
 	genTokens                       int64
 	genTime                         time.Duration
 	buckets                         *bucketCounts // a copy; nil unless Config.LatencyBuckets
+	good                            int64
+	wasted                          decimal.Decimal
 }
 
 // drain copies the counters and moves this second's histograms into lat, ttft and sec.
@@ -152,7 +156,8 @@ func (s *stat) drain(lat, ttft, sec *hdr.Histogram) rowSnap {
 		lat: lat, ttft: ttft, secReq: s.secReq, secFail: s.secFail,
 		tokens: s.tokens, cost: s.cost, costEst: s.costEst,
 		reported: s.reported, cacheHits: s.cacheHits, unreported: s.unreported, unpriced: s.unpriced,
-		incomplete: s.incomplete, genTokens: s.genTokens, genTime: s.genTime, buckets: s.buckets.clone()}
+		incomplete: s.incomplete, genTokens: s.genTokens, genTime: s.genTime, buckets: s.buckets.clone(),
+		good: s.good, wasted: s.wasted}
 	lat.Merge(s.secLat)
 	ttft.Merge(s.secTTFT)
 	sec.Merge(s.secLat)
@@ -293,6 +298,8 @@ func total(rows []rowSnap, keep func(*rowSnap) bool, hists bool) rowSnap {
 		t.incomplete += r.incomplete
 		t.genTokens += r.genTokens
 		t.genTime += r.genTime
+		t.good += r.good
+		t.wasted = t.wasted.Add(r.wasted)
 		if r.buckets != nil {
 			if t.buckets == nil {
 				t.buckets = newBucketCounts(r.buckets.bounds)

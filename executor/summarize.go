@@ -49,7 +49,7 @@ func (r *runner) summarize(started, ended time.Time) *summary.Run {
 		CacheHitRate: tot.cacheHitRate(), LateStarts: r.lateStarts.Load(), DroppedArrivals: r.dropped.Load(), RateLimited: tot.rateLimited,
 		UnpricedResponses: tot.unpriced, IncompleteUsage: tot.incomplete,
 		Latency: summary.PercentilesOf(tot.lat), CostPerRequest: tot.costPerRequest(),
-		EstimateErrorPct: summary.EstimateErrorPct(tot.cost, r.cfg.ExpectedCost)}
+		EstimateErrorPct: summary.EstimateErrorPct(tot.cost, r.cfg.ExpectedCost), Goodput: tot.goodput(rps)}
 	if tot.ttft.TotalCount() > 0 {
 		p := summary.PercentilesOf(tot.ttft)
 		s.Actual.TTFT = &p
@@ -87,7 +87,7 @@ func taskStats(row *rowSnap, rps func(int64) float64) summary.TaskStats {
 		RPS: rps(row.requests), Latency: summary.PercentilesOf(row.lat), AvgContentSize: row.avgSize(),
 		Tokens: row.tokens.Tokens(), Cost: row.cost, CostEstimated: row.costEst,
 		CostPerRequest: row.costPerRequest(), CostSource: row.costSource, CacheHitRate: row.cacheHitRate(),
-		RateLimited: row.rateLimited, IncompleteUsage: row.incomplete}
+		RateLimited: row.rateLimited, IncompleteUsage: row.incomplete, Goodput: row.goodput(rps)}
 	// An encoding error leaves the histogram out: the summary still reads, and a merge that
 	// needs it says so.
 	ts.Histogram, _ = summary.EncodeHistogram(row.lat)

@@ -41,7 +41,9 @@ func judge(th plan.Threshold, rows []rowSnap, elapsed time.Duration) (summary.Th
 // figures are what a threshold is judged on, from a row (or a total of rows) and the time
 // the run has run. Latencies are read only from merged histograms (total with hists).
 func (r *rowSnap) figures(elapsed time.Duration) summary.Figures {
-	f := summary.Figures{Requests: r.requests, Failures: r.failures, Seconds: elapsed.Seconds(), Cost: r.cost}
+	good := r.good
+	f := summary.Figures{Requests: r.requests, Failures: r.failures, Seconds: elapsed.Seconds(), Cost: r.cost,
+		Good: &good, WastedCost: r.wasted}
 	if r.lat != nil && r.lat.TotalCount() > 0 {
 		p := summary.PercentilesOf(r.lat)
 		f.Latency = &p

@@ -125,7 +125,7 @@ func yamlError(file string, err error) *Error {
 }
 
 var planKeys = []string{"version", "name", "seed", "target", "allowed_hosts", "headers", "pricing",
-	"budget", "rate_limit", "defaults", "wait", "data", "on_start", "tasks", "scenarios", "thresholds", "monitor"}
+	"budget", "rate_limit", "defaults", "wait", "data", "on_start", "tasks", "scenarios", "thresholds", "slo", "monitor"}
 
 func (d *decoder) plan(n *yaml.Node, p *Plan) {
 	var tasks, scenarios, onStart, thresholds *yaml.Node
@@ -202,6 +202,8 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 			scenarios = v
 		case "thresholds":
 			thresholds = v
+		case "slo":
+			p.SLO = d.slo(v, key)
 		case "monitor":
 			p.Monitors = d.monitors(v, key)
 		}

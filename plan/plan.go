@@ -40,6 +40,7 @@ type Plan struct {
 	Tasks        []*Task
 	Scenarios    []*Scenario
 	Thresholds   []Threshold // plan scope
+	SLO          SLO         // plan scope (slo:); zero: none
 	// Warnings are what is valid but most likely not meant (a usage source that cannot
 	// report a bucket the plan expects), located as errors are. The plan loads with them.
 	Warnings Errors
@@ -135,6 +136,7 @@ type Task struct {
 	Steps      []*Step
 	Sequence   bool // declared with steps:, even with one step
 	Thresholds []Threshold
+	SLO        SLO // the task's own slo:, overriding the scenario's key by key (SLOFor)
 	Pos        Pos
 }
 
@@ -296,6 +298,7 @@ type Scenario struct {
 	Wait        Wait             // effective: the scenario's, else the plan's
 	Budget      *decimal.Decimal // effective: the scenario's, else the plan's; nil: none
 	Thresholds  []Threshold      // effective: the plan's, overridden key by key by the scenario's
+	SLO         SLO              // effective: the plan's, overridden key by key by the scenario's
 	Pos         Pos
 	// Assumed are the values deciding its cost that the plan does not write (defaults).
 	Assumed []Assumed
@@ -357,11 +360,19 @@ const (
 	ThCacheHitRate   ThresholdKind = "cache_hit_rate"
 	ThCostPerRequest ThresholdKind = "cost_per_request"
 	ThTotalCost      ThresholdKind = "total_cost"
+	// The goodput kinds (issue 16): a floor on the share of requests good, a floor on good
+	// requests per second, a ceiling on the cost of 1,000 good requests, a ceiling on the
+	// share of the cost that was wasted.
+	ThSLOAttainment   ThresholdKind = "slo_attainment"
+	ThGoodput         ThresholdKind = "goodput"
+	ThCostPer1kGood   ThresholdKind = "cost_per_1k_good"
+	ThWastedCostShare ThresholdKind = "wasted_cost_share"
 )
 
 // ThresholdKinds lists every valid threshold key.
 var ThresholdKinds = []ThresholdKind{ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95,
-	ThFailureRate, ThRPS, ThCacheHitRate, ThCostPerRequest, ThTotalCost}
+	ThFailureRate, ThRPS, ThCacheHitRate, ThCostPerRequest, ThTotalCost,
+	ThSLOAttainment, ThGoodput, ThCostPer1kGood, ThWastedCostShare}
 
 // Threshold is a pass/fail limit. Latency kinds use Duration; failure and cache-hit rates use
 // Ratio (0..1); rps uses Ratio as requests per second; cost kinds use Money.
@@ -377,8 +388,10 @@ type Threshold struct {
 	Monitor     *MonitorLimit // the monitor kinds' limit (monitor.go); nil for the others
 }
 
-// Lower reports whether the limit is a floor (rps, cache hit rate) rather than a ceiling.
-func (t Threshold) Lower() bool { return t.Kind == ThRPS || t.Kind == ThCacheHitRate }
+// Lower reports whether the limit is a floor (rps, cache hit rate, slo_attainment, goodput) rather than a ceiling.
+func (t Threshold) Lower() bool {
+	return t.Kind == ThRPS || t.Kind == ThCacheHitRate || t.Kind == ThSLOAttainment || t.Kind == ThGoodput
+}
 
 // Scenario returns the named scenario, or nil.
 func (p *Plan) Scenario(name string) *Scenario {

@@ -11,13 +11,14 @@ import (
 )
 
 var scenarioKeys = []string{"users", "spawn_rate", "duration", "stages", "arrival_rate", "max_in_flight",
-	"wait", "budget", "thresholds"}
+	"wait", "budget", "thresholds", "slo"}
 
 func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 	name := e.k.Value
 	path := "scenarios." + name
 	s := &Scenario{Name: name, Pos: at(e.k), Wait: p.Wait, Budget: p.Budget}
 	var own []Threshold
+	var ownSLO SLO
 	has := map[string]*yaml.Node{}
 	if !d.fields(e.v, path, scenarioKeys, func(k string, v *yaml.Node) {
 		kp := join(path, k)
@@ -53,11 +54,14 @@ func (d *decoder) scenario(e pair, p *Plan) *Scenario {
 			s.Budget = d.money(v, kp)
 		case "thresholds":
 			own = d.thresholds(v, kp, "scenario")
+		case "slo":
+			ownSLO = d.slo(v, kp)
 		}
 	}) {
 		return nil
 	}
 	s.Thresholds = mergeThresholds(p.Thresholds, own)
+	s.SLO = p.SLO.Override(ownSLO)
 	where := at(e.k)
 	switch {
 	case has["arrival_rate"] != nil:
@@ -227,11 +231,11 @@ func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
 	switch k {
 	case ThP50, ThP90, ThP95, ThP99, ThTTFTP50, ThTTFTP95:
 		t.Duration, err = ParseDuration(limit)
-	case ThFailureRate, ThCacheHitRate:
+	case ThFailureRate, ThCacheHitRate, ThSLOAttainment, ThWastedCostShare:
 		var r decimal.Decimal
 		r, err = ParseRatio(limit)
 		t.Ratio = r.InexactFloat64()
-	case ThRPS:
+	case ThRPS, ThGoodput:
 		if strings.Contains(limit, "/") {
 			var r Rate
 			r, err = ParseRate(limit)
@@ -241,7 +245,7 @@ func ParseThreshold(k ThresholdKind, scope, limit string) (Threshold, error) {
 		} else {
 			t.Text = limit + "/s"
 		}
-	case ThCostPerRequest, ThTotalCost:
+	case ThCostPerRequest, ThTotalCost, ThCostPer1kGood:
 		t.Money, err = ParseMoney(limit)
 	default:
 		err = fmt.Errorf("%q is not a threshold; valid: %s", k, thresholdKindList())

@@ -138,8 +138,8 @@ func (d *decoder) usageSource(n *yaml.Node, path string) *UsageSource {
 }
 
 var (
-	singleTaskKeys = []string{"weight", "request", "capture", "usage", "price", "model", "expect", "check", "retry", "thresholds"}
-	sequenceKeys   = []string{"weight", "steps", "usage", "price", "model", "check", "retry", "thresholds"}
+	singleTaskKeys = []string{"weight", "request", "capture", "usage", "price", "model", "expect", "check", "retry", "thresholds", "slo"}
+	sequenceKeys   = []string{"weight", "steps", "usage", "price", "model", "check", "retry", "thresholds", "slo"}
 	stepKeys       = []string{"name", "request", "capture", "usage", "price", "model", "expect", "check", "retry"}
 )
 
@@ -227,6 +227,8 @@ func (d *decoder) taskKey(t *Task, k string, v *yaml.Node, path string) {
 		}
 	case "thresholds":
 		t.Thresholds = d.thresholds(v, join(path, k), "task:"+t.Name)
+	case "slo":
+		t.SLO = d.slo(v, join(path, k))
 	}
 }
 

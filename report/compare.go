@@ -127,6 +127,36 @@ func Compare(before, after *summary.Run) *Comparison {
 	add("cache_hit_rate", "", "ratio", true, num(b.CacheHitRate), num(a.CacheHitRate))
 	add("cost_per_request", "", "USD", false, moneyPtr(b.CostPerRequest), moneyPtr(a.CostPerRequest))
 	add("total_cost", "", "USD", false, money(b.Cost), money(a.Cost))
+	if b.Goodput != nil || a.Goodput != nil {
+		gp := func(x *summary.Actual, f func(*summary.Goodput) value) value {
+			if x.Goodput == nil {
+				return value{}
+			}
+			return f(x.Goodput)
+		}
+		good := func(g *summary.Goodput) value { return num(float64(g.Good)) }
+		att := func(g *summary.Goodput) value {
+			if g.SLOAttainment == nil {
+				return value{}
+			}
+			return num(*g.SLOAttainment)
+		}
+		rate := func(g *summary.Goodput) value { return num(g.GoodputRPS) }
+		cpg := func(g *summary.Goodput) value { return moneyPtr(g.CostPerGoodRequest) }
+		per1k := func(g *summary.Goodput) value {
+			if g.CostPerGoodRequest == nil {
+				return value{}
+			}
+			return money(g.CostPerGoodRequest.Mul(decimal.NewFromInt(1000)))
+		}
+		wasted := func(g *summary.Goodput) value { return money(g.WastedCost) }
+		add("good", "", "requests", true, gp(&b, good), gp(&a, good))
+		add("slo_attainment", "", "ratio", true, gp(&b, att), gp(&a, att))
+		add("goodput_rps", "", "req/s", true, gp(&b, rate), gp(&a, rate))
+		add("cost_per_good_request", "", "USD", false, gp(&b, cpg), gp(&a, cpg))
+		add("cost_per_1k_good", "", "USD", false, gp(&b, per1k), gp(&a, per1k))
+		add("wasted_cost", "", "USD", false, gp(&b, wasted), gp(&a, wasted))
+	}
 
 	var names []string
 	rows0, rows1 := map[string]summary.TaskStats{}, map[string]summary.TaskStats{}
@@ -240,6 +270,8 @@ var metricNames = map[string]string{
 	"rps": "Requests/s", "p50_ms": "Latency p50", "p95_ms": "Latency p95", "p99_ms": "Latency p99",
 	"ttft_p50_ms": "TTFT p50", "ttft_p95_ms": "TTFT p95", "failure_rate": "Failure rate",
 	"cache_hit_rate": "Cache hit rate", "cost_per_request": "Cost per request", "total_cost": "Total cost", "cost": "Cost",
+	"good": "Good requests", "slo_attainment": "SLO attainment", "goodput_rps": "Goodput (good req/s)",
+	"cost_per_good_request": "Cost per good request", "cost_per_1k_good": "Cost per 1k good", "wasted_cost": "Wasted cost",
 }
 
 // CompareTable writes a comparison for the terminal.

@@ -36,7 +36,8 @@ var (
 	// costColumns are loadplan's own: tokens and dollars per request name.
 	costColumns = []string{"Type", "Name", "Request Count", "Input Tokens", "Output Tokens",
 		"Cache Read Tokens", "Cache Write Tokens", "Cost USD", "Cost/Request USD", "Cost Source",
-		"Estimated Cost USD"}
+		"Estimated Cost USD", "Good Requests", "SLO Attainment", "Goodput RPS", "Cost/Good Request USD",
+		"Cost/1k Good USD", "Wasted Cost USD"}
 )
 
 // aggregatedName names the row of all requests together, as in Locust.
@@ -168,15 +169,33 @@ func costCSV(s *summary.Run) []byte {
 	var b bytes.Buffer
 	writeCSVRow(&b, costColumns)
 	for _, t := range sortedTasks(s.Tasks) {
-		writeCSVRow(&b, []string{t.Method, t.Name, itoa(t.Requests), itoa(t.Tokens.Input), itoa(t.Tokens.Output),
+		writeCSVRow(&b, append([]string{t.Method, t.Name, itoa(t.Requests), itoa(t.Tokens.Input), itoa(t.Tokens.Output),
 			itoa(t.Tokens.CacheRead), itoa(t.Tokens.CacheWrite), t.Cost.String(), decimalOrNA(t.CostPerRequest),
-			t.CostSource, t.CostEstimated.String()})
+			t.CostSource, t.CostEstimated.String()}, goodputCells(t.Goodput)...))
 	}
 	a := s.Actual
-	writeCSVRow(&b, []string{"", aggregatedName, itoa(a.Requests), itoa(a.Tokens.Input), itoa(a.Tokens.Output),
+	writeCSVRow(&b, append([]string{"", aggregatedName, itoa(a.Requests), itoa(a.Tokens.Input), itoa(a.Tokens.Output),
 		itoa(a.Tokens.CacheRead), itoa(a.Tokens.CacheWrite), a.Cost.String(), decimalOrNA(a.CostPerRequest),
-		"", a.CostEstimated.String()})
+		"", a.CostEstimated.String()}, goodputCells(a.Goodput)...))
 	return b.Bytes()
+}
+
+// goodputCells are the cost file's goodput columns (issue 16), after Locust-independent
+// ones: N/A for a summary written before loadplan knew of goodput, or a figure without a
+// divisor (no request, no good request).
+func goodputCells(g *summary.Goodput) []string {
+	if g == nil {
+		return []string{"N/A", "N/A", "N/A", "N/A", "N/A", "N/A"}
+	}
+	att, per1k := "N/A", "N/A"
+	if g.SLOAttainment != nil {
+		att = strconv.FormatFloat(*g.SLOAttainment, 'f', -1, 64)
+	}
+	if g.CostPerGoodRequest != nil {
+		per1k = g.CostPerGoodRequest.Mul(decimal.NewFromInt(1000)).String()
+	}
+	return []string{itoa(g.Good), att, strconv.FormatFloat(g.GoodputRPS, 'f', 2, 64), decimalOrNA(g.CostPerGoodRequest),
+		per1k, g.WastedCost.String()}
 }
 
 // Close closes the file. Closing twice is harmless.

@@ -65,7 +65,7 @@ func TestWriteCSVHeadersMatchLocust(t *testing.T) {
 			}
 		})
 	}
-	if got, want := firstLine(t, prefix+CostSuffix), "Type,Name,Request Count,Input Tokens,Output Tokens,Cache Read Tokens,Cache Write Tokens,Cost USD,Cost/Request USD,Cost Source,Estimated Cost USD\r\n"; got != want {
+	if got, want := firstLine(t, prefix+CostSuffix), "Type,Name,Request Count,Input Tokens,Output Tokens,Cache Read Tokens,Cache Write Tokens,Cost USD,Cost/Request USD,Cost Source,Estimated Cost USD,Good Requests,SLO Attainment,Goodput RPS,Cost/Good Request USD,Cost/1k Good USD,Wasted Cost USD\r\n"; got != want {
 		t.Errorf("cost header:\n got %q\nwant %q", got, want)
 	}
 	// The exceptions file is Locust's header alone: a loadplan run raises no Python exceptions.

@@ -215,6 +215,9 @@ func runKPIs(s *summary.Run, est *planner.Scenario) []kpi {
 		{Label: "Requests", Value: groupThousands(float64(a.Requests)), Sub: reqSub, Class: failClass},
 		{Label: "Latency p95", Value: msText(a.Latency.P95), Sub: fmt.Sprintf("p50 %s · p99 %s · max %s", msText(a.Latency.P50), msText(a.Latency.P99), msText(a.Latency.Max))},
 	}
+	if k, ok := goodputKPI(s); ok {
+		out = append(out, k)
+	}
 	if a.TTFT != nil {
 		out = append(out, kpi{Label: "Time to first token p50", Value: msText(a.TTFT.P50), Sub: fmt.Sprintf("p95 %s · p99 %s", msText(a.TTFT.P95), msText(a.TTFT.P99))})
 	}

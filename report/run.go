@@ -65,6 +65,9 @@ func runSummaryBody(w io.Writer, s *summary.Run) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, CostLine(s))
+	if l := GoodputLine(s); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintf(w, "Tokens: input %s, cache read %s, cache write %s, output %s; cache hit rate %s\n",
 		groupThousands(float64(a.Tokens.Input)), groupThousands(float64(a.Tokens.CacheRead)),
 		groupThousands(float64(a.Tokens.CacheWrite)), groupThousands(float64(a.Tokens.Output)), summary.FormatPctFixed(a.CacheHitRate, 0))

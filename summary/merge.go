@@ -95,6 +95,11 @@ func Merge(estimates EstimateMerger, parts ...*Run) (*Run, error) {
 		return nil, fmt.Errorf("a request name with requests has no latency histogram: the summaries cannot merge exactly")
 	}
 	a.Latency = lat
+	gs := make([]*Goodput, len(parts))
+	for i, p := range parts {
+		gs[i] = p.Actual.Goodput
+	}
+	a.Goodput = mergeGoodput(gs, a.Requests, a.Cost, m.DurationS)
 	if a.TTFT, err = AggregateTTFT(m.Tasks); err != nil {
 		return nil, err
 	}
@@ -307,6 +312,11 @@ func mergeTask(k taskKey, rows []TaskStats, durationS float64) (TaskStats, error
 	if durationS > 0 {
 		t.RPS = float64(t.Requests) / durationS
 	}
+	gs := make([]*Goodput, len(rows))
+	for i := range rows {
+		gs[i] = rows[i].Goodput
+	}
+	t.Goodput = mergeGoodput(gs, t.Requests, t.Cost, durationS)
 	return t, nil
 }
 

@@ -23,6 +23,10 @@ type Figures struct {
 	// cache; nil when none reported it.
 	CacheHitRate *float64
 	Cost         decimal.Decimal
+	// Good is the number of good requests (succeeded and met their SLO) and WastedCost what
+	// the others cost; Good is nil when unknown (a summary written before issue 16).
+	Good       *int64
+	WastedCost decimal.Decimal
 }
 
 // NoData is the actual value of a threshold with nothing to judge: it fails (an unknown is
@@ -105,6 +109,35 @@ func Judge(th plan.Threshold, f Figures) ThresholdResult {
 	case plan.ThTotalCost:
 		res.Actual = MoneyText(f.Cost)
 		res.Pass = f.Cost.LessThanOrEqual(th.Money)
+	case plan.ThSLOAttainment:
+		if f.Good != nil && f.Requests > 0 {
+			share(float64(*f.Good)/float64(f.Requests), true)
+		} else {
+			share(0, false)
+		}
+	case plan.ThWastedCostShare:
+		if f.Good != nil && f.Cost.IsPositive() {
+			v, _ := f.WastedCost.Div(f.Cost).Float64() // a share, not money
+			share(v, true)
+		} else {
+			share(0, false)
+		}
+	case plan.ThGoodput:
+		if f.Good == nil || f.Seconds <= 0 {
+			res.Actual = NoData
+			break
+		}
+		v := float64(*f.Good) / f.Seconds
+		res.Actual = strconv.FormatFloat(v, 'f', 2, 64) + "/s"
+		res.Pass = v >= th.Ratio
+	case plan.ThCostPer1kGood:
+		if f.Good == nil || *f.Good == 0 {
+			res.Actual = NoData
+			break
+		}
+		c := f.Cost.Mul(decimal.NewFromInt(1000)).Div(decimal.NewFromInt(*f.Good))
+		res.Actual = MoneyText(c)
+		res.Pass = c.LessThanOrEqual(th.Money)
 	}
 	return res
 }
@@ -171,6 +204,10 @@ func (r *Run) Figures(scope string) (f Figures, ok bool, err error) {
 	case scope == "plan" || scope == "scenario" || scope == "":
 		a := r.Actual
 		f = Figures{Requests: a.Requests, Failures: a.Failures, Seconds: r.DurationS, TTFT: a.TTFT, Cost: a.Cost}
+		if a.Goodput != nil {
+			good := a.Good
+			f.Good, f.WastedCost = &good, a.WastedCost
+		}
 		if a.Requests > 0 {
 			lat := a.Latency
 			f.Latency = &lat
@@ -204,8 +241,15 @@ func (r *Run) taskFigures(task string) (Figures, bool, error) {
 	}
 	f := Figures{Seconds: r.DurationS}
 	var hits float64
-	var tokens int64
+	var tokens, good int64
+	knowGood := true
 	for _, t := range rows {
+		if t.Goodput != nil {
+			good += t.Good
+			f.WastedCost = f.WastedCost.Add(t.WastedCost)
+		} else {
+			knowGood = false
+		}
 		f.Requests += t.Requests
 		f.Failures += t.Failures
 		f.Cost = f.Cost.Add(t.Cost)
@@ -232,6 +276,9 @@ func (r *Run) taskFigures(task string) (Figures, bool, error) {
 	}
 	if f.Requests == 0 {
 		f.Latency = nil
+	}
+	if knowGood {
+		f.Good = &good
 	}
 	return f, true, nil
 }

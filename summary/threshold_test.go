@@ -225,3 +225,48 @@ func ExampleFormatPct() {
 	fmt.Println(FormatPct(1.0/800), FormatPctFixed(0, 2), strconv.FormatFloat(0.125, 'f', 2, 64)+"% (%.2f)")
 	// Output: 0.13% 0.00% 0.12% (%.2f)
 }
+
+// TestJudgeGoodput: the goodput thresholds judge good requests, their rate, the cost of 1,000
+// of them and the wasted share; with no goodput figures (an old summary) each is no data.
+func TestJudgeGoodput(t *testing.T) {
+	t.Parallel()
+	good := int64(190)
+	f := Figures{Requests: 200, Seconds: 10, Cost: decimal.RequireFromString("0.38"),
+		Good: &good, WastedCost: decimal.RequireFromString("0.019")}
+	tests := []struct {
+		kind        plan.ThresholdKind
+		limit, want string // want: the actual
+		pass        bool
+	}{
+		{plan.ThSLOAttainment, "95%", "95%", true}, // 190/200: a floor met exactly
+		{plan.ThSLOAttainment, "96%", "95%", false},
+		{plan.ThGoodput, "19/s", "19.00/s", true},
+		{plan.ThGoodput, "20", "19.00/s", false},
+		{plan.ThCostPer1kGood, "2", "2", true}, // 0.38 × 1000 / 190
+		{plan.ThCostPer1kGood, "1.99", "2", false},
+		{plan.ThWastedCostShare, "5%", "5%", true}, // 0.019 / 0.38
+		{plan.ThWastedCostShare, "4.9%", "5%", false},
+	}
+	for _, tc := range tests {
+		th, err := plan.ParseThreshold(tc.kind, "plan", tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := Judge(th, f)
+		if res.Actual != tc.want || res.Pass != tc.pass {
+			t.Errorf("%s %s: actual %s pass %v, want %s %v", tc.kind, tc.limit, res.Actual, res.Pass, tc.want, tc.pass)
+		}
+		old := Judge(th, Figures{Requests: 200, Seconds: 10, Cost: f.Cost})
+		if old.Actual != NoData || old.Pass {
+			t.Errorf("%s without goodput: %+v", tc.kind, old)
+		}
+	}
+	for _, bad := range []struct {
+		kind  plan.ThresholdKind
+		limit string
+	}{{plan.ThSLOAttainment, "fast"}, {plan.ThGoodput, "-1/s"}, {plan.ThCostPer1kGood, "1e400"}, {plan.ThWastedCostShare, "NaN"}} {
+		if _, err := plan.ParseThreshold(bad.kind, "plan", bad.limit); err == nil {
+			t.Errorf("%s %q accepted", bad.kind, bad.limit)
+		}
+	}
+}

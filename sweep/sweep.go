@@ -24,7 +24,7 @@ const DefaultMinAttainment = 0.95
 
 // ThSLOAttainment is the plan threshold whose limit, when the plan has one at plan or
 // scenario scope, is the attainment a step must reach.
-const ThSLOAttainment plan.ThresholdKind = "slo_attainment"
+const ThSLOAttainment = plan.ThSLOAttainment
 
 // StopReason is why a sweep stopped.
 type StopReason string

@@ -199,6 +199,10 @@ func TestReportFlags(t *testing.T) {
 		}},
 		{args: []string{"a.json", "b.json", "-o", "yaml"}, wantErr: `--output "yaml"`},
 		{args: []string{"a.json"}, wantErr: "give two run summaries"},
+		{args: []string{"a.json", "b.json", "-o", "markdown", "--fail-on", "cost_per_request>+10%,p95>+20%,slo_attainment<-2pp"}, want: func(o *compareOptions) string {
+			return why(o.output.value == "markdown" && len(o.rules) == 3, "--fail-on parsed before anything is read")
+		}},
+		{args: []string{"a.json", "b.json", "--fail-on", "p95>+20"}, wantErr: "--fail-on"},
 	})
 	checkFlagCases(t, newCmdReportHistory, []flagCase[historyOptions]{
 		{args: []string{"h.jsonl", "-s", "smoke", "--html", "h.html"}, want: func(o *historyOptions) string {

@@ -19,7 +19,11 @@ type outputFlag struct {
 // their completion.
 func (f *outputFlag) register(cmd *cobra.Command, formats ...string) {
 	f.formats = formats
-	cmd.Flags().StringVarP(&f.value, "output", "o", formats[0], "output format: "+strings.Join(formats, " or "))
+	list := formats[0]
+	if n := len(formats); n > 1 {
+		list = strings.Join(formats[:n-1], ", ") + " or " + formats[n-1]
+	}
+	cmd.Flags().StringVarP(&f.value, "output", "o", formats[0], "output format: "+list)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }
 

@@ -185,6 +185,8 @@ func writeOut(err error) error {
 type compareOptions struct {
 	before, after string
 	output        outputFlag
+	failOn        string        // --fail-on, as given
+	rules         []report.Rule // --fail-on, parsed by the command
 }
 
 // newCmdReportCompare builds loadplan report compare; runF as newCmdReport's.
@@ -199,7 +201,8 @@ and for each request name its p95, cost per request and cost. Each change is sho
 and in percent, marked better or worse (lower latency, failures and cost are better; higher
 throughput and cache hit rate are better); a change within 2% is the same.`,
 		Example: `  loadplan report compare before.json after.json
-  loadplan report compare before.json after.json --output json`,
+  loadplan report compare before.json after.json --output json
+  loadplan report compare base.json new.json --fail-on 'cost_per_request>+10%,p95>+20%,slo_attainment<-2pp' --output markdown`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageError("give two run summaries: loadplan report compare BEFORE.json AFTER.json")
@@ -211,13 +214,21 @@ throughput and cache hit rate are better); a change within 2% is the same.`,
 			if err := o.output.check(); err != nil {
 				return err
 			}
+			if o.failOn != "" {
+				rules, err := report.ParseFailOn(o.failOn)
+				if err != nil {
+					return usageError("--fail-on: %v", err)
+				}
+				o.rules = rules
+			}
 			if runF != nil {
 				return runF(o)
 			}
 			return runReportCompare(streams, o)
 		},
 	}
-	o.output.register(cmd, "table", "json")
+	o.output.register(cmd, "table", "json", "markdown")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 1 when a rule breaks, e.g. 'cost_per_request>+10%,p95>+20%,slo_attainment<-2pp' (relative %, or $, ms/s, pp, /s)")
 	return cmd
 }
 
@@ -233,10 +244,7 @@ func runReportCompare(streams *IO, o *compareOptions) error {
 	}
 	c := report.Compare(before, after)
 	c.Before.File, c.After.File = o.before, o.after
-	if o.output.json() {
-		return writeOut(report.WriteJSON(streams.Out, c))
-	}
-	return writeOut(report.CompareTable(streams.Out, c))
+	return compareOutput(streams, o, c, before, after)
 }
 
 type historyOptions struct {

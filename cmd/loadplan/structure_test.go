@@ -44,7 +44,7 @@ func TestRootCommands(t *testing.T) {
 	for _, c := range root.Commands() {
 		names = append(names, c.Name())
 	}
-	want := []string{"estimate", "k8s", "mock", "prices", "report", "run", "validate", "version", "worker"}
+	want := []string{"calibrate", "estimate", "k8s", "mock", "prices", "report", "run", "sweep", "validate", "version", "worker"}
 	for _, n := range want {
 		if !slices.Contains(names, n) {
 			t.Errorf("newRootCmd has no %s command: %v", n, names)
@@ -57,7 +57,7 @@ func TestRootCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := c.Flags().Lookup("output")
-		if f == nil || f.Shorthand != "o" || f.DefValue != "table" || f.Usage != "output format: table or json" {
+		if f == nil || f.Shorthand != "o" || f.DefValue != "table" || !strings.HasPrefix(f.Usage, "output format: table, json") && f.Usage != "output format: table or json" {
 			t.Errorf("%s --output: %+v", c.CommandPath(), f)
 		}
 	}

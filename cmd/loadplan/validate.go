@@ -65,6 +65,7 @@ func runValidate(streams *IO, o *validateOptions) error {
 		warned = fmt.Sprintf(" (%d %s above)", n, pluralWord(n, "warning", "warnings"))
 	}
 	fmt.Fprintf(streams.Out, "%s: valid%s: plan %s, %d tasks (%d requests), %d scenarios: %s\n", p.File, warned, p.Name, len(p.Tasks), steps, len(p.Scenarios), strings.Join(p.ScenarioNames(), ", "))
+	writeSLOs(streams.Out, p)
 	// The values that decide a reservation or an estimate which the plan does not write.
 	for _, a := range p.Assumed() {
 		fmt.Fprintf(streams.Out, "assumes: %s\n", a)
