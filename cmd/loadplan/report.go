@@ -18,7 +18,7 @@ import (
 func init() { extraCommands = append(extraCommands, newReportCmd) }
 
 // reportSubcommands are the names `loadplan report NAME` takes as a subcommand, not a file.
-var reportSubcommands = []string{"compare", "history", "merge", "locust"}
+var reportSubcommands = []string{"compare", "history", "merge", "locust", "recover"}
 
 type reportOptions struct {
 	html   string
@@ -64,7 +64,7 @@ written: exit 5.`,
 	fs.StringVar(&o.csv, "csv", "", "also write Locust-compatible CSV files PREFIX_stats.csv, _failures.csv, _exceptions.csv and PREFIX_cost.csv")
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	registerOutputCompletion(cmd)
-	cmd.AddCommand(newReportCompareCmd(streams), newReportHistoryCmd(streams), newReportMergeCmd(streams), newReportLocustCmd(streams))
+	cmd.AddCommand(newReportCompareCmd(streams), newReportHistoryCmd(streams), newReportMergeCmd(streams), newReportLocustCmd(streams), newCmdReportRecover(streams, nil))
 	return cmd
 }
 

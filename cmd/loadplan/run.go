@@ -41,6 +41,7 @@ type runOptions struct {
 	csvPrefix       string
 	htmlFile        string
 	historyFile     string
+	journalInterval time.Duration
 	quiet           bool
 	profile         string
 	tls             executor.TLSOptions
@@ -96,6 +97,7 @@ output not writable, --ledger unreachable: ledger_unreachable), 130 interrupted.
 	fs.StringVar(&o.csvPrefix, "csv", "", "write Locust-compatible CSV files PREFIX_stats.csv, ... and PREFIX_cost.csv")
 	fs.StringVar(&o.htmlFile, "html", "", "write an HTML report to FILE")
 	fs.StringVar(&o.historyFile, "history", "", "append one loadplan.history/v1 line to FILE")
+	fs.DurationVar(&o.journalInterval, "journal-interval", DefaultJournalInterval, "rewrite the journal (OUT.partial.json beside the first report file; loadplan report recover) this often; 0: none")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no live view and no tables: one line at the end")
 	fs.StringVar(&o.profile, "profile", "default", "mock profile for a mock:// target without ?profile=")
 	fs.StringVar(&o.tls.CAFile, "ca-file", "", "PEM file of CA certificates to trust (besides the system's)")
@@ -292,6 +294,9 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if web != nil {
 		onProgress = web.progress(onProgress)
 	}
+	jr := startJournal(o, journalBase(p.Name, sc.Name, origTarget, seed, estJSON), live.notice)
+	defer jr.finish()
+	onProgress = jr.progress(onProgress)
 	if os.Getenv("GOGC") == "" {
 		concurrency := sc.MaxUsers()
 		if sc.Open() {
@@ -382,6 +387,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		}
 		outErr = errors.Join(outErr, fmt.Errorf("write stdout: %w", err))
 	}
+	jr.finish() // the reports are written: the journal has served
 	web.finish(streams, o.web, sum, sigs)
 	switch {
 	case outErr != nil:
