@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/atomicfile"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
@@ -124,58 +124,10 @@ func writeRunFiles(s *summary.Run, html, csv string) error {
 	return nil
 }
 
-// writeFile creates path and writes it with write.
+// writeFile creates path and writes it with write, atomically (package atomicfile): a
+// kill, even -9, never leaves a truncated report.
 func writeFile(path string, write func(io.Writer) error) error {
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return writeInPlace(path, write) // a device or a pipe (/dev/stdout): written as it is
-	}
-	// A report is written whole or not at all: into a temporary file beside it, synced, then
-	// renamed over it, so that a kill (even -9) never leaves a truncated report.
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return writeInPlace(path, write) // the same error as writing in place, naming path
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // nothing left behind when anything fails (after the rename: no-op)
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// writeInPlace writes path directly (a device, a pipe, or where no file can be made beside it).
-func writeInPlace(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, write)
 }
 
 // writeOut maps a failure to write stdout to exit 5.
@@ -256,9 +208,12 @@ scenario's cost, cost per request and p95 over time on a self-contained page.`,
 			if err := checkOutput(o.output); err != nil {
 				return err
 			}
-			entries, err := report.ReadHistory(args[0])
+			entries, warnings, err := report.ReadHistoryWarn(args[0])
 			if err != nil {
 				return withCode(exitUsage, err)
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
 			}
 			series := report.GroupHistory(entries, o.scenario)
 			if o.scenario != "" && len(series) == 0 {
