@@ -183,3 +183,44 @@ func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestReportRecoverFlags: report recover parses its journal and outputs into its options.
+func TestReportRecoverFlags(t *testing.T) {
+	t.Parallel()
+	var got *reportRecoverOptions
+	cmd := newCmdReportRecover(&IO{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, func(o *reportRecoverOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"run.partial.json", "--json", "a.json", "--html", "a.html", "--csv", "p", "-o", "json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || got.journal != "run.partial.json" || got.json != "a.json" || got.html != "a.html" || got.csv != "p" || got.output != "json" {
+		t.Errorf("options %+v", got)
+	}
+	cmd = newCmdReportRecover(&IO{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, func(*reportRecoverOptions) error { return nil })
+	cmd.SetArgs([]string{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "give one journal") {
+		t.Errorf("no journal: %v", err)
+	}
+}
+
+// TestJournalPath: the journal is beside --json, else the --csv prefix, else --html, else
+// --history; none without a report file.
+func TestJournalPath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		o    runOptions
+		want string
+	}{
+		{runOptions{jsonFile: "out/run.json", csvPrefix: "res", htmlFile: "r.html"}, "out/run.partial.json"},
+		{runOptions{csvPrefix: "out/res", htmlFile: "r.html"}, "out/res.partial.json"},
+		{runOptions{htmlFile: "r.html", historyFile: "h.jsonl"}, "r.partial.json"},
+		{runOptions{historyFile: "runs.jsonl"}, "runs.partial.json"},
+		{runOptions{jsonFile: "/dev/null", historyFile: "runs.jsonl"}, "runs.partial.json"},
+		{runOptions{}, ""},
+	} {
+		if got := journalPath(&tc.o); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}
