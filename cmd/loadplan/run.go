@@ -294,7 +294,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 	if web != nil {
 		onProgress = web.progress(onProgress)
 	}
-	jr := startJournal(o, journalBase(p.Name, sc.Name, origTarget, seed, estJSON), live.notice)
+	jr := startJournal(o, journalBase(p.Name, sc.Name, streams.secrets.String(plan.RedactURL(origTarget)), seed, estJSON), live.warn)
 	defer jr.finish()
 	onProgress = jr.progress(onProgress)
 	if os.Getenv("GOGC") == "" {
