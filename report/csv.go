@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/loadplan/loadplan/internal/atomicfile"
 	"github.com/loadplan/loadplan/summary"
 	"github.com/shopspring/decimal"
 )
@@ -77,7 +77,8 @@ func WriteCSV(prefix string, s *summary.Run) error {
 		{CostSuffix, costCSV(s)},
 	}
 	for _, f := range files {
-		if err := os.WriteFile(prefix+f.suffix, f.data, 0o644); err != nil {
+		// Each file whole or not at all: a kill never leaves a truncated CSV.
+		if err := atomicfile.WriteBytes(prefix+f.suffix, f.data); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -238,5 +239,41 @@ func TestCSVQuoting(t *testing.T) {
 	writeCSVRow(&b, []string{"GET", "/v1/messages [bad json]", `HTTPError('400, "bad"')`, "a\nb", ""})
 	if got, want := b.String(), "GET,/v1/messages [bad json],\"HTTPError('400, \"\"bad\"\"')\",\"a\nb\",\r\n"; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// TestWriteCSVAtomic: each CSV file is replaced by a rename (a new file), never truncated
+// and rewritten in place, so a kill never leaves a truncated CSV; a reader holding the old
+// file still reads it whole.
+func TestWriteCSVAtomic(t *testing.T) {
+	t.Parallel()
+	s := testSummary(t, "smoke.json")
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "r")
+	if err := WriteCSV(prefix, s); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.Open(prefix + StatsSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	before, _ := old.Stat()
+	if err := WriteCSV(prefix, s); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(prefix + StatsSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, after) {
+		t.Error("the stats CSV was rewritten in place, not replaced whole")
+	}
+	if b, err := io.ReadAll(old); err != nil || int64(len(b)) != before.Size() {
+		t.Errorf("the old file read %d bytes of %d: %v", len(b), before.Size(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 4 {
+		t.Errorf("%d files, want the 4 CSV files and no temporary one", len(entries))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -83,11 +84,19 @@ func AppendHistory(path string, s *summary.Run) error {
 	if err != nil {
 		return fmt.Errorf("history %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("append history: %w", err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
+	line = append(line, '\n')
+	if tornTail(f) {
+		// The last line was cut (a run killed as it appended): this one starts a line of
+		// its own, and the reader skips the torn one.
+		line = append([]byte{'\n'}, line...)
+	}
+	// One write of the whole line (O_APPEND): a kill leaves the line whole or torn at its
+	// end, never mixed with another.
+	if _, err := f.Write(line); err != nil {
 		f.Close()
 		return fmt.Errorf("append history %s: %w", path, err)
 	}
@@ -97,19 +106,53 @@ func AppendHistory(path string, s *summary.Run) error {
 	return nil
 }
 
+// tornTail reports whether f (a regular file) does not end with a newline.
+func tornTail(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return false
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], fi.Size()-1); err != nil {
+		return false
+	}
+	return last[0] != '\n'
+}
+
 // maxHistoryBytes bounds a history file, read line by line: a line a run, 1 KB each.
 const maxHistoryBytes = 1 << 30
 
 // ReadHistory reads a history file. Blank lines are skipped; any other line that is not a
-// loadplan.history/v1 entry is an error naming the file and line.
+// loadplan.history/v1 entry is an error naming the file and line, except a torn line (JSON
+// cut short: a run killed as it appended), which is skipped (ReadHistoryWarn says so).
 func ReadHistory(path string) ([]HistoryEntry, error) {
+	entries, _, err := ReadHistoryWarn(path)
+	return entries, err
+}
+
+// ReadHistoryWarn is ReadHistory, with a warning for each torn line it skipped.
+func ReadHistoryWarn(path string) ([]HistoryEntry, []string, error) {
+	var warnings []string
 	f, err := inputfile.Open(path, maxHistoryBytes)
 	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, nil, fmt.Errorf("read history: %w", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	ended := true // whether the line scanned last ended with a newline
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		adv, tok, err := bufio.ScanLines(data, atEOF)
+		if tok != nil {
+			ended = adv > len(tok) && data[adv-1] == '\n'
+		}
+		return adv, tok, err
+	})
+	// A torn line: cut short at its end, as a kill leaves a line it was appending. It is
+	// skipped when it is the file's last and has no newline, or when another line follows it
+	// (AppendHistory starts a new line after a torn one); else it is an error.
+	var tornErr error
+	var tornWarning string
 	var out []HistoryEntry
 	n := 0
 	for sc.Scan() {
@@ -119,33 +162,49 @@ func ReadHistory(path string) ([]HistoryEntry, error) {
 			continue
 		}
 		where := fmt.Sprintf("%s:%d", path, n)
+		if tornErr != nil {
+			warnings, tornErr = append(warnings, tornWarning), nil
+		}
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal(line, &top); err != nil {
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) && syn.Offset >= int64(len(line)) && bytes.HasPrefix(line, []byte("{")) {
+				tornWarning = fmt.Sprintf("%s: a torn line (cut short at byte %d: a run killed as it appended?) skipped", where, len(line))
+				if !ended {
+					warnings = append(warnings, tornWarning)
+					continue
+				}
+				tornErr = historyLineError(where, line, err)
+				continue
+			}
 			if len(out) == 0 {
 				if err := wholeFileSchema(path); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
-			return nil, historyLineError(where, line, err)
+			return nil, nil, historyLineError(where, line, err)
 		}
 		if err := jsonfile.CheckSchema(where, top, HistorySchema, "loadplan run --history"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, k := range []string{"plan", "scenario", "started_at", "cost"} {
 			if v, ok := top[k]; !ok || string(v) == "null" {
-				return nil, fmt.Errorf("%s: missing %q", where, k)
+				return nil, nil, fmt.Errorf("%s: missing %q", where, k)
 			}
 		}
 		var e HistoryEntry
 		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, historyLineError(where, line, err)
+			return nil, nil, historyLineError(where, line, err)
 		}
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read history %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	return out, nil
+	if tornErr != nil {
+		return nil, nil, tornErr
+	}
+	return out, warnings, nil
 }
 
 // wholeFileSchema explains a file that is one JSON document (a run summary, an estimate)

@@ -113,3 +113,30 @@ func TestReadHistoryBadInput(t *testing.T) {
 		t.Errorf("blank lines: %v, %d entries", err, len(es))
 	}
 }
+
+// TestHistoryTornLine: a run killed as it appended leaves its line torn (no newline); the
+// reader skips it with a warning, and the next run's line starts a line of its own.
+func TestHistoryTornLine(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile("testdata/runs.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strings.SplitN(string(good), "\n", 2)[0]
+	p := filepath.Join(t.TempDir(), "runs.jsonl")
+	if err := os.WriteFile(p, []byte(first+"\n"+first[:len(first)/2]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	es, warnings, err := ReadHistoryWarn(p)
+	if err != nil || len(es) != 1 || len(warnings) != 1 || !strings.Contains(warnings[0], p+":2: a torn line") {
+		t.Fatalf("torn last line: %v, %d entries, warnings %q", err, len(es), warnings)
+	}
+	s := testSummary(t, "smoke.json")
+	if err := AppendHistory(p, s); err != nil {
+		t.Fatal(err)
+	}
+	es, warnings, err = ReadHistoryWarn(p)
+	if err != nil || len(es) != 2 || len(warnings) != 1 || es[1].Plan != s.Plan {
+		t.Fatalf("after an append: %v, %d entries, warnings %q", err, len(es), warnings)
+	}
+}

@@ -15,6 +15,11 @@ const (
 	// StopLedgerUnreachable: the shared ledger (Redis) was unreachable past its grace period,
 	// or this worker's lease lapsed; nothing was sent that was not reserved. Exit code 5.
 	StopLedgerUnreachable StopReason = "ledger_unreachable"
+	// StopKilled: the run was killed (SIGKILL, a crash, the machine lost) and its summary was
+	// recovered from its journal (loadplan report recover): partial, its cost counting what
+	// was reserved for the requests then in flight as spent. Exit code 130, as interrupted:
+	// the run was ended from outside, before its end, and is no verdict on the target.
+	StopKilled StopReason = "killed"
 )
 
 // The exit codes of a run that started (DESIGN.md, "Exit codes"; scripts depend on them).
@@ -28,12 +33,14 @@ const (
 )
 
 // Rank orders the stop reasons as DESIGN.md orders the exit codes when several apply:
-// interrupted (130), then error and ledger_unreachable (5), then overrun and budget_exhausted (4), then
+// killed and interrupted (130), then error and ledger_unreachable (5), then overrun and budget_exhausted (4), then
 // threshold_abort (1), then completed. A run's outcome is the reason of highest rank among
 // all those it was given (an overrun after the scenario's end is an overrun); the summary of
 // several workers stops for the highest of theirs.
 func (r StopReason) Rank() int {
 	switch r {
+	case StopKilled:
+		return 6
 	case StopInterrupted:
 		return 5
 	case StopError, StopLedgerUnreachable:
@@ -52,7 +59,7 @@ func (r StopReason) Rank() int {
 // 130, then 5, then 4, then 1 when several apply (DESIGN.md).
 func (r StopReason) ExitCode(pass bool) int {
 	switch r {
-	case StopInterrupted:
+	case StopInterrupted, StopKilled:
 		return ExitInterrupted
 	case StopError, StopLedgerUnreachable:
 		return ExitError

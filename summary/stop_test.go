@@ -6,7 +6,7 @@ import "testing"
 // then 1, then 0) is both the ranking and the exit code.
 func TestStopReasonOrder(t *testing.T) {
 	t.Parallel()
-	order := []StopReason{StopCompleted, StopThresholdAbort, StopBudgetExhausted, StopOverrun, StopError, StopInterrupted}
+	order := []StopReason{StopCompleted, StopThresholdAbort, StopBudgetExhausted, StopOverrun, StopError, StopInterrupted, StopKilled}
 	for i := 1; i < len(order); i++ {
 		if order[i].Rank() <= order[i-1].Rank() {
 			t.Errorf("%s ranks %d, not above %s (%d)", order[i], order[i].Rank(), order[i-1], order[i-1].Rank())
@@ -30,7 +30,8 @@ func TestStopReasonOrder(t *testing.T) {
 		{StopError, false, 5},
 		{StopInterrupted, false, 130},
 		{StopInterrupted, true, 130},
-		{"", true, 0}, // an unknown reason ranks with completed
+		{StopKilled, true, 130}, // recovered from a journal: ended from outside, as interrupted
+		{"", true, 0},           // an unknown reason ranks with completed
 	}
 	for _, tc := range tests {
 		if got := tc.reason.ExitCode(tc.pass); got != tc.want {

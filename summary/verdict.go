@@ -18,6 +18,7 @@ const (
 	VerdictBudget      Verdict = "STOPPED AT BUDGET" // budget_exhausted
 	VerdictOverrun     Verdict = "OVERRUN"           // a response cost more than its reservation
 	VerdictInterrupted Verdict = "INTERRUPTED"       // Ctrl-C or SIGTERM
+	VerdictKilled      Verdict = "KILLED"            // recovered from the journal of a killed run
 	VerdictError       Verdict = "ERROR"             // error, ledger_unreachable
 )
 
@@ -27,6 +28,8 @@ func (r *Run) Verdict() Verdict {
 	switch r.StopReason {
 	case StopInterrupted:
 		return VerdictInterrupted
+	case StopKilled:
+		return VerdictKilled
 	case StopError, StopLedgerUnreachable:
 		return VerdictError
 	case StopOverrun:

@@ -477,14 +477,16 @@ func FuzzAnthropicStream(f *testing.F) {
 	f.Add([]byte("event: message_delta\ndata: {\"usage\":{\"output_tokens\":3,\"cache_creation\":{\"ephemeral_1h_input_tokens\":1}}}\n\n"))
 	f.Add([]byte("data: {\"type\":\"content_block_delta\"}\n\ndata: {\"type\":\"message_stop\"}\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st := NewAnthropicStream()
-		dec := sse.NewDecoder(bytes.NewReader(data))
-		for dec.Next() {
-			_ = st.Add(dec.Event())
-			checkReport(t, st.Report())
-		}
-		_ = st.Err()
-		_ = st.FirstContent()
+		usageBudget.Check(t, len(data), func() {
+			st := NewAnthropicStream()
+			dec := sse.NewDecoder(bytes.NewReader(data))
+			for dec.Next() {
+				_ = st.Add(dec.Event())
+				checkReport(t, st.Report())
+			}
+			_ = st.Err()
+			_ = st.FirstContent()
+		})
 	})
 }
 

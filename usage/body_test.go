@@ -76,7 +76,7 @@ func FuzzUsageBody(f *testing.F) {
 			f.Add([]byte(b))
 		}
 	}
-	f.Fuzz(func(t *testing.T, b []byte) { checkUsageBody(t, b) })
+	f.Fuzz(func(t *testing.T, b []byte) { usageBudget.Check(t, len(b), func() { checkUsageBody(t, b) }) })
 }
 
 func BenchmarkUsageBody(b *testing.B) {

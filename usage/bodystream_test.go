@@ -105,10 +105,12 @@ func FuzzStreamedBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 4096 {
-			return
-		}
-		checkSame(t, b)
+		usageBudget.Check(t, len(b), func() {
+			if len(b) > 4096 {
+				return
+			}
+			checkSame(t, b)
+		})
 	})
 }
 

@@ -311,24 +311,26 @@ func FuzzOpenAIStream(f *testing.F) {
 		`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}`, "[DONE]"))
 	f.Add(openAIEvents(f, `{"model":"m","choices":[{"delta":{"content":"a"}}]}`, `{"error":{"message":"x","type":"t"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, slow := &openAIStream{}, &openAIStream{slow: true}
-		var slowErr error
-		dec := sse.NewDecoder(bytes.NewReader(data))
-		for dec.Next() {
-			ev := dec.Event()
-			_ = fast.Add(ev)
-			if err := slow.Add(ev); err != nil {
-				slowErr = err
+		usageBudget.Check(t, len(data), func() {
+			fast, slow := &openAIStream{}, &openAIStream{slow: true}
+			var slowErr error
+			dec := sse.NewDecoder(bytes.NewReader(data))
+			for dec.Next() {
+				ev := dec.Event()
+				_ = fast.Add(ev)
+				if err := slow.Add(ev); err != nil {
+					slowErr = err
+				}
+				checkReport(t, fast.Report())
 			}
-			checkReport(t, fast.Report())
-		}
-		if slowErr != nil {
-			return
-		}
-		if fast.Report() != slow.Report() || fast.FirstContent() != slow.FirstContent() ||
-			fmt.Sprint(fast.Err()) != fmt.Sprint(slow.Err()) {
-			t.Fatalf("fast and slow disagree:\nfast %+v %v %v\nslow %+v %v %v", fast.Report(), fast.FirstContent(), fast.Err(),
-				slow.Report(), slow.FirstContent(), slow.Err())
-		}
+			if slowErr != nil {
+				return
+			}
+			if fast.Report() != slow.Report() || fast.FirstContent() != slow.FirstContent() ||
+				fmt.Sprint(fast.Err()) != fmt.Sprint(slow.Err()) {
+				t.Fatalf("fast and slow disagree:\nfast %+v %v %v\nslow %+v %v %v", fast.Report(), fast.FirstContent(), fast.Err(),
+					slow.Report(), slow.FirstContent(), slow.Err())
+			}
+		})
 	})
 }

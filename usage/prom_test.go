@@ -350,17 +350,19 @@ func FuzzSelector(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sel, err := ParseSelector(s)
-		if err != nil {
-			return
-		}
-		back, err := ParseSelector(sel.String())
-		if err != nil {
-			t.Fatalf("String() %q of %q does not parse: %v", sel.String(), s, err)
-		}
-		if !reflect.DeepEqual(back, sel) && !(len(back.Labels) == 0 && len(sel.Labels) == 0 && back.Name == sel.Name) {
-			t.Fatalf("round trip of %q: %#v, want %#v", s, back, sel)
-		}
+		usageBudget.Check(t, len(s), func() {
+			sel, err := ParseSelector(s)
+			if err != nil {
+				return
+			}
+			back, err := ParseSelector(sel.String())
+			if err != nil {
+				t.Fatalf("String() %q of %q does not parse: %v", sel.String(), s, err)
+			}
+			if !reflect.DeepEqual(back, sel) && !(len(back.Labels) == 0 && len(sel.Labels) == 0 && back.Name == sel.Name) {
+				t.Fatalf("round trip of %q: %#v, want %#v", s, back, sel)
+			}
+		})
 	})
 }
 
@@ -375,9 +377,11 @@ func FuzzReadCounters(f *testing.F) {
 		{Name: "claude_api_cost_usd_total"},
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		vals, err := ReadCounters(strings.NewReader(text), sels)
-		if err == nil && len(vals) != len(sels) {
-			t.Fatalf("%d values for %d selectors", len(vals), len(sels))
-		}
+		usageBudget.Check(t, len(text), func() {
+			vals, err := ReadCounters(strings.NewReader(text), sels)
+			if err == nil && len(vals) != len(sels) {
+				t.Fatalf("%d values for %d selectors", len(vals), len(sels))
+			}
+		})
 	})
 }

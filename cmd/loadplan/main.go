@@ -5,8 +5,13 @@ package main
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
+	// A closed stdout (loadplan run ... | head -1) is a failed write, exit 5 once the reports
+	// are written (checkedWriter), not a death by SIGPIPE before them.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/atomicfile"
 	"github.com/loadplan/loadplan/planner"
 	"github.com/loadplan/loadplan/report"
 	"github.com/loadplan/loadplan/summary"
@@ -16,7 +16,7 @@ import (
 )
 
 // reportSubcommands are the names `loadplan report NAME` takes as a subcommand, not a file.
-var reportSubcommands = []string{"compare", "history", "merge", "locust"}
+var reportSubcommands = []string{"compare", "history", "merge", "locust", "recover"}
 
 type reportOptions struct {
 	file   string // the run summary
@@ -73,7 +73,7 @@ written: exit 5.`,
 	fs.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file")
 	fs.StringVar(&o.csv, "csv", "", "also write Locust-compatible CSV files PREFIX_stats.csv, _failures.csv, _exceptions.csv and PREFIX_cost.csv")
 	o.output.register(cmd, "table", "json")
-	cmd.AddCommand(newCmdReportCompare(streams, nil), newCmdReportHistory(streams, nil), newCmdReportMerge(streams, nil), newCmdReportLocust(streams, nil))
+	cmd.AddCommand(newCmdReportCompare(streams, nil), newCmdReportHistory(streams, nil), newCmdReportMerge(streams, nil), newCmdReportLocust(streams, nil), newCmdReportRecover(streams, nil))
 	return cmd
 }
 
@@ -120,58 +120,10 @@ func writeRunFiles(s *summary.Run, html, csv string) error {
 	return nil
 }
 
-// writeFile creates path and writes it with write.
+// writeFile creates path and writes it with write, atomically (package atomicfile): a
+// kill, even -9, never leaves a truncated report.
 func writeFile(path string, write func(io.Writer) error) error {
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return writeInPlace(path, write) // a device or a pipe (/dev/stdout): written as it is
-	}
-	// A report is written whole or not at all: into a temporary file beside it, synced, then
-	// renamed over it, so that a kill (even -9) never leaves a truncated report.
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return writeInPlace(path, write) // the same error as writing in place, naming path
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // nothing left behind when anything fails (after the rename: no-op)
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// writeInPlace writes path directly (a device, a pipe, or where no file can be made beside it).
-func writeInPlace(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, write)
 }
 
 // writeOut maps a failure to write stdout to exit 5.
@@ -290,9 +242,12 @@ scenario's cost, cost per request and p95 over time on a self-contained page.`,
 
 // runReportHistory is loadplan report history: each scenario's runs over time.
 func runReportHistory(streams *IO, o *historyOptions) error {
-	entries, err := report.ReadHistory(o.file)
+	entries, warnings, err := report.ReadHistoryWarn(o.file)
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(streams.ErrOut, "loadplan: warning: %s\n", w)
 	}
 	series := report.GroupHistory(entries, o.scenario)
 	if o.scenario != "" && len(series) == 0 {

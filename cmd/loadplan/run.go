@@ -41,6 +41,7 @@ type runOptions struct {
 	csvPrefix       string
 	htmlFile        string
 	historyFile     string
+	journalInterval time.Duration
 	quiet           bool
 	profile         string
 	tls             executor.TLSOptions
@@ -116,6 +117,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.csvPrefix, "csv", "", "write Locust-compatible CSV files PREFIX_stats.csv, ... and PREFIX_cost.csv")
 	fs.StringVar(&o.htmlFile, "html", "", "write an HTML report to FILE")
 	fs.StringVar(&o.historyFile, "history", "", "append one loadplan.history/v1 line to FILE")
+	fs.DurationVar(&o.journalInterval, "journal-interval", DefaultJournalInterval, "rewrite the journal (OUT.partial.json beside the first report file; loadplan report recover) this often; 0: none")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no live view and no tables: one line at the end")
 	fs.StringVar(&o.profile, "profile", "default", "mock profile for a mock:// target without ?profile=")
 	fs.StringVar(&o.tls.CAFile, "ca-file", "", "PEM file of CA certificates to trust (besides the system's)")
@@ -202,6 +204,7 @@ func runRun(parent context.Context, streams *IO, o *runOptions) error {
 		return err
 	}
 	outErr := writeRunReports(streams, o, sum)
+	s.journal.finish() // the reports are written: the journal has served
 	s.web.finish(streams, o.web, sum, s.sigs)
 	return runOutcome(sum, outErr)
 }
@@ -316,6 +319,7 @@ type startedRun struct {
 	exporter   *promexport.Exporter
 	ledger     meter.Ledger
 	leave      func()
+	journal    *journal // OUT.partial.json, for loadplan report recover after a kill
 }
 
 // startRun starts what the run needs beside the executor: the signals, the embedded mock,
@@ -436,6 +440,9 @@ func (s *startedRun) startProgress(streams *IO, o *runOptions, r *resolvedRun, c
 	if s.web != nil {
 		s.onProgress = s.web.progress(s.onProgress)
 	}
+	s.journal = startJournal(o, journalBase(r.p.Name, r.sc.Name, streams.secrets.String(plan.RedactURL(r.origTarget)), r.seed, r.estJSON), s.live.Warn)
+	cl.add(s.journal.finish)
+	s.onProgress = s.journal.progress(s.onProgress)
 	return nil
 }
 

@@ -51,7 +51,7 @@ func TestRootCommands(t *testing.T) {
 		}
 	}
 	// --output is the same flag wherever it names a format (k8s render's is a directory).
-	for _, path := range [][]string{{"estimate"}, {"prices"}, {"report"}, {"report", "compare"}, {"report", "history"}, {"report", "merge"}, {"report", "locust"}} {
+	for _, path := range [][]string{{"estimate"}, {"prices"}, {"report"}, {"report", "compare"}, {"report", "history"}, {"report", "merge"}, {"report", "locust"}, {"report", "recover"}} {
 		c, _, err := root.Find(path)
 		if err != nil {
 			t.Fatal(err)

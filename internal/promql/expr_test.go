@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/fuzzcheck"
 )
 
 func TestParse(t *testing.T) {
@@ -132,26 +134,31 @@ func TestSelectorMatches(t *testing.T) {
 	}
 }
 
+// parseBudget is what parsing an expression of n bytes may cost.
+var parseBudget = fuzzcheck.Budget{AllocBase: 8 << 20, AllocPerByte: 512}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"x", `x{a="b"}`, "sum(x)", "rate(x[30s])", `sum(increase(x{a!='b'}[1m]))`, `x{a="\"`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		e, err := Parse(s)
-		if err != nil {
-			var pe *Error
-			if !errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len(s) {
-				t.Fatalf("Parse(%q): %v", s, err)
+		parseBudget.Check(t, len(s), func() {
+			e, err := Parse(s)
+			if err != nil {
+				var pe *Error
+				if !errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len(s) {
+					t.Fatalf("Parse(%q): %v", s, err)
+				}
+				return
 			}
-			return
-		}
-		if e.Selector.Name == "" || (e.Func != FuncNone) != (e.Range > 0) {
-			t.Fatalf("Parse(%q) = %+v", s, e)
-		}
-		// The selector's canonical form parses to the same selector.
-		again, err := Parse(e.Selector.String())
-		if err != nil || !reflect.DeepEqual(again.Selector, e.Selector) {
-			t.Fatalf("selector %q of %q does not parse back: %v", e.Selector.String(), s, err)
-		}
+			if e.Selector.Name == "" || (e.Func != FuncNone) != (e.Range > 0) {
+				t.Fatalf("Parse(%q) = %+v", s, e)
+			}
+			// The selector's canonical form parses to the same selector.
+			again, err := Parse(e.Selector.String())
+			if err != nil || !reflect.DeepEqual(again.Selector, e.Selector) {
+				t.Fatalf("selector %q of %q does not parse back: %v", e.Selector.String(), s, err)
+			}
+		})
 	})
 }
