@@ -129,7 +129,8 @@ func FuzzReadRateLimits(f *testing.F) {
 		for _, k := range []string{"anthropic-ratelimit-input-tokens-remaining", "x-ratelimit-reset-requests", "x-ratelimit-remaining-tokens", "retry-after-ms"} {
 			h.Set(k, b)
 		}
-		rl := ReadRateLimits(h, now)
+		var rl RateLimits
+		usageBudget.Check(t, len(a)+len(b), func() { rl = ReadRateLimits(h, now) })
 		if rl.RetryAfter < 0 || rl.RetryAfter > maxResetAhead {
 			t.Fatalf("RetryAfter %v out of range", rl.RetryAfter)
 		}
