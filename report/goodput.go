@@ -2,7 +2,10 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strconv"
+
+	"github.com/jedib0t/go-pretty/v6/table"
 
 	"github.com/loadplan/loadplan/pricing"
 	"github.com/loadplan/loadplan/summary"
@@ -53,4 +56,41 @@ func goodputKPI(s *summary.Run) (kpi, bool) {
 		class = "warn"
 	}
 	return kpi{Label: "SLO attainment", Value: pctText(*g.SLOAttainment), Sub: sub, Class: class}, true
+}
+
+// goodputDiffers says whether the run's table shows goodput per request name: when some
+// request name had a request that was not good (when all were, the Goodput line says so).
+func goodputDiffers(s *summary.Run) bool {
+	for _, r := range s.Tasks {
+		if r.Goodput != nil && r.Good < r.Requests {
+			return true
+		}
+	}
+	return false
+}
+
+// runGoodputTable writes, per request name, its good requests, SLO attainment, goodput,
+// cost per 1,000 good requests and wasted cost.
+func runGoodputTable(w io.Writer, s *summary.Run) {
+	t := table.NewWriter()
+	t.SetOutputMirror(w)
+	t.SetStyle(table.StyleLight)
+	t.AppendHeader(table.Row{"Name", "Requests", "Good", "SLO att.", "Good/s", "Cost/1k good", "Wasted"})
+	for _, r := range s.Tasks {
+		g := r.Goodput
+		if g == nil {
+			continue
+		}
+		att, per1k := "-", "-"
+		if g.SLOAttainment != nil {
+			att = ratioText(*g.SLOAttainment)
+		}
+		if g.CostPerGoodRequest != nil {
+			per1k = pricing.FormatUSD(g.CostPerGoodRequest.Mul(decimal.NewFromInt(1000)))
+		}
+		t.AppendRow(table.Row{r.Name, groupThousands(float64(r.Requests)), groupThousands(float64(g.Good)), att,
+			strconv.FormatFloat(g.GoodputRPS, 'f', 2, 64), per1k, pricing.FormatUSD(g.WastedCost)})
+	}
+	t.SetColumnConfigs(rightAligned(2, 7))
+	t.Render()
 }

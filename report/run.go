@@ -42,6 +42,10 @@ func runSummaryBody(w io.Writer, s *summary.Run) {
 	if summaryHasTTFT(s) {
 		runTTFTTable(w, s)
 	}
+	if goodputDiffers(s) {
+		fmt.Fprintln(w, "Goodput (a request is good when it succeeded and met its SLO)")
+		runGoodputTable(w, s)
+	}
 	if len(s.Failures) > 0 {
 		fmt.Fprintln(w, "Failures")
 		runFailuresTable(w, s.Failures)
