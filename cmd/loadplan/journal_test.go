@@ -33,6 +33,17 @@ scenarios:
   long: {users: 4, duration: 60s, wait: {constant: 20ms}}
 `
 
+// writeJournalPlan writes journalPlan against base, its scenario lasting duration, into dir.
+func writeJournalPlan(t *testing.T, dir, base, duration string) string {
+	t.Helper()
+	path := filepath.Join(dir, "plan.yaml")
+	plan := strings.Replace(strings.Replace(journalPlan, "TARGET", base, 1), "duration: 60s", "duration: "+duration, 1)
+	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestKilledRunIsRecovered kills a running loadplan run with SIGKILL, once its journal has
 // been rewritten twice, and recovers its report from the journal: the cost recovered is
 // never below what the mock had billed before the last journal write seen, and above what
@@ -42,10 +53,7 @@ func TestKilledRunIsRecovered(t *testing.T) {
 	exe := loadplanBinary(t)
 	base := startFleetMock(t, "default", 0.05)
 	dir := t.TempDir()
-	planFile := filepath.Join(dir, "plan.yaml")
-	if err := os.WriteFile(planFile, []byte(strings.Replace(journalPlan, "TARGET", base, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planFile := writeJournalPlan(t, dir, base, "60s")
 	out := filepath.Join(dir, "run.json")
 	journal := filepath.Join(dir, "run.partial.json")
 	var stderr bytes.Buffer
@@ -141,11 +149,7 @@ func TestJournalRemovedAndTorn(t *testing.T) {
 	exe := loadplanBinary(t)
 	base := startFleetMock(t, "default", 0.01)
 	dir := t.TempDir()
-	planFile := filepath.Join(dir, "plan.yaml")
-	plan := strings.Replace(strings.Replace(journalPlan, "TARGET", base, 1), "duration: 60s", "duration: 2s", 1)
-	if err := os.WriteFile(planFile, []byte(plan), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planFile := writeJournalPlan(t, dir, base, "2s")
 	prefix := filepath.Join(dir, "res")
 	run := exec.Command(exe, "run", planFile, "--scenario", "long", "--csv", prefix, "--quiet", "--journal-interval", "100ms")
 	if msg, err := run.CombinedOutput(); err != nil {

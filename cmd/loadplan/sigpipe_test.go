@@ -20,11 +20,7 @@ func TestClosedStdoutPipe(t *testing.T) {
 	exe := loadplanBinary(t)
 	base := startFleetMock(t, "default", 0.01)
 	dir := t.TempDir()
-	planFile := filepath.Join(dir, "plan.yaml")
-	plan := strings.Replace(strings.Replace(journalPlan, "TARGET", base, 1), "duration: 60s", "duration: 1s", 1)
-	if err := os.WriteFile(planFile, []byte(plan), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planFile := writeJournalPlan(t, dir, base, "1s")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
