@@ -31,7 +31,7 @@ func newCmdReport(streams *IO, runF func(*reportOptions) error) *cobra.Command {
 	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report RUN.json",
-		Short: "Re-render a saved run, compare runs, show cost history, merge workers, price a Locust run",
+		Short: "Re-render a saved run, compare runs, show cost history, merge workers, price a Locust run, recover a killed run",
 		Long: `Render a run summary saved by 'loadplan run --json' again: as a table (the default), as
 JSON, as an HTML page (--html, self-contained: it opens offline from a CI artifact) and as
 Locust-compatible CSV files with the cost per request name (--csv PREFIX).
