@@ -67,8 +67,9 @@ type lineChart struct {
 	YFmt, Y2Fmt   func(float64) string
 	Series        []series
 	Refs          []refLine
-	YMax          float64 // at least this on the left axis (0: from the data)
-	YMoney        bool    // the left axis is USD, with the decimals its step needs
+	XMarks        []refLine // vertical lines at X = Y (a sweep's knee), labelled at the top
+	YMax          float64   // at least this on the left axis (0: from the data)
+	YMoney        bool      // the left axis is USD, with the decimals its step needs
 }
 
 // svgText escapes text for SVG.
@@ -180,6 +181,7 @@ func (c *lineChart) render() template.HTML {
 		c.drawSeries(&b, f, s)
 	}
 	c.drawRefs(&b, f)
+	c.drawXMarks(&b, f)
 	c.drawLegend(&b, f)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -372,6 +374,22 @@ func (c *lineChart) drawRefs(b *strings.Builder, f *lineFrame) {
 			x, anchor = f.ml+6, "start"
 		}
 		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="%s" class="ref-label halo" fill="%s">%s</text>`, f1(x), f1(y-5), anchor, r.Color, svgText(r.Label))
+	}
+}
+
+// drawXMarks draws the vertical marks that fall inside the x domain, labelled at their top.
+func (c *lineChart) drawXMarks(b *strings.Builder, f *lineFrame) {
+	for _, m := range c.XMarks {
+		if m.Y < f.xlo || m.Y > f.xhi || f.xhi <= f.xlo {
+			continue
+		}
+		x := f.sx(m.Y)
+		dash := ""
+		if m.Dash {
+			dash = ` stroke-dasharray="5 4"`
+		}
+		fmt.Fprintf(b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5"%s/>`, f1(x), f1(f.mt), f1(x), f1(f.mt+f.ph), m.Color, dash)
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="start" class="ref-label halo" fill="%s">%s</text>`, f1(x+4), f1(f.mt+12), m.Color, svgText(m.Label))
 	}
 }
 

@@ -181,6 +181,10 @@ func WriteSweepHTML(w io.Writer, res *sweep.Result) error {
 	}
 	costs := lineChart{Label: "Cost per 1k good requests against load", Width: 540, Height: 300, X: xNumber, XTitle: xTitle, YMoney: true,
 		Series: []series{series_("cost per 1k good requests", palette[3], costX, cost)}}
+	if k := res.Knee; k != nil {
+		mark := refLine{Y: k.Level, Label: "knee " + k.Text, Color: colorEstimate, Dash: true}
+		lat.XMarks, costs.XMarks = []refLine{mark}, []refLine{mark}
+	}
 	v.LatencyChart, v.CostChart = lat.render(), costs.render()
 	for _, st := range res.Steps {
 		row := sweepRowView{Index: fmt.Sprint(st.Index), Level: st.Text, Achieved: fmt.Sprintf("%.2f/s", st.AchievedRPS),

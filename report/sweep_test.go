@@ -46,12 +46,21 @@ func TestSweepTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	b.Reset()
+	if err := WriteSweepHTML(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	// The knee is marked on both curves: a vertical line at 20 users, labelled.
+	if n := strings.Count(b.String(), ">knee 20 users</text>"); n != 2 {
+		t.Errorf("%d knee marks, want 2 (latency and cost charts)", n)
+	}
+	b.Reset()
 	res.Knee, res.Steps = nil, res.Steps[2:]
 	if got := SweepKneeLine(res); !strings.Contains(got, "did not hold even at the first step (40 users)") {
 		t.Errorf("no knee: %s", got)
 	}
-	b.Reset()
-	if err := WriteSweepHTML(&b, res); err != nil || !strings.Contains(b.String(), "NO KNEE") || !strings.Contains(b.String(), "<svg") {
+	if err := WriteSweepHTML(&b, res); err != nil || !strings.Contains(b.String(), "NO KNEE") || !strings.Contains(b.String(), "<svg") ||
+		strings.Contains(b.String(), ">knee ") {
 		t.Errorf("html (%v): %.200s", err, b.String())
 	}
 }
