@@ -2,6 +2,7 @@ package executor
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/loadplan/loadplan/mock"
@@ -45,7 +46,15 @@ func TestGoodputSLO(t *testing.T) {
 	src = strings.Replace(src, "tasks:\n", "thresholds: {slo_attainment: 10%}\ntasks:\n", 1)
 	src = strings.Replace(src, "wait: {constant: 5ms}}", "wait: {constant: 5ms}, thresholds: {goodput: 1000000/s}}", 1)
 	p := parsePlan(t, src, url, nil)
-	s := run(t, config(t, p, "s", url, nil))
+	cfg := config(t, p, "s", url, nil)
+	var mu sync.Mutex
+	var last summary.Progress
+	cfg.OnProgress = func(pr summary.Progress) {
+		mu.Lock()
+		last = pr
+		mu.Unlock()
+	}
+	s := run(t, cfg)
 	if led := srv.Ledger().Snapshot(); !s.Actual.Cost.Equal(led.Cost) {
 		t.Fatalf("cost %s, ledger %s", s.Actual.Cost, led.Cost)
 	}
@@ -92,6 +101,15 @@ func TestGoodputSLO(t *testing.T) {
 	}
 	if s.Actual.GoodputRPS <= 0 || s.Actual.GoodputRPS >= s.Actual.RPS {
 		t.Errorf("goodput %v/s, rps %v", s.Actual.GoodputRPS, s.Actual.RPS)
+	}
+	// The live progress counts them as it goes: at its last report, some good and some not,
+	// never more than the end's.
+	mu.Lock()
+	defer mu.Unlock()
+	if tot := last.Total; last.Tasks != nil && (!last.GoodKnown || tot.Good > s.Actual.Good || tot.Good > tot.Requests ||
+		tot.WastedCost.GreaterThan(s.Actual.WastedCost) || tot.Requests > 0 && tot.Good == tot.Requests) {
+		t.Errorf("progress: known %v, %d good of %d, wasted %s (end: %d good, wasted %s)", last.GoodKnown, tot.Good, tot.Requests,
+			tot.WastedCost, s.Actual.Good, s.Actual.WastedCost)
 	}
 }
 

@@ -91,11 +91,11 @@ func (r *runner) progress(elapsed time.Duration, rows []rowSnap, tot *rowSnap, s
 	remaining := max(r.sc.TotalDuration()-elapsed, 0)
 	p := summary.Progress{Elapsed: elapsed, Remaining: remaining, Users: int(r.users.Load()), InFlight: int(r.inFlight.Load()),
 		Spent: snap.Spent, Reserved: snap.Reserved, Budget: snap.Budget, LateStarts: r.lateStarts.Load(),
-		Stopping: r.stopCtx.Err() != nil}
+		Stopping: r.stopCtx.Err() != nil, GoodKnown: true}
 	row := func(s *rowSnap) summary.TaskProgress {
 		tp := summary.TaskProgress{Name: s.name, Method: s.method, Requests: s.requests, Failures: s.failures,
 			CurrentRPS: perSec(s.secReq), CurrentFPS: perSec(s.secFail), Latency: summary.PercentilesOf(s.lat),
-			AvgContentSize: s.avgSize(), Cost: s.cost, Cumulative: cloneHist(s.lat)}
+			AvgContentSize: s.avgSize(), Cost: s.cost, Cumulative: cloneHist(s.lat), Good: s.good, WastedCost: s.wasted}
 		tp.LatencyHist, tp.TTFTHist = s.buckets.histograms()
 		if s.ttft != nil && s.ttft.TotalCount() > 0 {
 			t := summary.PercentilesOf(s.ttft)

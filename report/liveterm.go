@@ -201,6 +201,9 @@ func (v *LiveTerminal) frame(p summary.Progress) string {
 	t.Render()
 	b.WriteString(costLine(p))
 	b.WriteString("\n")
+	if l := liveGoodputLine(p); l != "" {
+		b.WriteString(l + "\n")
+	}
 	if l := monitorLine(p.Monitor); l != "" {
 		b.WriteString(l + "\n")
 	}
@@ -360,4 +363,15 @@ func usdAs(v, ref decimal.Decimal) string {
 		places = len(r) - i - 1
 	}
 	return "$" + v.StringFixed(int32(places))
+}
+
+// liveGoodputLine is the live view's goodput so far, when a request was not good:
+// "goodput: 41 of 45 good (91.1% SLO attainment), wasted $0.021"; "" otherwise.
+func liveGoodputLine(p summary.Progress) string {
+	t := p.Total
+	if !p.GoodKnown || t.Requests == 0 || t.Good >= t.Requests {
+		return ""
+	}
+	return fmt.Sprintf("goodput: %d of %d good (%s SLO attainment), wasted %s", t.Good, t.Requests,
+		summary.FormatPctFixed(float64(t.Good)/float64(t.Requests), 1), pricing.FormatUSD(t.WastedCost))
 }

@@ -120,6 +120,26 @@ func TestLiveFrameGolden(t *testing.T) {
 	golden(t, "golden/live_frame.golden", []byte(v.frame(progressAt(12*time.Second, 6, "0.03"))))
 }
 
+// TestLiveGoodputLine: the live view says how many requests were good once one was not, and
+// says nothing of goodput when all were or when the progress does not count it.
+func TestLiveGoodputLine(t *testing.T) {
+	t.Parallel()
+	p := progressAt(12*time.Second, 6, "0.03")
+	p.Total.Requests, p.Total.Good, p.Total.WastedCost = 45, 41, decimal.RequireFromString("0.021")
+	if l := liveGoodputLine(p); l != "" {
+		t.Errorf("goodput not counted, yet %q", l)
+	}
+	p.GoodKnown = true
+	v := NewLiveTerminal(io.Discard, nil, true, false, "t")
+	if f := v.frame(p); !strings.Contains(f, "goodput: 41 of 45 good (91.1% SLO attainment), wasted $0.021") {
+		t.Errorf("frame lacks the goodput line:%s", f)
+	}
+	p.Total.Good = 45
+	if l := liveGoodputLine(p); l != "" {
+		t.Errorf("every request good, yet %q", l)
+	}
+}
+
 func TestUSDAs(t *testing.T) {
 	t.Parallel()
 	d := func(s string) decimal.Decimal { return decimal.RequireFromString(s) }

@@ -267,6 +267,26 @@ func TestMergeProgress(t *testing.T) {
 	if !m.Spent.Equal(spent) || !m.Projected.Equal(decimal.RequireFromString("2.25")) {
 		t.Errorf("spent %s, projected %s; want 1.5 and 2.25", m.Spent, m.Projected)
 	}
+	if m.GoodKnown {
+		t.Error("goodput known, though neither worker counted it")
+	}
+	// Goodput adds when every worker counted it; a recovered summary carries it.
+	a.GoodKnown, b.GoodKnown = true, true
+	a.Tasks[0].Good, a.Tasks[0].WastedCost = 1, decimal.RequireFromString("0.25")
+	b.Tasks[0].Good, b.Tasks[0].WastedCost = 2, decimal.Zero
+	m, err = MergeProgress([]Progress{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.GoodKnown || m.Total.Good != 3 || !m.Total.WastedCost.Equal(decimal.RequireFromString("0.25")) || m.Tasks[0].Good != 3 {
+		t.Errorf("merged goodput: known %v, %d good, wasted %s", m.GoodKnown, m.Total.Good, m.Total.WastedCost)
+	}
+	m.Elapsed = 10 * time.Second
+	r := FromProgress("p", "s", time.Now(), m)
+	if g := r.Actual.Goodput; g == nil || g.Good != 3 || g.GoodputRPS != 0.3 || *g.SLOAttainment != 0.75 ||
+		!g.CostPerGoodRequest.Equal(decimal.RequireFromString("0.25")) || r.Tasks[0].Goodput == nil {
+		t.Errorf("summary from progress: goodput %+v", g)
+	}
 }
 
 // TestMergeEstimateElapsed: workers that all stopped early merge their estimates for what

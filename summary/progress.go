@@ -33,6 +33,9 @@ type Progress struct {
 	ProjectedEarly bool
 	LateStarts     int64
 	Stopping       bool // no new requests are being started
+	// GoodKnown says the rows' Good and WastedCost are counted (a run of this executor);
+	// false in a progress that does not carry them.
+	GoodKnown bool
 	// Failures is the failures table so far (as the summary's).
 	Failures []Failure
 	// Monitor is the monitors' latest values and scrape counts; nil without monitors.
@@ -55,6 +58,10 @@ type TaskProgress struct {
 	TTFT           *Percentiles // cumulative time to first token, ms; nil: no stream yet
 	AvgContentSize float64
 	Cost           decimal.Decimal
+	// Good are the requests so far that succeeded and met their SLO, and WastedCost what the
+	// others cost (as the summary's Goodput); meaningful when Progress.GoodKnown.
+	Good       int64
+	WastedCost decimal.Decimal
 	// LatencyHist and TTFTHist count the latencies and times to first token at
 	// Config.LatencyBuckets, for a Prometheus histogram; nil unless the buckets are set.
 	LatencyHist, TTFTHist *Histogram

@@ -29,6 +29,12 @@ func Recover(s *Run, name string) {
 		per := s.Actual.Cost.Div(decimal.NewFromInt(s.Actual.Requests))
 		s.Actual.CostPerRequest = &per
 	}
+	if g := s.Actual.Goodput; g != nil {
+		// The reservations of the requests in flight were not good (not known to be), and
+		// cost what they are counted at.
+		g.WastedCost = g.WastedCost.Add(reserved)
+		DeriveGoodput(g, s.Actual.Requests, s.Actual.Cost)
+	}
 	s.StopDetail = fmt.Sprintf("killed after %.1fs of its schedule; recovered from its journal %s: "+
 		"%s USD reserved for the requests then in flight is counted as spent (in cost_estimated); "+
 		"what ran after the journal was written is not in this report", s.DurationS, name, reserved.String())

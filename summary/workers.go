@@ -40,6 +40,7 @@ func MergeProgress(parts []Progress) (Progress, error) {
 	first := parts[0]
 	m.Spent, m.Reserved, m.Budget = first.Spent, first.Reserved, first.Budget
 	m.Projected = first.Spent
+	m.GoodKnown = true
 	type acc struct {
 		row  TaskProgress
 		hist *hdr.Histogram
@@ -55,6 +56,7 @@ func MergeProgress(parts []Progress) (Progress, error) {
 		m.InFlight += p.InFlight
 		m.LateStarts += p.LateStarts
 		m.Stopping = m.Stopping || p.Stopping
+		m.GoodKnown = m.GoodKnown && p.GoodKnown
 		m.ProjectedEarly = m.ProjectedEarly || p.ProjectedEarly
 		m.SpendPerMin = m.SpendPerMin.Add(p.SpendPerMin)
 		m.Projected = m.Projected.Add(p.Projected.Sub(p.Spent))
@@ -71,6 +73,8 @@ func MergeProgress(parts []Progress) (Progress, error) {
 			a.row.CurrentRPS += t.CurrentRPS
 			a.row.CurrentFPS += t.CurrentFPS
 			a.row.Cost = a.row.Cost.Add(t.Cost)
+			a.row.Good += t.Good
+			a.row.WastedCost = a.row.WastedCost.Add(t.WastedCost)
 			a.size += t.AvgContentSize * float64(t.Requests)
 			if t.Histogram != "" {
 				h, err := DecodeHistogram(t.Histogram)
@@ -97,6 +101,8 @@ func MergeProgress(parts []Progress) (Progress, error) {
 		t.CurrentRPS += a.row.CurrentRPS
 		t.CurrentFPS += a.row.CurrentFPS
 		t.Cost = t.Cost.Add(a.row.Cost)
+		t.Good += a.row.Good
+		t.WastedCost = t.WastedCost.Add(a.row.WastedCost)
 		size += a.size
 	}
 	m.Total.Latency = PercentilesOf(all)
@@ -114,13 +120,30 @@ func FromProgress(plan, scenario string, started time.Time, p Progress) *Run {
 		EndedAt: started.Add(p.Elapsed).UTC(), DurationS: p.Elapsed.Seconds(), Partial: true,
 		StopReason: StopCompleted, Tasks: []TaskStats{}, Failures: []Failure{}, Timeline: []TimelinePoint{},
 		Thresholds: []ThresholdResult{}, Pass: true}
+	goodput := func(good int64, wasted decimal.Decimal, requests int64, cost decimal.Decimal) *Goodput {
+		if !p.GoodKnown {
+			return nil
+		}
+		g := &Goodput{Good: good, WastedCost: wasted}
+		if secs := p.Elapsed.Seconds(); secs > 0 {
+			g.GoodputRPS = float64(good) / secs
+		}
+		DeriveGoodput(g, requests, cost)
+		return g
+	}
+	var good int64
+	wasted := decimal.Zero
 	for _, t := range p.Tasks {
 		r.Tasks = append(r.Tasks, TaskStats{Name: t.Name, Method: t.Method, Requests: t.Requests, Failures: t.Failures,
-			Latency: t.Latency, AvgContentSize: t.AvgContentSize, Cost: t.Cost, Histogram: t.Histogram})
+			Latency: t.Latency, AvgContentSize: t.AvgContentSize, Cost: t.Cost, Histogram: t.Histogram,
+			Goodput: goodput(t.Good, t.WastedCost, t.Requests, t.Cost)})
 		r.Actual.Requests += t.Requests
 		r.Actual.Failures += t.Failures
 		r.Actual.Cost = r.Actual.Cost.Add(t.Cost)
+		good += t.Good
+		wasted = wasted.Add(t.WastedCost)
 	}
+	r.Actual.Goodput = goodput(good, wasted, r.Actual.Requests, r.Actual.Cost)
 	if p.Budget != nil {
 		r.Budget = &Budget{Limit: *p.Budget, Currency: "USD"}
 	}
