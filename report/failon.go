@@ -117,6 +117,7 @@ func RuleMetrics() []string {
 // Rule is one parsed fail-on rule.
 type Rule struct {
 	Text     string  // as written
+	Task     string  // task:NAME.METRIC: the request name whose row is judged; "": the whole run
 	Metric   string  // a key of RuleMetrics
 	Up       bool    // ">": breaks when the change is above Limit; "<": below
 	Limit    float64 // in the rule's unit: percent when Relative, else the metric's absolute unit (ms, share points as a fraction, /s, count)
@@ -152,6 +153,14 @@ func parseRule(text string) (Rule, error) {
 		return Rule{}, fmt.Errorf("no > or <; write METRIC>CHANGE (breaks on a rise past CHANGE) or METRIC<CHANGE (on a fall), e.g. p95>+20%%")
 	}
 	r := Rule{Text: text, Metric: strings.TrimSpace(text[:i]), Up: text[i] == '>'}
+	if rest, ok := strings.CutPrefix(r.Metric, "task:"); ok {
+		// task:NAME.METRIC judges one request name's row (NAME may hold dots: TASK.STEP).
+		j := strings.LastIndex(rest, ".")
+		if j <= 0 {
+			return Rule{}, fmt.Errorf("%q names no task and metric; write task:NAME.METRIC, e.g. task:chat.p95>+20%%", r.Metric)
+		}
+		r.Task, r.Metric = rest[:j], rest[j+1:]
+	}
 	m, ok := ruleMetrics[r.Metric]
 	if !ok {
 		return Rule{}, fmt.Errorf("unknown metric %q; valid: %s", r.Metric, strings.Join(RuleMetrics(), ", "))
@@ -242,8 +251,8 @@ func JudgeRules(rules []Rule, base, next *summary.Run) []RuleResult {
 	out := make([]RuleResult, 0, len(rules))
 	for _, r := range rules {
 		m := ruleMetrics[r.Metric]
-		v0, ok0 := m.get(base)
-		v1, ok1 := m.get(next)
+		v0, ok0 := m.get(taskRun(base, r.Task))
+		v1, ok1 := m.get(taskRun(next, r.Task))
 		res := RuleResult{Rule: r.Text, Metric: r.Metric, Base: v0.json(), New: v1.json(), Change: "-", unit: m.kind}
 		if !ok0 || !ok1 {
 			res.Broken, res.Verdict = true, "BROKEN (no data)"
@@ -286,6 +295,26 @@ func JudgeRules(rules []Rule, base, next *summary.Run) []RuleResult {
 		out = append(out, res)
 	}
 	return out
+}
+
+// taskRun is the run as one request name saw it (its row as the run's figures), for a
+// task:NAME rule; the run itself for ""; a run with no requests when it has no such row (its
+// figures are then "no data").
+func taskRun(r *summary.Run, task string) *summary.Run {
+	if task == "" {
+		return r
+	}
+	v := &summary.Run{DurationS: r.DurationS}
+	for _, t := range r.Tasks {
+		if t.Name == task {
+			v.Actual = summary.Actual{Requests: t.Requests, Failures: t.Failures, RPS: t.RPS, Cost: t.Cost,
+				CostEstimated: t.CostEstimated, Tokens: t.Tokens, CacheHitRate: t.CacheHitRate, Latency: t.Latency,
+				TTFT: t.TTFT, CostPerRequest: t.CostPerRequest, Goodput: t.Goodput}
+			return v
+		}
+	}
+	v.Actual.CacheHitRate = math.NaN() // no such row: nothing to compare, not a rate of 0
+	return v
 }
 
 func absChangeText(k metricKind, d float64) string {

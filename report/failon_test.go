@@ -73,3 +73,42 @@ func TestJudgeRules(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeTaskRules: task:NAME.METRIC judges one request name's row (a name with dots too);
+// a run without that request name has no data, which breaks the rule.
+func TestJudgeTaskRules(t *testing.T) {
+	t.Parallel()
+	run := func(chatP95, streamP95 float64, withStream bool) *summary.Run {
+		r := &summary.Run{DurationS: 10, Actual: summary.Actual{Requests: 200, Latency: summary.Percentiles{P95: 1000}}}
+		r.Tasks = []summary.TaskStats{{Name: "chat", Requests: 100, Latency: summary.Percentiles{P95: chatP95}}}
+		if withStream {
+			r.Tasks = append(r.Tasks, summary.TaskStats{Name: "flow.stream", Requests: 100, Failures: 5,
+				Latency: summary.Percentiles{P95: streamP95}})
+		}
+		return r
+	}
+	base, next := run(800, 2000, true), run(1200, 2100, true)
+	rules, err := ParseFailOn("task:chat.p95>+20%, task:flow.stream.p95>+20%, p95>+20%, task:flow.stream.failure_rate>+1pp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := JudgeRules(rules, base, next)
+	want := []struct {
+		broken bool
+		change string
+	}{{true, "+50.0%"}, {false, "+5.0%"}, {false, "0.0%"}, {false, "0.00pp"}}
+	for i, w := range want {
+		if res[i].Broken != w.broken || res[i].Change != w.change {
+			t.Errorf("%s: broken %v change %s, want %v %s", res[i].Rule, res[i].Broken, res[i].Change, w.broken, w.change)
+		}
+	}
+	res = JudgeRules(rules[1:2], base, run(800, 0, false))
+	if !res[0].Broken || res[0].Verdict != "BROKEN (no data)" {
+		t.Errorf("no flow.stream in the new run: %+v", res[0])
+	}
+	for _, bad := range []string{"task:p95>+20%", "task:.p95>+20%", "task:chat.nope>+20%"} {
+		if _, err := ParseFailOn(bad); err == nil || !strings.Contains(err.Error(), "--fail-on") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
