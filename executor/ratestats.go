@@ -113,16 +113,16 @@ func (s *rateStats) summary() *summary.RateLimits {
 		seen := s.seen[k]
 		l := &summary.RateLimit{}
 		if planned[k] > 0 {
-			l.PlanLimit = ptrTo(planned[k])
-			l.Limit = ptrTo(planned[k])
+			l.PlanLimit = new(planned[k])
+			l.Limit = new(planned[k])
 		}
 		if seen.hasLimit {
-			l.Limit = ptrTo(seen.limit)
+			l.Limit = new(seen.limit)
 		}
 		if seen.hasLowest {
-			l.LowestRemaining = ptrTo(seen.lowest)
-			l.LowestAt = ptrTo(seen.lowestAt.UTC())
-			l.LowestElapsedS = ptrTo(seen.lowestAt.Sub(s.start).Seconds())
+			l.LowestRemaining = new(seen.lowest)
+			l.LowestAt = new(seen.lowestAt.UTC())
+			l.LowestElapsedS = new(seen.lowestAt.Sub(s.start).Seconds())
 		}
 		l.PeakPerMinute, l.PeakEndS = s.peak(k)
 		l.SetHeadroom()
@@ -162,4 +162,3 @@ func (r *runner) rateSettle(s *step, g grant, o *outcome) {
 		r.rates.used(o.sentAt, u)
 	}
 }
-func ptrTo[T any](v T) *T { return &v }

@@ -345,7 +345,7 @@ func (r *renderer) env() []corev1.EnvVar {
 		env = append(env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: r.o.Secret},
 			Key:                  name,
-			Optional:             ptr(optional),
+			Optional:             new(optional),
 		}}})
 	}
 	hasPassword := false
@@ -362,13 +362,13 @@ func (r *renderer) env() []corev1.EnvVar {
 // podSecurity runs the pods as a user without privileges, with a read-only root file system.
 func podSecurity(uid, gid int64) (*corev1.PodSecurityContext, *corev1.SecurityContext) {
 	return &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptr(true),
-			RunAsUser:      ptr(uid),
-			RunAsGroup:     ptr(gid),
+			RunAsNonRoot:   new(true),
+			RunAsUser:      new(uid),
+			RunAsGroup:     new(gid),
 			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		}, &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr(false),
-			ReadOnlyRootFilesystem:   ptr(true),
+			AllowPrivilegeEscalation: new(false),
+			ReadOnlyRootFilesystem:   new(true),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		}
 }
@@ -378,7 +378,7 @@ func (r *renderer) loadplanPod(component string, args []string, rr *corev1.Resou
 	pod, ctr := podSecurity(nonRootUID, nonRootUID)
 	spec := corev1.PodSpec{
 		RestartPolicy:                corev1.RestartPolicyNever,
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 		SecurityContext:              pod,
 		Containers: []corev1.Container{{
 			Name:            component,
@@ -438,9 +438,9 @@ func (r *renderer) coordinator(ledger string) *batchv1.Job {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: r.meta("coordinator"),
 		Spec: batchv1.JobSpec{
-			Completions:  ptr(int32(1)),
-			Parallelism:  ptr(int32(1)),
-			BackoffLimit: ptr(int32(0)),
+			Completions:  new(int32(1)),
+			Parallelism:  new(int32(1)),
+			BackoffLimit: new(int32(0)),
 			Template:     tpl,
 		},
 	}
@@ -467,10 +467,10 @@ func (r *renderer) workers(ledger string) *batchv1.Job {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: r.meta("worker"),
 		Spec: batchv1.JobSpec{
-			CompletionMode:       ptr(batchv1.IndexedCompletion),
-			Completions:          ptr(n),
-			Parallelism:          ptr(n),
-			BackoffLimitPerIndex: ptr(int32(0)),
+			CompletionMode:       new(batchv1.IndexedCompletion),
+			Completions:          new(n),
+			Parallelism:          new(n),
+			BackoffLimitPerIndex: new(int32(0)),
 			Template:             tpl,
 		},
 	}
@@ -492,14 +492,14 @@ func (r *renderer) redis() (*corev1.Service, *appsv1.Deployment) {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: r.meta("redis"),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr(int32(1)),
+			Replicas: new(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: r.selector("redis")},
 			// Never two at once: each would be a ledger of its own.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: r.labels("redis")},
 				Spec: corev1.PodSpec{
-					AutomountServiceAccountToken: ptr(false),
+					AutomountServiceAccountToken: new(false),
 					SecurityContext:              pod,
 					Containers: []corev1.Container{{
 						Name:            "redis",
@@ -529,5 +529,3 @@ func redisArgs(rr *corev1.ResourceRequirements) []string {
 	}
 	return args
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -174,13 +174,11 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := anthropicResponse{ID: id, Type: "message", Role: "assistant", Model: model,
-		Content: []textBlock{{Type: "text", Text: p.reply.text()}}, StopReason: ptr(stopReason(p)),
+		Content: []textBlock{{Type: "text", Text: p.reply.text()}}, StopReason: new(stopReason(p)),
 		Usage: anthropicUsageOf(p.usage)}
 	b, _ := json.Marshal(resp)
 	c.writeBilled(p, b)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func stopReason(p *plan) string {
 	if p.clipped {

@@ -91,8 +91,8 @@ func TestOverridesMeanWhatTheySay(t *testing.T) {
 		{"--spawn-rate 0", Overrides{SpawnRate: &zeroF}, closed, "--spawn-rate 0: give users started per second, more than 0"},
 		{"--run-time 0s", Overrides{RunTime: &zeroD}, closed, "--run-time 0s: give a duration of more than 0s"},
 		{"--arrival-rate 0/s", Overrides{ArrivalRate: &Rate{Text: "0/s"}}, closed, "--arrival-rate 0/s: give a rate of more than 0"},
-		{"--users on an open model", Overrides{Users: ptrTo(5)}, open, "is an open model"},
-		{"--users and --arrival-rate", Overrides{Users: ptrTo(5), ArrivalRate: &Rate{PerSecond: 1, Text: "1/s"}}, closed, "not both"},
+		{"--users on an open model", Overrides{Users: new(5)}, open, "is an open model"},
+		{"--users and --arrival-rate", Overrides{Users: new(5), ArrivalRate: &Rate{PerSecond: 1, Text: "1/s"}}, closed, "not both"},
 		{"nothing", Overrides{}, closed, ""},
 	}
 	for _, tc := range cases {
@@ -111,8 +111,6 @@ func TestOverridesMeanWhatTheySay(t *testing.T) {
 		t.Errorf("closed to open: %+v %v", turned, err)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // TestAdHoc: the seed's ad-hoc load is one task of one request paced at --rate; its problems
 // name the flags.

@@ -62,7 +62,7 @@ func (c Counts) Add(o Counts) Counts {
 		if x == nil || y == nil {
 			return nil
 		}
-		return ptr(x.Add(*y))
+		return new(x.Add(*y))
 	}
 	return Counts{Low: sum(c.Low, o.Low), Expected: sum(c.Expected, o.Expected), Worst: sum(c.Worst, o.Worst)}
 }
@@ -81,7 +81,7 @@ func (m Money) Add(o Money) Money {
 		if x == nil || y == nil {
 			return nil
 		}
-		return ptr(x.Add(*y))
+		return new(x.Add(*y))
 	}
 	return Money{Low: sum(m.Low, o.Low), Expected: sum(m.Expected, o.Expected), Worst: sum(m.Worst, o.Worst)}
 }
@@ -326,7 +326,5 @@ func latencyP95(d plan.Dist) *big.Rat {
 
 // z95 is the standard normal's 95th percentile.
 const z95 = 1.6448536269514722
-
-func ptr[T any](v T) *T { return &v }
 
 func seconds(d time.Duration) string { return plan.FormatDuration(d) }

@@ -156,7 +156,7 @@ func TestLiteLLMPrices(t *testing.T) {
 
 func TestWorstCaseAndGate(t *testing.T) {
 	unbounded := usageStep("chat", "claude-sonnet-4-5", plan.Expect{InputTokens: dec("100"), OutputTokens: dec("10")})
-	s := &plan.Scenario{Name: "s", Users: 1, Duration: time.Minute, Wait: plan.Wait{Kind: plan.WaitPacing, Min: time.Minute, Max: time.Minute}, Budget: ptr(dec("1"))}
+	s := &plan.Scenario{Name: "s", Users: 1, Duration: time.Minute, Wait: plan.Wait{Kind: plan.WaitPacing, Min: time.Minute, Max: time.Minute}, Budget: new(dec("1"))}
 	p := &plan.Plan{Name: "p", Tasks: []*plan.Task{{Name: "chat", Weight: 1, Steps: []*plan.Step{unbounded}}}, Scenarios: []*plan.Scenario{s}}
 	e := estimate(t, p, s)
 	if e.Cost.Worst != nil {
@@ -175,7 +175,7 @@ func TestWorstCaseAndGate(t *testing.T) {
 	if w.WithinBudget == nil || *w.WithinBudget {
 		t.Errorf("the worst gate with no worst case must fail closed")
 	}
-	if over, _ := EstimateScenario(p, s, pricing.Default(), Options{Budget: ptr(dec("0.0000001"))}); *over.WithinBudget {
+	if over, _ := EstimateScenario(p, s, pricing.Default(), Options{Budget: new(dec("0.0000001"))}); *over.WithinBudget {
 		t.Errorf("a tiny --budget did not refuse")
 	}
 }

@@ -78,14 +78,14 @@ func groupCost(name string, share *big.Rat, steps []stepCosts, r runs) Task {
 			free = free && c.free
 		}
 		if free {
-			te.Cost = Money{Low: ptr(decimal.Zero), Expected: ptr(decimal.Zero), Worst: ptr(decimal.Zero)}
+			te.Cost = Money{Low: new(decimal.Zero), Expected: new(decimal.Zero), Worst: new(decimal.Zero)}
 		}
 		return te
 	}
 	n := ratInt(int64(len(steps)))
-	te.Requests = Counts{Low: ptr(quantity(mul(r.low, n))), Expected: ptr(quantity(mul(r.exp, n)))}
+	te.Requests = Counts{Low: new(quantity(mul(r.low, n))), Expected: new(quantity(mul(r.exp, n)))}
 	if r.worst != nil {
-		te.Requests.Worst = ptr(quantity(mul(r.worst, n)))
+		te.Requests.Worst = new(quantity(mul(r.worst, n)))
 	}
 	low, exp, worst := new(big.Rat), new(big.Rat), new(big.Rat)
 	worstKnown := r.worst != nil
@@ -97,9 +97,9 @@ func groupCost(name string, share *big.Rat, steps []stepCosts, r runs) Task {
 			worst.Add(worst, mul(r.worst, rat(c.worst)))
 		}
 	}
-	te.Cost = Money{Low: ptr(money(low)), Expected: ptr(money(exp))}
+	te.Cost = Money{Low: new(money(low)), Expected: new(money(exp))}
 	if worstKnown {
-		te.Cost.Worst = ptr(money(worst))
+		te.Cost.Worst = new(money(worst))
 	}
 	return te
 }
@@ -112,7 +112,7 @@ func worstPerRequest(steps []stepCosts) *decimal.Decimal {
 			return nil
 		}
 		if w == nil || c.worst.GreaterThan(*w) {
-			w = ptr(c.worst)
+			w = new(c.worst)
 		}
 	}
 	return w
@@ -175,7 +175,7 @@ func warnings(p *plan.Plan, s *plan.Scenario, out *Scenario, m *mix, rps, worstR
 	// perRequest is the expected cost of one request; nil when unknown.
 	var perRequest *decimal.Decimal
 	if reqExp != nil && costExp != nil && reqExp.Decimal().IsPositive() {
-		perRequest = ptr(money(quo(rat(*costExp), rat(reqExp.Decimal()))))
+		perRequest = new(money(quo(rat(*costExp), rat(reqExp.Decimal()))))
 	}
 	for _, th := range s.Thresholds {
 		switch th.Kind {

@@ -16,7 +16,7 @@ import (
 func TestUncomputableIsUnknown(t *testing.T) {
 	t.Parallel()
 	for _, task := range []*plan.Task{flatTask("a", 1, "0.003")} {
-		s := plan.Scenario{Name: "s", ArrivalRate: plan.Rate{PerSecond: 1e308, Text: "1e308/s"}, Duration: time.Hour, MaxInFlight: 100, Budget: ptr(dec("1"))}
+		s := plan.Scenario{Name: "s", ArrivalRate: plan.Rate{PerSecond: 1e308, Text: "1e308/s"}, Duration: time.Hour, MaxInFlight: 100, Budget: new(dec("1"))}
 		p := &plan.Plan{Name: "p", Tasks: []*plan.Task{task}, Scenarios: []*plan.Scenario{&s}}
 		e, err := EstimatePlan(p, p.Scenarios, pricing.Default(), Options{})
 		if err != nil {

@@ -22,7 +22,7 @@ func TestRateLimitRendering(t *testing.T) {
 	at := s.StartedAt.Add(12 * time.Second)
 	n := func(v int64) *int64 { return &v }
 	s.RateLimits = &summary.RateLimits{ResponsesWithHeaders: 1234,
-		Requests:     &summary.RateLimit{Limit: n(50), LowestRemaining: n(0), LowestAt: &at, LowestElapsedS: ptrF(12), PeakPerMinute: 61},
+		Requests:     &summary.RateLimit{Limit: n(50), LowestRemaining: n(0), LowestAt: &at, LowestElapsedS: new(12.0), PeakPerMinute: 61},
 		OutputTokens: &summary.RateLimit{Limit: n(8000), PlanLimit: n(8000), LowestRemaining: n(5200), PeakPerMinute: 2400},
 		InputTokens:  &summary.RateLimit{PeakPerMinute: 1500}, Tokens: &summary.RateLimit{}}
 	for _, k := range s.RateLimits.Kinds() {
@@ -47,5 +47,3 @@ func TestRateLimitRendering(t *testing.T) {
 		t.Errorf("the page lacks the rate limits")
 	}
 }
-
-func ptrF(v float64) *float64 { return &v }

@@ -102,7 +102,7 @@ func mergeRateLimits(parts []*Run, start time.Time) *RateLimits {
 			if k.Limit != nil {
 				k.Limit.SetHeadroom()
 				if k.Limit.LowestAt != nil {
-					k.Limit.LowestElapsedS = ptrTo(k.Limit.LowestAt.Sub(start).Seconds())
+					k.Limit.LowestElapsedS = new(k.Limit.LowestAt.Sub(start).Seconds())
 				}
 			}
 		}
@@ -112,10 +112,10 @@ func mergeRateLimits(parts []*Run, start time.Time) *RateLimits {
 
 func mergeRateLimit(m, p *RateLimit) {
 	if p.Limit != nil && (m.Limit == nil || *p.Limit > *m.Limit) {
-		m.Limit = ptrTo(*p.Limit)
+		m.Limit = new(*p.Limit)
 	}
 	if p.PlanLimit != nil && m.PlanLimit == nil {
-		m.PlanLimit = ptrTo(*p.PlanLimit)
+		m.PlanLimit = new(*p.PlanLimit)
 	}
 	if p.LowestRemaining != nil && (m.LowestRemaining == nil || *p.LowestRemaining < *m.LowestRemaining) {
 		m.LowestRemaining, m.LowestAt, m.LowestElapsedS = p.LowestRemaining, p.LowestAt, p.LowestElapsedS
@@ -123,5 +123,3 @@ func mergeRateLimit(m, p *RateLimit) {
 	m.PeakPerMinute += p.PeakPerMinute
 	m.PeakEndS = max(m.PeakEndS, p.PeakEndS)
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -85,8 +85,6 @@ func threshold(t *testing.T, kind plan.ThresholdKind, scope, limit string) plan.
 	return th
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestJudge(t *testing.T) {
 	t.Parallel()
 	lat := &Percentiles{P50: 0.85, P90: 1500, P95: 1834.4, P99: 5000}
@@ -110,8 +108,8 @@ func TestJudge(t *testing.T) {
 		{"no latency", plan.ThP95, "plan", "4s", Figures{}, NoData, false},
 		{"no stream", plan.ThTTFTP95, "plan", "1s", Figures{Requests: 3, Latency: lat}, NoData, false},
 		{"ttft", plan.ThTTFTP50, "plan", "1s", Figures{Requests: 3, TTFT: lat}, "0.850ms", true},
-		{"cache hit rate", plan.ThCacheHitRate, "scenario", "70%", Figures{Requests: 3, CacheHitRate: ptr(0.705)}, "70.5%", true},
-		{"cache hit rate under", plan.ThCacheHitRate, "scenario", "70%", Figures{Requests: 3, CacheHitRate: ptr(0.69)}, "69%", false},
+		{"cache hit rate", plan.ThCacheHitRate, "scenario", "70%", Figures{Requests: 3, CacheHitRate: new(0.705)}, "70.5%", true},
+		{"cache hit rate under", plan.ThCacheHitRate, "scenario", "70%", Figures{Requests: 3, CacheHitRate: new(0.69)}, "69%", false},
 		{"no usage reported", plan.ThCacheHitRate, "scenario", "70%", Figures{Requests: 3}, NoData, false},
 		// 250 requests in 8 s: 31.25/s.
 		{"rps", plan.ThRPS, "plan", "30", Figures{Requests: 250, Seconds: 8}, "31.25/s", true},
