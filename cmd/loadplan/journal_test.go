@@ -126,13 +126,13 @@ func TestKilledRunIsRecovered(t *testing.T) {
 	// The worst case of one request, from the estimate the summary embeds; 4 users: at most
 	// 4 requests in flight.
 	var est struct {
-		Requests struct{ Worst float64 }
+		Requests struct{ Worst decimal.Decimal } // a JSON number, read exactly
 		Cost     struct{ Worst decimal.Decimal }
 	}
-	if err := json.Unmarshal(s.Estimate, &est); err != nil || est.Requests.Worst == 0 {
+	if err := json.Unmarshal(s.Estimate, &est); err != nil || !est.Requests.Worst.IsPositive() {
 		t.Fatalf("estimate %s: %v", s.Estimate, err)
 	}
-	worst := est.Cost.Worst.Div(decimal.NewFromFloat(est.Requests.Worst)).Mul(decimal.NewFromInt(4))
+	worst := est.Cost.Worst.Div(est.Requests.Worst).Mul(decimal.NewFromInt(4))
 	if limit := atKill.Add(worst); cost.GreaterThan(limit) {
 		t.Errorf("recovered cost %s is over the %s the mock billed by the kill plus %s, the worst case of 4 requests in flight", cost, atKill, worst)
 	}
