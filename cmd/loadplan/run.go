@@ -284,15 +284,19 @@ func (r *resolvedRun) resolveTarget(o *runOptions) error {
 		return usageError("--host: %v", err)
 	}
 	r.target = r.origTarget
-	r.seed = o.seed
-	if !o.seedSet {
-		if r.p.Seed != nil {
-			r.seed = *r.p.Seed
-		} else {
-			r.seed = uint64(time.Now().UnixNano())
-		}
-	}
+	r.seed = runSeed(o.seed, o.seedSet, r.p)
 	return nil
+}
+
+// runSeed is the seed of a run: --seed when given, else the plan's, else the clock's.
+func runSeed(flag uint64, given bool, p *plan.Plan) uint64 {
+	switch {
+	case given:
+		return flag
+	case p.Seed != nil:
+		return *p.Seed
+	}
+	return uint64(time.Now().UnixNano())
 }
 
 // cleanups are what a started run must stop, in the reverse order of their starting.
@@ -335,10 +339,7 @@ func startRun(parent context.Context, streams *IO, o *runOptions, r *resolvedRun
 		// its requests in flight are waiting on.
 		stop, base, err := startMock(ctx, u, o.profile, r.p, r.seed, r.cat)
 		if err != nil {
-			if _, bad := errors.AsType[*exitError](err); bad {
-				return nil, err // a bad profile or mock config: exit 2, nothing sent
-			}
-			return nil, withCode(exitFailed, err)
+			return nil, err
 		}
 		cl.add(stop)
 		r.target = base
@@ -617,7 +618,8 @@ func mockURL(target string) (*url.URL, bool) {
 }
 
 // startMock starts the embedded mock for a mock:// target, with the plan's model and the
-// run's seed, for the length of the run.
+// run's seed, for the length of the run. A bad profile or mock config is a usage error (exit
+// 2, nothing sent); a mock that cannot start, exit 5.
 func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, seed uint64, cat *pricing.Catalog) (func(), string, error) {
 	q := u.Query()
 	if name := q.Get("profile"); name != "" {
@@ -643,7 +645,7 @@ func startMock(ctx context.Context, u *url.URL, profile string, p *plan.Plan, se
 	cfg.Seed, cfg.Model, cfg.Prices = seed, p.Model, cat
 	base, stop, err := mock.Start(ctx, cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("start the mock: %w", err)
+		return nil, "", withCode(exitFailed, fmt.Errorf("start the mock: %w", err))
 	}
 	return stop, base, nil
 }

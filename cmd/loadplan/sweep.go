@@ -167,18 +167,12 @@ func prepareSweep(streams *IO, o *sweepOptions) (*sweepSetup, error) {
 		return nil, withCode(exitGate, fmt.Errorf("%w\nthe sweep's estimate assumes all %d steps of %s run%s: fewer or shorter steps (--steps, --step, --step-duration, --refine) cost less",
 			gateMessage([]*planner.Scenario{est}), len(cfg.Levels), plan.FormatDuration(cfg.StepDuration), refineNote(cfg.Refine)))
 	}
-	s := &sweepSetup{p: p, cfg: cfg, rp: rp, est: est, target: p.Target, seed: o.seed}
+	s := &sweepSetup{p: p, cfg: cfg, rp: rp, est: est, target: p.Target, seed: runSeed(o.seed, o.seedSet, p)}
 	if o.host != "" {
 		s.target = o.host
 	}
 	if err := executor.CheckHost(p, s.target); err != nil {
 		return nil, usageError("--host: %v", err)
-	}
-	if !o.seedSet {
-		s.seed = uint64(time.Now().UnixNano())
-		if p.Seed != nil {
-			s.seed = *p.Seed
-		}
 	}
 	for _, f := range []struct{ flag, path string }{{"--json", o.jsonFile}, {"--html", o.htmlFile}} {
 		if f.path != "" {
@@ -295,7 +289,7 @@ func runSweep(parent context.Context, streams *IO, o *sweepOptions) error {
 	if u, ok := mockURL(target); ok {
 		stop, base, err := startMock(ctx, u, o.profile, s.p, s.seed, s.cfg.Catalog)
 		if err != nil {
-			return withCode(exitFailed, err)
+			return err
 		}
 		defer stop()
 		target = base
