@@ -52,7 +52,7 @@ func journalPath(o *runOptions) string {
 type journal struct {
 	path     string
 	interval time.Duration
-	base     summary.Run // plan, scenario, budget, estimate, target, seed
+	base     summary.Run // plan, scenario, estimate, target, seed
 	notice   func(string)
 
 	mu       sync.Mutex
@@ -135,10 +135,7 @@ func (j *journal) snapshot(p summary.Progress) *summary.Run {
 	s.StopReason = summary.StopKilled
 	s.StopDetail = fmt.Sprintf("journal of a run still going at %s; if it is not, the run was killed", time.Now().UTC().Format(time.RFC3339))
 	s.ExitCode = summary.StopKilled.ExitCode(true)
-	s.Estimate, s.Target, s.Seed = j.base.Estimate, j.base.Target, j.base.Seed
-	if j.base.Budget != nil {
-		s.Budget = j.base.Budget
-	}
+	s.Estimate, s.Target, s.Seed = j.base.Estimate, j.base.Target, j.base.Seed // the budget: FromProgress's, the ledger's
 	s.Failures = append([]summary.Failure{}, p.Failures...)
 	s.Events = append([]summary.Event(nil), p.Events...)
 	s.Timeline = append([]summary.TimelinePoint{}, j.timeline...)
